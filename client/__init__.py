@@ -1,0 +1,1 @@
+"""ftemu's client side: a minimal client library, the `ftemu` CLI and the data-preparation tool."""

@@ -1,0 +1,1 @@
+"""ftemu's conformance kit: a pytest plugin and a behaviour suite that checks any server against the API."""

@@ -1,0 +1,88 @@
+"""File contents on disk: one blob per file id, written atomically (temp file, fsync, rename)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+CHUNK = 1 << 16
+
+
+class BlobStore:
+    """Keeps each file's bytes under root/<id>; a reader never sees a half-written blob."""
+
+    def __init__(self, root: Path | None) -> None:
+        self._temporary = root is None
+        self.root = Path(tempfile.mkdtemp(prefix="ftemu-blobs-")) if root is None else root
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def path(self, file_id: str) -> Path:
+        return self.root / file_id
+
+    def writer(self) -> BlobWriter:
+        return BlobWriter(self.root)
+
+    def write_bytes(self, file_id: str, data: bytes) -> None:
+        with self.writer() as writer:
+            writer.write(data)
+            writer.commit(file_id)
+
+    def read_chunks(self, file_id: str) -> Iterator[bytes]:
+        with open(self.path(file_id), "rb") as handle:
+            while chunk := handle.read(CHUNK):
+                yield chunk
+
+    def read_bytes(self, file_id: str) -> bytes:
+        return self.path(file_id).read_bytes()
+
+    def delete(self, file_id: str) -> None:
+        self.path(file_id).unlink(missing_ok=True)
+
+    def clear(self) -> None:
+        for child in self.root.iterdir():
+            if child.is_file():
+                child.unlink()
+
+    def close(self) -> None:
+        if self._temporary:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+class BlobWriter:
+    """A temp file in the blob directory; commit() renames it into place, anything else removes it."""
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        descriptor, name = tempfile.mkstemp(prefix=".upload-", dir=root)
+        self._temp = Path(name)
+        self._handle: BinaryIO = os.fdopen(descriptor, "wb")
+        self.size = 0
+        self._done = False
+
+    def write(self, chunk: bytes) -> None:
+        self._handle.write(chunk)
+        self.size += len(chunk)
+
+    def commit(self, file_id: str) -> None:
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+        self._handle.close()
+        os.replace(self._temp, self._root / file_id)
+        self._done = True
+
+    def discard(self) -> None:
+        if not self._handle.closed:
+            self._handle.close()
+        self._temp.unlink(missing_ok=True)
+        self._done = True
+
+    def __enter__(self) -> BlobWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if not self._done:
+            self.discard()

@@ -1,0 +1,7 @@
+"""The completions resource (§2.14)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,162 @@
+"""The files resource: upload (streamed and checked), list, retrieve, delete and download."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException
+
+from emulator.blobs import CHUNK, BlobStore
+from emulator.errors import APIError, invalid_request, not_found
+from emulator.services import Services, services
+from emulator.store import FileRecord, Organization
+from emulator.auth import current_organization
+from emulator.training_data import TrainingFileChecker
+
+router = APIRouter()
+UPLOAD_PURPOSES = ("fine-tune",)
+
+
+def file_object(record: FileRecord) -> dict[str, Any]:
+    """The file object in the real server's key order."""
+    return {
+        "object": "file",
+        "id": record.id,
+        "purpose": record.purpose,
+        "filename": record.filename,
+        "bytes": record.bytes,
+        "created_at": record.created_at,
+        "status": record.status,
+        "status_details": record.status_details,
+    }
+
+
+def storage_limit_error(limit: int, used: int) -> APIError:
+    return invalid_request(
+        "Currently, the size of all the files uploaded by one organization can be up to "
+        f"{_human_bytes(limit)}. Your organization already stores {used} bytes; delete files to make room.",
+        param="file",
+    )
+
+
+def _human_bytes(count: int) -> str:
+    for unit, size in (("GB", 10**9), ("MB", 10**6), ("KB", 10**3)):
+        if count >= size and count % size == 0:
+            return f"{count // size} {unit}"
+    return f"{count} bytes"
+
+
+def _copy_upload(upload: UploadFile, blobs: BlobStore, file_id: str, purpose: str, room: int, limit: int,
+                 used: int) -> int:
+    """Copy the spooled upload into its blob, checking as it goes; nothing is kept on failure."""
+    checker = TrainingFileChecker() if purpose == "fine-tune" else None
+    source = upload.file
+    source.seek(0)
+    with blobs.writer() as writer:
+        while chunk := source.read(CHUNK):
+            writer.write(chunk)
+            if writer.size > room:
+                raise storage_limit_error(limit, used)
+            if checker:
+                checker.feed(chunk)
+        if checker:
+            checker.finish()
+        writer.commit(file_id)
+        return writer.size
+
+
+async def _read_form(request: Request) -> tuple[Any, Any]:
+    try:
+        form = await request.form(max_files=1, max_fields=16)
+    except MultiPartException as exc:
+        raise invalid_request(f"Could not parse the multipart form: {exc.message}") from None
+    return form.get("file"), form.get("purpose")
+
+
+def _check_purpose(purpose: Any) -> str:
+    if purpose is None:
+        raise invalid_request("'purpose' is a required property", param="purpose")
+    if not isinstance(purpose, str) or purpose not in UPLOAD_PURPOSES:
+        shown = purpose if isinstance(purpose, str) else "<file>"
+        raise invalid_request(f"'{shown}' is not one of {list(UPLOAD_PURPOSES)} - 'purpose'", param="purpose")
+    return purpose
+
+
+@router.post("/files")
+async def create_file(
+    request: Request, org: Organization = Depends(current_organization), app: Services = Depends(services)
+) -> dict[str, Any]:
+    upload, purpose_field = await _read_form(request)
+    if not isinstance(upload, UploadFile):
+        raise invalid_request("'file' is a required property", param="file")
+    purpose = _check_purpose(purpose_field)
+    used = app.store.stored_bytes(org.id)
+    limit = app.settings.storage_limit
+    file_id = app.store.next_id("file-")
+    size = await run_in_threadpool(
+        _copy_upload, upload, app.blobs, file_id, purpose, limit - used, limit, used
+    )
+    record = FileRecord(
+        id=file_id, organization_id=org.id, purpose=purpose, filename=upload.filename or "file", bytes=size,
+        created_at=app.now_seconds(), status="uploaded", status_details=None, deleted=False,
+    )
+    app.store.insert_file(record)
+    return file_object(record)
+
+
+def get_owned_file(app: Services, org: Organization, file_id: str) -> FileRecord:
+    """The organisation's live file, or the real 404."""
+    app.store.process_uploaded_files(org.id)
+    record = app.store.get_file(org.id, file_id)
+    if record is None:
+        raise not_found(f"No such File object: {file_id}", param="id")
+    return record
+
+
+@router.get("/files")
+async def list_files(
+    org: Organization = Depends(current_organization), app: Services = Depends(services)
+) -> dict[str, Any]:
+    app.catch_up(org)
+    app.store.process_uploaded_files(org.id)
+    return {"object": "list", "data": [file_object(record) for record in app.store.list_files(org.id)]}
+
+
+@router.get("/files/{file_id:path}/content")
+async def download_file(
+    file_id: str, org: Organization = Depends(current_organization), app: Services = Depends(services)
+) -> StreamingResponse:
+    app.catch_up(org)
+    record = get_owned_file(app, org, file_id)
+    disposition = f"attachment; filename=\"{record.filename.replace(chr(34), '')}\""
+    if not record.filename.isascii():
+        disposition = f"attachment; filename*=UTF-8''{quote(record.filename)}"
+    return StreamingResponse(
+        app.blobs.read_chunks(record.id),
+        media_type="application/octet-stream",
+        headers={"content-disposition": disposition},
+    )
+
+
+@router.get("/files/{file_id:path}")
+async def retrieve_file(
+    file_id: str, org: Organization = Depends(current_organization), app: Services = Depends(services)
+) -> dict[str, Any]:
+    app.catch_up(org)
+    return file_object(get_owned_file(app, org, file_id))
+
+
+@router.delete("/files/{file_id:path}")
+async def delete_file(
+    file_id: str, org: Organization = Depends(current_organization), app: Services = Depends(services)
+) -> dict[str, Any]:
+    app.catch_up(org)
+    record = get_owned_file(app, org, file_id)
+    app.store.delete_file(record.id)
+    app.blobs.delete(record.id)
+    return {"object": "file", "id": record.id, "deleted": True}

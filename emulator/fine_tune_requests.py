@@ -1,0 +1,139 @@
+"""Checking a create-fine-tune request (§2.6, §4) and turning it into a stored job with its plan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from emulator import params
+from emulator.catalogue import BASE_MODELS, base_model_names
+from emulator.errors import invalid_request
+from emulator.services import Services
+from emulator.store import FileRecord, Organization
+from emulator.tokens import encoding_for_model
+from emulator.training import Plan, make_plan, too_long_failure
+from emulator.training_data import Example, read_examples
+
+CLASSIFICATION_KEYS = ("classification_n_classes", "classification_positive_class", "classification_betas")
+
+
+@dataclass(frozen=True)
+class FineTuneRequest:
+    training_file: FileRecord
+    validation_file: FileRecord | None
+    model: str
+    base_model: str
+    suffix: str | None
+    hyperparams: dict[str, Any]
+
+
+def _training_file(app: Services, org: Organization, body: dict[str, Any], name: str,
+                   required: bool) -> FileRecord | None:
+    file_id = params.string(body, name, required=required)
+    if file_id is None:
+        return None
+    app.store.process_uploaded_files(org.id)
+    record = app.store.get_file(org.id, file_id)
+    if record is None:
+        raise invalid_request(f"No such File object: {file_id}", param=name)
+    if record.purpose != "fine-tune":
+        raise invalid_request(
+            f"File {file_id} has purpose '{record.purpose}'; fine-tuning needs a file with purpose 'fine-tune'.",
+            param=name,
+        )
+    return record
+
+
+def _base_model(app: Services, org: Organization, model: str) -> str:
+    if model in BASE_MODELS:
+        return model
+    tuned = app.store.get_model(org.id, model)
+    if tuned is None:
+        raise invalid_request(
+            f"Invalid base model: {model} (model must be one of {base_model_names()}) or a fine-tuned model "
+            f"created by your organization: {org.id}",
+            param="model",
+        )
+    return tuned.root
+
+
+def _classification(body: dict[str, Any], has_validation: bool) -> dict[str, Any]:
+    compute = params.boolean(body, "compute_classification_metrics")
+    n_classes = params.integer(body, "classification_n_classes", minimum=2)
+    positive = params.string(body, "classification_positive_class", min_length=1)
+    betas = body.get("classification_betas")
+    if betas is not None and (
+        not isinstance(betas, list)
+        or not all(isinstance(b, int | float) and not isinstance(b, bool) and b > 0 for b in betas)
+    ):
+        raise invalid_request(
+            f"{betas!r} is not valid: 'classification_betas' must be a list of positive numbers",
+            param="classification_betas",
+        )
+    if not compute:
+        return {}
+    if not has_validation:
+        raise invalid_request(
+            "Classification metrics need a validation file: set 'validation_file' to use "
+            "'compute_classification_metrics'.",
+            param="validation_file",
+        )
+    if n_classes is None and positive is None:
+        raise invalid_request(
+            "Classification metrics need 'classification_n_classes' (multiclass) or "
+            "'classification_positive_class' (binary).",
+            param="classification_n_classes",
+        )
+    if betas and n_classes is not None and n_classes > 2:
+        raise invalid_request("'classification_betas' apply to binary classification only.",
+                              param="classification_betas")
+    extra: dict[str, Any] = {
+        "compute_classification_metrics": True,
+        "classification_n_classes": n_classes,
+        "classification_positive_class": positive,
+    }
+    if betas is not None:
+        extra["classification_betas"] = betas
+    return extra
+
+
+def parse_create_fine_tune(app: Services, org: Organization, body: dict[str, Any]) -> FineTuneRequest:
+    """Every check of the request, in the order the fields are documented; raises the first problem."""
+    training = _training_file(app, org, body, "training_file", required=True)
+    assert training is not None
+    validation = _training_file(app, org, body, "validation_file", required=False)
+    model = params.string(body, "model", "curie", min_length=1)
+    assert model is not None
+    base_model = _base_model(app, org, model)
+    hyperparams: dict[str, Any] = {
+        "n_epochs": params.integer(body, "n_epochs", 4, minimum=1, maximum=50),
+        "batch_size": params.integer(body, "batch_size", minimum=1, maximum=256),
+        "prompt_loss_weight": params.number(body, "prompt_loss_weight", 0.01, minimum=0, maximum=1),
+        "learning_rate_multiplier": params.number(
+            body, "learning_rate_multiplier", exclusive_minimum=0, maximum=10
+        ),
+    }
+    hyperparams.update(_classification(body, validation is not None))
+    suffix = params.string(body, "suffix", min_length=1, max_length=40)
+    return FineTuneRequest(training, validation, model, base_model, suffix, hyperparams)
+
+
+def load_examples(app: Services, record: FileRecord) -> list[Example]:
+    return list(read_examples(app.blobs.read_chunks(record.id)))
+
+
+def plan_fine_tune(app: Services, request: FineTuneRequest, examples: list[Example]) -> Plan:
+    encoding = encoding_for_model(request.base_model)
+    texts = [text for example in examples for text in (example.prompt, example.completion)]
+    counts = [len(tokens) for tokens in encoding.encode_ordinary_batch(texts)] if texts else []
+    tokens = [counts[i] + counts[i + 1] for i in range(0, len(counts), 2)]
+    failure = too_long_failure(request.training_file.id, [e.line for e in examples], tokens)
+    return make_plan(
+        base_model=request.base_model,
+        example_tokens=tokens,
+        n_epochs=request.hyperparams["n_epochs"],
+        hyperparams=request.hyperparams,
+        continuing=request.model != request.base_model,
+        speed=app.settings.speed_factor,
+        failure=failure,
+    )

@@ -1,0 +1,140 @@
+"""The legacy fine-tunes resource (§2.6-2.10): create, list, retrieve, cancel and events (also streamed)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import StreamingResponse
+
+from emulator import params
+from emulator.auth import current_organization
+from emulator.errors import invalid_request, not_found
+from emulator.fine_tune_requests import load_examples, parse_create_fine_tune, plan_fine_tune
+from emulator.files import file_object
+from emulator.services import Services, services
+from emulator.store import EventRecord, FineTuneRecord, Organization
+from emulator.training import TERMINAL
+
+router = APIRouter()
+
+
+def event_object(event: EventRecord) -> dict[str, Any]:
+    return {"object": "fine-tune-event", "level": event.level, "message": event.message,
+            "created_at": event.created_at}
+
+
+def fine_tune_object(app: Services, job: FineTuneRecord, *, with_events: bool = True) -> dict[str, Any]:
+    """The FineTune object in the real server's key order; list items leave out `events`."""
+    files = app.store.get_files([*job.training_file_ids, *job.validation_file_ids, *job.result_file_ids])
+    by_id = {record.id: file_object(record) for record in files}
+    body: dict[str, Any] = {
+        "object": "fine-tune",
+        "id": job.id,
+        "hyperparams": job.hyperparams,
+        "organization_id": job.organization_id,
+        "model": job.model,
+        "training_files": [by_id[i] for i in job.training_file_ids if i in by_id],
+        "validation_files": [by_id[i] for i in job.validation_file_ids if i in by_id],
+        "result_files": [by_id[i] for i in job.result_file_ids if i in by_id],
+        "created_at": int(job.created_at),
+        "updated_at": job.updated_at,
+        "status": job.status,
+        "fine_tuned_model": job.fine_tuned_model,
+    }
+    if with_events:
+        body["events"] = [event_object(event) for event in app.store.list_events(job.id)]
+    return body
+
+
+def get_owned_fine_tune(app: Services, org: Organization, fine_tune_id: str) -> FineTuneRecord:
+    app.catch_up(org)
+    job = app.store.get_fine_tune(org.id, fine_tune_id)
+    if job is None:
+        raise not_found(f"No such fine-tune: {fine_tune_id}", param="id")
+    return job
+
+
+@router.post("/fine-tunes")
+async def create_fine_tune(
+    request: Request, org: Organization = Depends(current_organization), app: Services = Depends(services)
+) -> dict[str, Any]:
+    body = await params.json_body(request)
+    app.catch_up(org)
+    parsed = parse_create_fine_tune(app, org, body)
+    examples = load_examples(app, parsed.training_file)
+    plan = plan_fine_tune(app, parsed, examples)
+    now = app.now()
+    job_id = app.store.next_id("ft-")
+    with app.store.transaction():
+        app.store.insert_fine_tune({
+            "id": job_id, "organization_id": org.id, "model": parsed.model, "base_model": parsed.base_model,
+            "suffix": parsed.suffix, "hyperparams": parsed.hyperparams,
+            "training_file_ids": [parsed.training_file.id],
+            "validation_file_ids": [parsed.validation_file.id] if parsed.validation_file else [],
+            "created_at": now, "updated_at": int(now), "status": "pending", "plan": plan.to_json(),
+        })
+        app.store.add_event(job_id, f"Created fine-tune: {job_id}", int(now))
+        app.store.insert_fine_tune_examples(job_id, ((e.prompt, e.completion) for e in examples))
+    app.catch_up(org)
+    app.notifier.notify()
+    return fine_tune_object(app, get_owned_fine_tune(app, org, job_id))
+
+
+@router.get("/fine-tunes")
+async def list_fine_tunes(
+    org: Organization = Depends(current_organization), app: Services = Depends(services)
+) -> dict[str, Any]:
+    app.catch_up(org)
+    jobs = app.store.list_fine_tunes(org.id)
+    return {"object": "list", "data": [fine_tune_object(app, job, with_events=False) for job in jobs]}
+
+
+@router.get("/fine-tunes/{fine_tune_id}")
+async def retrieve_fine_tune(
+    fine_tune_id: str, org: Organization = Depends(current_organization), app: Services = Depends(services)
+) -> dict[str, Any]:
+    return fine_tune_object(app, get_owned_fine_tune(app, org, fine_tune_id))
+
+
+@router.post("/fine-tunes/{fine_tune_id}/cancel")
+async def cancel_fine_tune(
+    fine_tune_id: str, org: Organization = Depends(current_organization), app: Services = Depends(services)
+) -> dict[str, Any]:
+    job = get_owned_fine_tune(app, org, fine_tune_id)
+    if job.status in TERMINAL:
+        raise invalid_request(f"Cannot cancel a fine-tune that has already {job.status}: {job.id}", param="id")
+    app.trainer.end(org, job, "cancelled", "Fine-tune cancelled", app.now())
+    app.catch_up(org)
+    app.notifier.notify()
+    return fine_tune_object(app, get_owned_fine_tune(app, org, fine_tune_id))
+
+
+async def _event_stream(app: Services, org: Organization, fine_tune_id: str) -> AsyncIterator[str]:
+    """Replay every event, push new ones as they become due, then `data: [DONE]` once the job is over."""
+    last = 0
+    while True:
+        app.catch_up(org)
+        for event in app.store.list_events(fine_tune_id, after_seq=last):
+            last = event.seq
+            yield f"data: {json.dumps(event_object(event), separators=(',', ':'))}\n\n"
+        job = app.store.get_fine_tune(org.id, fine_tune_id)
+        if job is None or job.status in TERMINAL:
+            yield "data: [DONE]\n\n"
+            return
+        await app.wait_for_change(org)
+
+
+@router.get("/fine-tunes/{fine_tune_id}/events", response_model=None)
+async def list_fine_tune_events(
+    fine_tune_id: str, request: Request, org: Organization = Depends(current_organization),
+    app: Services = Depends(services),
+) -> dict[str, Any] | StreamingResponse:
+    stream = params.query_flag(request.query_params.get("stream"), "stream")
+    job = get_owned_fine_tune(app, org, fine_tune_id)
+    if stream:
+        return StreamingResponse(_event_stream(app, org, job.id), media_type="text/event-stream",
+                                 headers={"cache-control": "no-cache"})
+    return {"object": "list", "data": [event_object(event) for event in app.store.list_events(job.id)]}

@@ -1,0 +1,110 @@
+"""Named, ordered, append-only schema migrations. A shipped migration is never edited: add a new one."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+Migration = tuple[str, Callable[[sqlite3.Connection], None]]
+
+
+def m001_initial(db: sqlite3.Connection) -> None:
+    db.executescript(
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+        CREATE TABLE organizations (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            created_at INTEGER NOT NULL
+        );
+
+        CREATE TABLE files (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE,
+            organization_id TEXT NOT NULL REFERENCES organizations(id),
+            purpose TEXT NOT NULL,
+            filename TEXT NOT NULL,
+            bytes INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            status_details TEXT,
+            deleted INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX files_by_organization ON files (organization_id, deleted, seq);
+
+        CREATE TABLE fine_tunes (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE,
+            organization_id TEXT NOT NULL REFERENCES organizations(id),
+            model TEXT NOT NULL,
+            base_model TEXT NOT NULL,
+            suffix TEXT,
+            hyperparams TEXT NOT NULL,
+            training_file_ids TEXT NOT NULL,
+            validation_file_ids TEXT NOT NULL,
+            result_file_ids TEXT NOT NULL DEFAULT '[]',
+            created_at REAL NOT NULL,
+            updated_at INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            fine_tuned_model TEXT,
+            plan TEXT NOT NULL,
+            stage INTEGER NOT NULL DEFAULT 0,
+            queue_number INTEGER,
+            queued_at REAL,
+            started_at REAL,
+            finished_at REAL
+        );
+        CREATE INDEX fine_tunes_by_organization ON fine_tunes (organization_id, status, seq);
+
+        CREATE TABLE fine_tune_events (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            fine_tune_id TEXT NOT NULL REFERENCES fine_tunes(id),
+            level TEXT NOT NULL,
+            message TEXT NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        CREATE INDEX events_by_fine_tune ON fine_tune_events (fine_tune_id, seq);
+
+        CREATE TABLE models (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE,
+            organization_id TEXT NOT NULL REFERENCES organizations(id),
+            created INTEGER NOT NULL,
+            root TEXT NOT NULL,
+            parent TEXT NOT NULL,
+            fine_tune_id TEXT NOT NULL REFERENCES fine_tunes(id),
+            permission_id TEXT NOT NULL,
+            deleted INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX models_by_organization ON models (organization_id, deleted, seq);
+
+        CREATE TABLE fine_tune_examples (
+            fine_tune_id TEXT NOT NULL REFERENCES fine_tunes(id),
+            position INTEGER NOT NULL,
+            prompt TEXT NOT NULL,
+            completion TEXT NOT NULL,
+            PRIMARY KEY (fine_tune_id, position)
+        );
+        """
+    )
+
+
+MIGRATIONS: list[Migration] = [
+    ("001_initial", m001_initial),
+]
+
+
+def apply_migrations(db: sqlite3.Connection) -> list[str]:
+    """Apply every migration not yet recorded; return the names applied now."""
+    db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    done = {row[0] for row in db.execute("SELECT name FROM _migrations")}
+    applied = []
+    for name, migrate in MIGRATIONS:
+        if name in done:
+            continue
+        with db:
+            migrate(db)
+            db.execute("INSERT INTO _migrations (name, applied_at) VALUES (?, datetime('now'))", (name,))
+        applied.append(name)
+    return applied

@@ -1,0 +1,92 @@
+"""The models resource (§2.11-2.13): the four base models and the organisation's fine-tuned models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+
+from emulator import ids
+from emulator.auth import current_organization
+from emulator.catalogue import BASE_MODELS, PERMISSION_CREATED, BaseModel
+from emulator.errors import APIError, not_found
+from emulator.services import Services, services
+from emulator.store import ModelRecord, Organization
+
+router = APIRouter()
+
+
+def _permission(permission_id: str, created: int, organization: str, tuned: bool) -> dict[str, Any]:
+    return {
+        "id": permission_id,
+        "object": "model_permission",
+        "created": created,
+        "allow_create_engine": tuned,
+        "allow_sampling": True,
+        "allow_logprobs": True,
+        "allow_search_indices": False,
+        "allow_view": True,
+        "allow_fine_tuning": tuned,
+        "organization": organization,
+        "group": None,
+        "is_blocking": False,
+    }
+
+
+def base_model_object(model: BaseModel) -> dict[str, Any]:
+    permission_id = "modelperm-" + ids.draw(0, sum(map(ord, model.id)))
+    return {
+        "id": model.id, "object": "model", "created": model.created, "owned_by": "openai",
+        "permission": [_permission(permission_id, PERMISSION_CREATED, "*", tuned=False)],
+        "root": model.id, "parent": None,
+    }
+
+
+def tuned_model_object(record: ModelRecord) -> dict[str, Any]:
+    return {
+        "id": record.id, "object": "model", "created": record.created, "owned_by": record.organization_id,
+        "permission": [_permission(record.permission_id, record.created, record.organization_id, tuned=True)],
+        "root": record.root, "parent": record.parent,
+    }
+
+
+def model_not_found(model: str) -> APIError:
+    return not_found(f"The model '{model}' does not exist", param="model", code="model_not_found")
+
+
+@router.get("/models")
+async def list_models(
+    org: Organization = Depends(current_organization), app: Services = Depends(services)
+) -> dict[str, Any]:
+    app.catch_up(org)
+    data = [base_model_object(model) for model in BASE_MODELS.values()]
+    data += [tuned_model_object(record) for record in app.store.list_models(org.id)]
+    return {"object": "list", "data": data}
+
+
+@router.get("/models/{model:path}")
+async def retrieve_model(
+    model: str, org: Organization = Depends(current_organization), app: Services = Depends(services)
+) -> dict[str, Any]:
+    if model in BASE_MODELS:
+        return base_model_object(BASE_MODELS[model])
+    app.catch_up(org)
+    record = app.store.get_model(org.id, model)
+    if record is None:
+        raise model_not_found(model)
+    return tuned_model_object(record)
+
+
+@router.delete("/models/{model:path}")
+async def delete_model(
+    model: str, org: Organization = Depends(current_organization), app: Services = Depends(services)
+) -> dict[str, Any]:
+    if model in BASE_MODELS:
+        raise APIError(403, f"You have insufficient permissions to delete the base model '{model}'; only "
+                            "fine-tuned models your organization owns can be deleted.", param="model")
+    app.catch_up(org)
+    record = app.store.get_model(org.id, model)
+    if record is None:
+        raise model_not_found(model)
+    app.store.delete_model(record.id)
+    return {"id": record.id, "object": "model", "deleted": True}

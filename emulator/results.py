@@ -1,0 +1,72 @@
+"""compiled_results.csv (§7): one row per training step, a plausible falling loss, deterministic per job."""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+
+TRAINING_COLUMNS = [
+    "step", "elapsed_tokens", "elapsed_examples",
+    "training_loss", "training_sequence_accuracy", "training_token_accuracy",
+]
+VALIDATION_COLUMNS = ["validation_loss", "validation_sequence_accuracy", "validation_token_accuracy"]
+VALIDATION_EVERY = 8
+
+
+@dataclass(frozen=True)
+class ResultsSpec:
+    seed: str
+    example_tokens: list[int]
+    batch_size: int
+    n_epochs: int
+    has_validation: bool
+    classification: dict[str, object] | None
+
+
+def classification_columns(options: dict[str, object]) -> list[str]:
+    n_classes = options.get("classification_n_classes")
+    if isinstance(n_classes, int) and n_classes > 2:
+        return ["classification/accuracy", "classification/weighted_f1_score"]
+    columns = [f"classification/{name}" for name in ("accuracy", "precision", "recall", "auroc", "auprc", "f1.0")]
+    betas = options.get("classification_betas") or []
+    assert isinstance(betas, list)
+    columns += [f"classification/f{float(beta)}" for beta in betas if float(beta) != 1.0]
+    return columns
+
+
+def _accuracy(rng: random.Random, progress: float, floor: float) -> float:
+    return min(1.0, max(0.0, floor + (1 - floor) * progress + rng.uniform(-0.08, 0.08)))
+
+
+def compiled_results(spec: ResultsSpec) -> str:
+    """The whole CSV text, '\\n' line endings, floats in repr precision, empty cells where not measured."""
+    rng = random.Random(spec.seed)
+    columns = list(TRAINING_COLUMNS)
+    extra = classification_columns(spec.classification) if spec.classification else []
+    if spec.has_validation:
+        columns += VALIDATION_COLUMNS
+    columns += extra
+    lines = [",".join(columns)]
+    n = max(1, len(spec.example_tokens))
+    steps_per_epoch = math.ceil(n / spec.batch_size)
+    total = steps_per_epoch * spec.n_epochs
+    start_loss = rng.uniform(0.25, 0.6)
+    elapsed_tokens = elapsed_examples = 0
+    for step in range(1, total + 1):
+        first = ((step - 1) % steps_per_epoch) * spec.batch_size
+        batch = [spec.example_tokens[i % n] for i in range(first, min(first + spec.batch_size, n))]
+        elapsed_tokens += sum(batch) or 1
+        elapsed_examples += len(batch)
+        progress = step / total
+        loss = start_loss * math.exp(-2.2 * progress) * rng.uniform(0.8, 1.2)
+        row: list[object] = [step, elapsed_tokens, elapsed_examples, loss,
+                             float(rng.random() < progress * 0.9), _accuracy(rng, progress, 0.45)]
+        measured = step == 1 or step % VALIDATION_EVERY == 1 or step == total
+        if spec.has_validation:
+            row += ([loss * rng.uniform(1.0, 1.4), float(rng.random() < progress * 0.8),
+                     _accuracy(rng, progress, 0.4)] if measured else ["", "", ""])
+        if extra:
+            row += [_accuracy(rng, progress, 0.5) for _ in extra] if step == total else [""] * len(extra)
+        lines.append(",".join(repr(v) if isinstance(v, float) else str(v) for v in row))
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,108 @@
+"""Training files: the JSONL check at upload (streaming, line by line) and reading examples back."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from emulator.errors import APIError
+
+JSONL_PREFIX = "Expected file to have JSONL format, where every line is a valid JSON dictionary."
+KEYS_PREFIX = "Expected file to have JSONL format with prompt/completion keys."
+
+
+@dataclass(frozen=True)
+class Example:
+    line: int
+    prompt: str
+    completion: str
+
+
+def _hint(raw: bytes) -> str:
+    text = raw.decode("utf-8", errors="replace").strip()
+    return f'{text[:3]}...'
+
+
+def _not_a_dictionary(number: int, raw: bytes) -> APIError:
+    return APIError(400, f'{JSONL_PREFIX} Line {number} is not a dictionary (HINT: line starts with: "{_hint(raw)}").')
+
+
+def parse_line(number: int, raw: bytes) -> Example | None:
+    """One line of a fine-tune file: None for a blank line, an Example, or an APIError raised."""
+    if not raw.strip():
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise APIError(400, f"{JSONL_PREFIX} Line {number} is not valid UTF-8.") from None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise _not_a_dictionary(number, raw) from None
+    if not isinstance(value, dict):
+        raise _not_a_dictionary(number, raw)
+    for key in ("prompt", "completion"):
+        if key not in value:
+            raise APIError(400, f"{KEYS_PREFIX} Missing `{key}` key on line {number}.")
+        if not isinstance(value[key], str):
+            raise APIError(400, f"{KEYS_PREFIX} The `{key}` value on line {number} must be a string.")
+    return Example(number, value["prompt"], value["completion"])
+
+
+class LineSplitter:
+    """Numbered lines from a byte stream fed chunk by chunk, holding at most one partial line."""
+
+    def __init__(self) -> None:
+        self._pending = b""
+        self._number = 0
+
+    def feed(self, chunk: bytes) -> list[tuple[int, bytes]]:
+        self._pending += chunk
+        *complete, self._pending = self._pending.split(b"\n")
+        return [self._numbered(line) for line in complete]
+
+    def finish(self) -> list[tuple[int, bytes]]:
+        rest, self._pending = self._pending, b""
+        return [self._numbered(rest)] if rest else []
+
+    def _numbered(self, line: bytes) -> tuple[int, bytes]:
+        self._number += 1
+        return self._number, line
+
+
+def split_lines(chunks: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
+    splitter = LineSplitter()
+    for chunk in chunks:
+        yield from splitter.feed(chunk)
+    yield from splitter.finish()
+
+
+class TrainingFileChecker:
+    """Fed chunk by chunk during an upload; raises the first problem as the real API words it."""
+
+    def __init__(self) -> None:
+        self._lines = LineSplitter()
+        self.examples = 0
+
+    def feed(self, chunk: bytes) -> None:
+        for number, line in self._lines.feed(chunk):
+            self._check(number, line)
+
+    def finish(self) -> None:
+        for number, line in self._lines.finish():
+            self._check(number, line)
+        if self.examples == 0:
+            raise APIError(400, f"{JSONL_PREFIX} The file is empty.")
+
+    def _check(self, number: int, line: bytes) -> None:
+        if parse_line(number, line) is not None:
+            self.examples += 1
+
+
+def read_examples(chunks: Iterable[bytes]) -> Iterator[Example]:
+    """Examples of a stored (already validated) fine-tune file, in file order."""
+    for number, line in split_lines(chunks):
+        example = parse_line(number, line)
+        if example is not None:
+            yield example
