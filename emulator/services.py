@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import Request
 
@@ -15,6 +15,7 @@ from emulator.clock import Clock
 from emulator.settings import Settings
 from emulator.store import Organization, Store
 from emulator.training import Trainer
+from emulator.tuned import TunedModels
 
 MAX_STREAM_WAIT = 2.0
 
@@ -47,6 +48,7 @@ class Services:
     auth: Authenticator
     trainer: Trainer
     notifier: Notifier
+    tuned_models: TunedModels = field(default_factory=TunedModels)
 
     def now(self) -> float:
         return self.clock.now()

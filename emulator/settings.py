@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from emulator.quality import parse_quality
+
 GB = 1_000_000_000
 MANUAL_CLOCK_START = "2023-05-23T08:00:00Z"
 
@@ -51,6 +53,12 @@ class Settings:
         GB, "Bytes of files one organisation may store (default 1 GB).", metavar="BYTES"
     )
     log_level: str = _setting("info", "Server log level (critical, error, warning, info, debug).", metavar="LEVEL")
+    quality: str = _setting(
+        "ada=0.55,babbage=0.7,curie=0.85,davinci=0.95",
+        "Per base model, the chance that a tuned model answers a prompt it was not trained on from its "
+        "nearest training example (otherwise base-model text).",
+        metavar="BASE=P,...",
+    )
 
     def __post_init__(self) -> None:
         speed_factor(self.speed)
@@ -61,6 +69,7 @@ class Settings:
         if self.storage_limit < 1:
             raise ValueError("--storage-limit must be positive")
         parse_time(self.clock_start)
+        parse_quality(self.quality)
 
     @property
     def speed_factor(self) -> float | None:

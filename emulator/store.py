@@ -313,6 +313,12 @@ class Store:
                            (model_id, organization_id))
         return _model(rows[0]) if rows else None
 
+    def get_model_including_deleted(self, organization_id: str, model_id: str) -> ModelRecord | None:
+        """A model row even if it was deleted since (a retrained model still knows its parent's examples)."""
+        rows = self._query("SELECT id, organization_id, created, root, parent, fine_tune_id, permission_id, deleted"
+                           " FROM models WHERE id = ? AND organization_id = ?", (model_id, organization_id))
+        return _model(rows[0]) if rows else None
+
     def list_models(self, organization_id: str) -> list[ModelRecord]:
         rows = self._query("SELECT id, organization_id, created, root, parent, fine_tune_id, permission_id, deleted"
                            " FROM models WHERE organization_id = ? AND deleted = 0 ORDER BY seq",
