@@ -53,7 +53,8 @@ typecheck: install
 	$(VENV)/bin/mypy
 
 bench: install
-	@for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+	@for script in bench/bench_*.py; do name=$$(basename $$script .py); echo "== $$name"; \
+		$(PY) -m bench.$$name || exit 1; done
 
 fuzz: install
 	FTEMU_SPEC_DIR=$(SPEC_DIR) $(PY) -m conformance.fuzz

@@ -12,6 +12,7 @@ from emulator.clock import VirtualClock
 from emulator.errors import invalid_request, not_found
 from emulator.fine_tunes import fine_tune_object
 from emulator.services import Services, services
+from emulator.stream_drops import StreamDrops, stream_drops
 from emulator.training import TERMINAL
 
 router = APIRouter(prefix="/_emulator")
@@ -55,6 +56,7 @@ async def reset(app: Services = Depends(services)) -> dict[str, Any]:
     """Forget every file, job and model; a manual clock goes back to its start."""
     app.store.reset()
     app.blobs.clear()
+    app.trainer.forget()
     if isinstance(app.clock, VirtualClock):
         app.clock = VirtualClock(app.settings.clock_start_seconds)
         app.store.set_meta("clock", repr(app.clock.now()))
@@ -82,3 +84,15 @@ async def fail_fine_tune(fine_tune_id: str, request: Request, app: Services = De
     job = app.store.find_fine_tune(fine_tune_id)
     assert job is not None
     return fine_tune_object(app, job)
+
+
+@router.post("/fine-tunes/{fine_tune_id}/drop-streams")
+async def drop_streams(
+    fine_tune_id: str, app: Services = Depends(services), drops: StreamDrops = Depends(stream_drops)
+) -> dict[str, Any]:
+    """Every event stream of the job open now closes at once without `data: [DONE]` (a dropped link)."""
+    if app.store.find_fine_tune(fine_tune_id) is None:
+        raise not_found(f"No such fine-tune: {fine_tune_id}", param="id")
+    dropped = drops.drop(fine_tune_id)
+    app.notifier.notify()
+    return {"object": "emulator.drop_streams", "id": fine_tune_id, "dropped": dropped}

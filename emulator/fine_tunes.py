@@ -16,6 +16,7 @@ from emulator.fine_tune_requests import load_examples, parse_create_fine_tune, p
 from emulator.files import file_object
 from emulator.services import Services, services
 from emulator.store import EventRecord, FineTuneRecord, Organization
+from emulator.stream_drops import StreamDrops, stream_drops
 from emulator.training import TERMINAL
 
 router = APIRouter()
@@ -78,6 +79,7 @@ async def create_fine_tune(
         })
         app.store.add_event(job_id, f"Created fine-tune: {job_id}", int(now))
         app.store.insert_fine_tune_examples(job_id, ((e.prompt, e.completion) for e in examples))
+    app.trainer.wake(org.id)
     app.catch_up(org)
     app.notifier.notify()
     return fine_tune_object(app, get_owned_fine_tune(app, org, job_id))
@@ -112,29 +114,39 @@ async def cancel_fine_tune(
     return fine_tune_object(app, get_owned_fine_tune(app, org, fine_tune_id))
 
 
-async def _event_stream(app: Services, org: Organization, fine_tune_id: str) -> AsyncIterator[str]:
-    """Replay every event, push new ones as they become due, then `data: [DONE]` once the job is over."""
+async def _event_stream(
+    app: Services, org: Organization, fine_tune_id: str, drops: StreamDrops | None = None
+) -> AsyncIterator[str]:
+    """Replay every event, push new ones as they become due, then `data: [DONE]` once the job is over.
+
+    A test-control drop (POST /_emulator/fine-tunes/{id}/drop-streams) ends the stream early, without [DONE].
+    """
     last = 0
-    while True:
-        app.catch_up(org)
-        for event in app.store.list_events(fine_tune_id, after_seq=last):
-            last = event.seq
-            yield f"data: {json.dumps(event_object(event), separators=(',', ':'))}\n\n"
-        job = app.store.get_fine_tune(org.id, fine_tune_id)
-        if job is None or job.status in TERMINAL:
-            yield "data: [DONE]\n\n"
-            return
-        await app.wait_for_change(org)
+    generation = drops.opened(fine_tune_id) if drops else 0
+    try:
+        while not (drops and drops.dropped(fine_tune_id, generation)):
+            app.catch_up(org)
+            for event in app.store.list_events(fine_tune_id, after_seq=last):
+                last = event.seq
+                yield f"data: {json.dumps(event_object(event), separators=(',', ':'))}\n\n"
+            job = app.store.get_fine_tune(org.id, fine_tune_id)
+            if job is None or job.status in TERMINAL:
+                yield "data: [DONE]\n\n"
+                return
+            await app.wait_for_change(org)
+    finally:
+        if drops:
+            drops.closed(fine_tune_id)
 
 
 @router.get("/fine-tunes/{fine_tune_id}/events", response_model=None)
 async def list_fine_tune_events(
     fine_tune_id: str, request: Request, org: Organization = Depends(current_organization),
-    app: Services = Depends(services),
+    app: Services = Depends(services), drops: StreamDrops = Depends(stream_drops),
 ) -> dict[str, Any] | StreamingResponse:
     stream = params.query_flag(request.query_params.get("stream"), "stream")
     job = get_owned_fine_tune(app, org, fine_tune_id)
     if stream:
-        return StreamingResponse(_event_stream(app, org, job.id), media_type="text/event-stream",
+        return StreamingResponse(_event_stream(app, org, job.id, drops), media_type="text/event-stream",
                                  headers={"cache-control": "no-cache"})
     return {"object": "list", "data": [event_object(event) for event in app.store.list_events(job.id)]}

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 
 from emulator import ids
-from emulator.auth import current_organization
 from emulator.catalogue import BASE_MODELS, PERMISSION_CREATED, BaseModel
 from emulator.errors import APIError, not_found
-from emulator.services import Services, services
-from emulator.store import ModelRecord, Organization
+from emulator.services import authorized, json_response
+from emulator.store import ModelRecord
 
 router = APIRouter()
 
@@ -54,33 +54,32 @@ def model_not_found(model: str) -> APIError:
     return not_found(f"The model '{model}' does not exist", param="model", code="model_not_found")
 
 
+BASE_MODEL_OBJECTS = [base_model_object(model) for model in BASE_MODELS.values()]
+
+
 @router.get("/models")
-async def list_models(
-    org: Organization = Depends(current_organization), app: Services = Depends(services)
-) -> dict[str, Any]:
+async def list_models(request: Request) -> JSONResponse:
+    app, org = authorized(request)
     app.catch_up(org)
-    data = [base_model_object(model) for model in BASE_MODELS.values()]
-    data += [tuned_model_object(record) for record in app.store.list_models(org.id)]
-    return {"object": "list", "data": data}
+    data = BASE_MODEL_OBJECTS + [tuned_model_object(record) for record in app.store.list_models(org.id)]
+    return json_response({"object": "list", "data": data})
 
 
 @router.get("/models/{model:path}")
-async def retrieve_model(
-    model: str, org: Organization = Depends(current_organization), app: Services = Depends(services)
-) -> dict[str, Any]:
+async def retrieve_model(model: str, request: Request) -> JSONResponse:
+    app, org = authorized(request)
     if model in BASE_MODELS:
-        return base_model_object(BASE_MODELS[model])
+        return json_response(base_model_object(BASE_MODELS[model]))
     app.catch_up(org)
     record = app.store.get_model(org.id, model)
     if record is None:
         raise model_not_found(model)
-    return tuned_model_object(record)
+    return json_response(tuned_model_object(record))
 
 
 @router.delete("/models/{model:path}")
-async def delete_model(
-    model: str, org: Organization = Depends(current_organization), app: Services = Depends(services)
-) -> dict[str, Any]:
+async def delete_model(model: str, request: Request) -> JSONResponse:
+    app, org = authorized(request)
     if model in BASE_MODELS:
         raise APIError(403, f"You have insufficient permissions to delete the base model '{model}'; only "
                             "fine-tuned models your organization owns can be deleted.", param="model")
@@ -89,4 +88,4 @@ async def delete_model(
     if record is None:
         raise model_not_found(model)
     app.store.delete_model(record.id)
-    return {"id": record.id, "object": "model", "deleted": True}
+    return json_response({"id": record.id, "object": "model", "deleted": True})

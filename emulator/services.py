@@ -6,8 +6,10 @@ import asyncio
 import contextlib
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi import Request
+from fastapi.responses import JSONResponse
 
 from emulator.auth import Authenticator
 from emulator.blobs import BlobStore
@@ -78,3 +80,22 @@ def services(request: Request) -> Services:
     """FastAPI dependency: the app's services."""
     found: Services = request.app.state.services
     return found
+
+
+def authorized(request: Request) -> tuple[Services, Organization]:
+    """The app's services and the organisation of the request's key (401 in the envelope otherwise).
+
+    Called directly by hot routes instead of two FastAPI dependencies: dependency resolution was half the
+    cost of GET /v1/models.
+    """
+    app: Services = request.app.state.services
+    organization = app.auth.organization_for(
+        request.headers.get("authorization"), request.headers.get("openai-organization")
+    )
+    request.state.organization = organization
+    return app, organization
+
+
+def json_response(body: Any, status_code: int = 200) -> JSONResponse:
+    """A JSON body in the given key order, without FastAPI's jsonable_encoder pass."""
+    return JSONResponse(body, status_code=status_code)

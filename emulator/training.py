@@ -126,6 +126,14 @@ class Trainer:
         self.blobs = blobs
         self.slots = slots
         self.on_change = on_change
+        self._idle: set[str] = set()  # organisations known to have no pending or running job
+
+    def wake(self, organization_id: str) -> None:
+        """A job was created (or the store changed under us): look at the organisation again."""
+        self._idle.discard(organization_id)
+
+    def forget(self) -> None:
+        self._idle.clear()
 
     # reading the schedule ---------------------------------------------------------------------------------
 
@@ -152,7 +160,10 @@ class Trainer:
     # applying it ------------------------------------------------------------------------------------------
 
     def catch_up(self, organization: Organization, now: float) -> None:
+        if organization.id in self._idle:
+            return
         if not self.store.has_active_fine_tunes(organization.id):
+            self._idle.add(organization.id)
             return
         changed = False
         while True:
