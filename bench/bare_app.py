@@ -7,8 +7,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-MODELS = {"object": "list", "data": [{"id": name, "object": "model"} for name in ("ada", "babbage", "curie",
-                                                                                      "davinci")]}
+MODELS = {
+    "object": "list",
+    "data": [{"id": name, "object": "model"} for name in ("ada", "babbage", "curie", "davinci")],
+}
 
 
 async def models(request: Request) -> JSONResponse:

@@ -20,16 +20,23 @@ def startup_seconds(command_for: Callable[[int], list[str]], runs: int = 3) -> f
 def main() -> None:
     ftemu_start = startup_seconds(ftemu_command)
     bare_start = startup_seconds(bare_command)
-    print(f"start-up to first 200: ftemu {ftemu_start:.3f} s, bare Starlette {bare_start:.3f} s "
-          f"(ratio {ftemu_start / bare_start:.2f}x; target: ftemu < 1.5 s)")
+    print(
+        f"start-up to first 200: ftemu {ftemu_start:.3f} s, bare Starlette {bare_start:.3f} s "
+        f"(ratio {ftemu_start / bare_start:.2f}x; target: ftemu < 1.5 s)"
+    )
     port_a, port_b = free(), free()
-    with server(ftemu_command(port_a), port_a, "/v1/models"), server(bare_command(port_b), port_b, "/v1/models"):
+    with (
+        server(ftemu_command(port_a), port_a, "/v1/models"),
+        server(bare_command(port_b), port_b, "/v1/models"),
+    ):
         load(f"http://127.0.0.1:{port_a}/v1/models", seconds=0.5)
         load(f"http://127.0.0.1:{port_b}/v1/models", seconds=0.5)
         ftemu_rps = load(f"http://127.0.0.1:{port_a}/v1/models")
         bare_rps = load(f"http://127.0.0.1:{port_b}/v1/models")
-    print(f"GET /v1/models: ftemu {ftemu_rps:.0f} req/s, bare Starlette {bare_rps:.0f} req/s "
-          f"(ratio {ftemu_rps / bare_rps:.2f}; target >= 0.50)")
+    print(
+        f"GET /v1/models: ftemu {ftemu_rps:.0f} req/s, bare Starlette {bare_rps:.0f} req/s "
+        f"(ratio {ftemu_rps / bare_rps:.2f}; target >= 0.50)"
+    )
 
 
 if __name__ == "__main__":

@@ -24,8 +24,13 @@ UVICORN_FLAGS = ["--log-level", "warning", "--no-access-log"]
 def server(command: list[str], port: int, probe: str) -> Iterator[float]:
     """Start a server process; yields seconds from spawn to the first 200 on `probe`."""
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               env={**os.environ, "PYTHONPATH": str(ROOT)})
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     try:
         deadline = started + 30
         while True:
@@ -44,15 +49,24 @@ def server(command: list[str], port: int, probe: str) -> Iterator[float]:
 
 
 def ftemu_command(port: int, *flags: str) -> list[str]:
-    return [sys.executable, "-m", "emulator", "--memory", "--port", str(port), "--log-level", "warning", *flags]
+    return [
+        sys.executable,
+        "-m",
+        "emulator",
+        "--memory",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        *flags,
+    ]
 
 
 def bare_command(port: int) -> list[str]:
     return [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--port", str(port), *UVICORN_FLAGS]
 
 
-def load(url: str, *, seconds: float = 3.0, concurrency: int = 8, method: str = "GET",
-         body: bytes = b"") -> float:
+def load(url: str, *, seconds: float = 3.0, concurrency: int = 8, method: str = "GET", body: bytes = b"") -> float:
     """Requests per second over `seconds` with `concurrency` keep-alive connections.
 
     A raw asyncio HTTP/1.1 client (much lighter than httpx), so the server, not the load generator, is what
@@ -60,8 +74,10 @@ def load(url: str, *, seconds: float = 3.0, concurrency: int = 8, method: str = 
     """
     parsed = httpx.URL(url)
     host, port, path = parsed.host, parsed.port or 80, parsed.raw_path.decode()
-    head = (f"{method} {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: {AUTH['Authorization']}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
+    head = (
+        f"{method} {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: {AUTH['Authorization']}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
 
     async def worker(stop: float) -> int:
         reader, writer = await asyncio.open_connection(host, port)
@@ -71,8 +87,11 @@ def load(url: str, *, seconds: float = 3.0, concurrency: int = 8, method: str = 
                 writer.write(head)
                 status_and_headers = await reader.readuntil(b"\r\n\r\n")
                 assert status_and_headers.startswith(b"HTTP/1.1 200"), status_and_headers
-                length = next(int(line.split(b":")[1]) for line in status_and_headers.split(b"\r\n")
-                              if line.lower().startswith(b"content-length:"))
+                length = next(
+                    int(line.split(b":")[1])
+                    for line in status_and_headers.split(b"\r\n")
+                    if line.lower().startswith(b"content-length:")
+                )
                 await reader.readexactly(length)
                 done += 1
         finally:

@@ -38,15 +38,31 @@ class Legacy:
         env.update(extra)
         return env
 
-    def run(self, *args: str, input: str | None = None, cwd: Path | None = None, timeout: float = 120,
-            **env: str) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *args: str, input: str | None = None, cwd: Path | None = None, timeout: float = 120, **env: str
+    ) -> subprocess.CompletedProcess[str]:
         command = [str(legacy_python().parent / "openai"), *args]
-        return subprocess.run(command, input=input, capture_output=True, text=True, cwd=cwd,
-                              env=self.env(**env), timeout=timeout, check=False)
+        return subprocess.run(
+            command,
+            input=input,
+            capture_output=True,
+            text=True,
+            cwd=cwd,
+            env=self.env(**env),
+            timeout=timeout,
+            check=False,
+        )
 
     def python(self, code: str, *, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([str(legacy_python()), "-c", code], capture_output=True, text=True, cwd=cwd,
-                              env=self.env(), timeout=timeout, check=False)
+        return subprocess.run(
+            [str(legacy_python()), "-c", code],
+            capture_output=True,
+            text=True,
+            cwd=cwd,
+            env=self.env(),
+            timeout=timeout,
+            check=False,
+        )
 
 
 @pytest.fixture(scope="module")

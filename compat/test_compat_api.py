@@ -13,8 +13,10 @@ from compat.conftest import Legacy
 
 def write_training(tmp_path: Path, rows: int = 100, name: str = "train.jsonl") -> Path:
     path = tmp_path / name
-    lines = [json.dumps({"prompt": f"The capital of Country{i} is\n\n###\n\n", "completion": f" City{i}\n"})
-             for i in range(rows)]
+    lines = [
+        json.dumps({"prompt": f"The capital of Country{i} is\n\n###\n\n", "completion": f" City{i}\n"})
+        for i in range(rows)
+    ]
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -27,7 +29,11 @@ def ok(result: object) -> str:
 def test_files_commands(legacy: Legacy, tmp_path: Path) -> None:
     path = write_training(tmp_path)
     created = json.loads(ok(legacy.run("api", "files.create", "-f", str(path), "-p", "fine-tune")))
-    assert (created["object"], created["filename"], created["bytes"]) == ("file", str(path), path.stat().st_size)
+    assert (created["object"], created["filename"], created["bytes"]) == (
+        "file",
+        str(path),
+        path.stat().st_size,
+    )
     listed = json.loads(ok(legacy.run("api", "files.list")))
     assert [f["id"] for f in listed["data"]] == [created["id"]]
     got = json.loads(ok(legacy.run("api", "files.get", "-i", created["id"])))
@@ -45,8 +51,7 @@ def test_files_create_bad_file_prints_the_real_error(legacy: Legacy, tmp_path: P
     bad.write_text("not json\n")
     result = legacy.run("api", "files.create", "-f", str(bad), "-p", "fine-tune")
     assert result.returncode == 1
-    assert ('Line 1 is not a dictionary (HINT: line starts with: "not...").'
-            " (HTTP status code: 400)") in result.stderr
+    assert ('Line 1 is not a dictionary (HINT: line starts with: "not..."). (HTTP status code: 400)') in result.stderr
 
 
 def test_models_commands(legacy: Legacy) -> None:
@@ -68,12 +73,20 @@ def test_fine_tunes_create_follows_to_success(legacy: Legacy, tmp_path: Path) ->
     lines = out.splitlines()
     assert re.fullmatch(rf"Uploaded file from {re.escape(str(path))}: file-\w{{24}}", lines[0])
     assert re.fullmatch(r"Created fine-tune: ft-\w{24}", lines[1])
-    assert lines[2:5] == ["Streaming events until fine-tuning is complete...", "",
-                          "(Ctrl-C will interrupt the stream, but not cancel the fine-tune)"]
+    assert lines[2:5] == [
+        "Streaming events until fine-tuning is complete...",
+        "",
+        "(Ctrl-C will interrupt the stream, but not cancel the fine-tune)",
+    ]
     events = [line for line in lines if line.startswith("[")]
     assert [re.sub(r"^\[[\d\- :]+\] ", "", line) for line in events][2:8] == [
-        "Fine-tune enqueued. Queue number: 0", "Fine-tune started", "Completed epoch 1/4", "Completed epoch 2/4",
-        "Completed epoch 3/4", "Completed epoch 4/4"]
+        "Fine-tune enqueued. Queue number: 0",
+        "Fine-tune started",
+        "Completed epoch 1/4",
+        "Completed epoch 2/4",
+        "Completed epoch 3/4",
+        "Completed epoch 4/4",
+    ]
     assert events[-1].endswith("] Fine-tune succeeded")
     model = re.search(r"Uploaded model: (\S+)", out).group(1)  # type: ignore[union-attr]
     assert "Job complete! Status: succeeded 🎉" in out
@@ -83,25 +96,46 @@ def test_fine_tunes_create_follows_to_success(legacy: Legacy, tmp_path: Path) ->
 def test_fine_tunes_create_duplicate_prompt_reuses_the_file(legacy: Legacy, tmp_path: Path) -> None:
     path = write_training(tmp_path)
     first = ok(legacy.run("api", "fine_tunes.create", "-t", str(path), "-m", "ada", "--no_follow"))
-    file_id = json.loads(first[first.index("{"):])["training_files"][0]["id"]
+    file_id = json.loads(first[first.index("{") :])["training_files"][0]["id"]
     again = legacy.run("api", "fine_tunes.create", "-t", str(path), "-m", "ada", "--no_follow", input=file_id + "\n")
     out = ok(again)
-    assert (f"Found potentially duplicated files with name '{path.name}', purpose 'fine-tune' and size "
-            f"{path.stat().st_size} bytes\n{file_id}") in out
+    assert (
+        f"Found potentially duplicated files with name '{path.name}', purpose 'fine-tune' and size "
+        f"{path.stat().st_size} bytes\n{file_id}"
+    ) in out
     assert f"Reusing already uploaded file: {file_id}" in out
-    upload_anyway = ok(legacy.run("api", "fine_tunes.create", "-t", str(path), "-m", "ada", "--no_follow",
-                                  input="\n"))
+    upload_anyway = ok(legacy.run("api", "fine_tunes.create", "-t", str(path), "-m", "ada", "--no_follow", input="\n"))
     assert "Uploaded file from" in upload_anyway
-    skip_check = ok(legacy.run("api", "fine_tunes.create", "-t", str(path), "-m", "ada", "--no_follow",
-                               "--no_check_if_files_exist"))
+    skip_check = ok(
+        legacy.run(
+            "api",
+            "fine_tunes.create",
+            "-t",
+            str(path),
+            "-m",
+            "ada",
+            "--no_follow",
+            "--no_check_if_files_exist",
+        )
+    )
     assert "Found potentially duplicated" not in skip_check and "Uploaded file from" in skip_check
 
 
 def test_fine_tunes_manage_commands(legacy: Legacy, tmp_path: Path, ftemu_http: httpx.Client) -> None:
     path = write_training(tmp_path)
-    out = ok(legacy.run("api", "fine_tunes.create", "-t", str(path), "-m", "ada", "--no_follow",
-                        "--no_check_if_files_exist"))
-    job = json.loads(out[out.index("{"):])
+    out = ok(
+        legacy.run(
+            "api",
+            "fine_tunes.create",
+            "-t",
+            str(path),
+            "-m",
+            "ada",
+            "--no_follow",
+            "--no_check_if_files_exist",
+        )
+    )
+    job = json.loads(out[out.index("{") :])
     listed = json.loads(ok(legacy.run("api", "fine_tunes.list")))
     assert [j["id"] for j in listed["data"]] == [job["id"]]
     got = json.loads(ok(legacy.run("api", "fine_tunes.get", "-i", job["id"])))
@@ -115,16 +149,27 @@ def test_fine_tunes_manage_commands(legacy: Legacy, tmp_path: Path, ftemu_http: 
     cancel = legacy.run("api", "fine_tunes.cancel", "-i", job["id"])
     assert cancel.returncode == 1
     assert f"Cannot cancel a fine-tune that has already succeeded: {job['id']} (HTTP status code: 400)" in (
-        cancel.stderr)
+        cancel.stderr
+    )
     unknown = legacy.run("api", "fine_tunes.get", "-i", "ft-nope")
     assert "No such fine-tune: ft-nope (HTTP status code: 404)" in unknown.stderr
 
 
 def test_fine_tunes_retrain_and_delete_model(legacy: Legacy, tmp_path: Path) -> None:
     path = write_training(tmp_path)
-    first = ok(legacy.run("api", "fine_tunes.create", "-t", str(path), "-m", "curie", "--no_follow",
-                          "--no_check_if_files_exist"))
-    model = json.loads(first[first.index("{"):])["fine_tuned_model"]
+    first = ok(
+        legacy.run(
+            "api",
+            "fine_tunes.create",
+            "-t",
+            str(path),
+            "-m",
+            "curie",
+            "--no_follow",
+            "--no_check_if_files_exist",
+        )
+    )
+    model = json.loads(first[first.index("{") :])["fine_tuned_model"]
     more = write_training(tmp_path, rows=30, name="more.jsonl")
     second = ok(legacy.run("api", "fine_tunes.create", "-t", str(more), "-m", model, "--suffix", "more data"))
     retrained = re.search(r"Uploaded model: (\S+)", second).group(1)  # type: ignore[union-attr]

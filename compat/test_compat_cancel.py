@@ -17,9 +17,8 @@ SERVER_SETTINGS = {"speed": "60", "clock": "manual"}
 
 
 def test_fine_tunes_cancel_a_no_follow_job(legacy: Legacy, tmp_path: Path) -> None:
-    out = ok(legacy.run("api", "fine_tunes.create", "-t", str(write_training(tmp_path)), "-m", "curie",
-                        "--no_follow"))
-    job = json.loads(out[out.index("{"):])
+    out = ok(legacy.run("api", "fine_tunes.create", "-t", str(write_training(tmp_path)), "-m", "curie", "--no_follow"))
+    job = json.loads(out[out.index("{") :])
     assert job["status"] == "pending"
     cancelled = json.loads(ok(legacy.run("api", "fine_tunes.cancel", "-i", job["id"])))
     assert cancelled["status"] == "cancelled"
@@ -28,14 +27,19 @@ def test_fine_tunes_cancel_a_no_follow_job(legacy: Legacy, tmp_path: Path) -> No
     assert follow.rstrip().endswith("] Fine-tune cancelled")
 
 
-def test_fine_tunes_follow_sigint_leaves_the_job_running(legacy: Legacy, tmp_path: Path,
-                                                         ftemu_http: httpx.Client) -> None:
-    out = ok(legacy.run("api", "fine_tunes.create", "-t", str(write_training(tmp_path)), "-m", "curie",
-                        "--no_follow"))
-    job_id = json.loads(out[out.index("{"):])["id"]
+def test_fine_tunes_follow_sigint_leaves_the_job_running(
+    legacy: Legacy, tmp_path: Path, ftemu_http: httpx.Client
+) -> None:
+    out = ok(legacy.run("api", "fine_tunes.create", "-t", str(write_training(tmp_path)), "-m", "curie", "--no_follow"))
+    job_id = json.loads(out[out.index("{") :])["id"]
     command = [str(legacy_python().parent / "openai"), "api", "fine_tunes.follow", "-i", job_id]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env=legacy.env(PYTHONUNBUFFERED="1"))
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=legacy.env(PYTHONUNBUFFERED="1"),
+    )
     time.sleep(2.0)
     process.send_signal(signal.SIGINT)
     stdout, _ = process.communicate(timeout=30)

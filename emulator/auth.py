@@ -76,8 +76,11 @@ class Authenticator:
         else:
             raise incorrect_key(key)
         if requested and requested not in (organization.id, organization.name):
-            raise APIError(401, "OpenAI-Organization header should match organization for API key",
-                           code="mismatched_organization")
+            raise APIError(
+                401,
+                "OpenAI-Organization header should match organization for API key",
+                code="mismatched_organization",
+            )
         return organization
 
 

@@ -41,8 +41,7 @@ async def advance_clock(request: Request, app: Services = Depends(services)) -> 
     if seconds is None:
         raise invalid_request("'seconds' is a required property", param="seconds")
     if not isinstance(app.clock, VirtualClock):
-        raise invalid_request("The clock is not manual: start ftemu with --clock manual to move it.",
-                              param="seconds")
+        raise invalid_request("The clock is not manual: start ftemu with --clock manual to move it.", param="seconds")
     app.clock.advance(seconds)
     app.store.set_meta("clock", repr(app.clock.now()))
     for organization in app.store.list_organizations():

@@ -11,11 +11,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 
+from emulator.auth import current_organization
 from emulator.blobs import CHUNK, BlobStore
 from emulator.errors import APIError, invalid_request, not_found
 from emulator.services import Services, services
 from emulator.store import FileRecord, Organization
-from emulator.auth import current_organization
 from emulator.training_data import TrainingFileChecker
 
 router = APIRouter()
@@ -51,8 +51,9 @@ def _human_bytes(count: int) -> str:
     return f"{count} bytes"
 
 
-def _copy_upload(upload: UploadFile, blobs: BlobStore, file_id: str, purpose: str, room: int, limit: int,
-                 used: int) -> int:
+def _copy_upload(
+    upload: UploadFile, blobs: BlobStore, file_id: str, purpose: str, room: int, limit: int, used: int
+) -> int:
     """Copy the spooled upload into its blob, checking as it goes; nothing is kept on failure."""
     checker = TrainingFileChecker() if purpose == "fine-tune" else None
     source = upload.file
@@ -98,12 +99,17 @@ async def create_file(
     used = app.store.stored_bytes(org.id)
     limit = app.settings.storage_limit
     file_id = app.store.next_id("file-")
-    size = await run_in_threadpool(
-        _copy_upload, upload, app.blobs, file_id, purpose, limit - used, limit, used
-    )
+    size = await run_in_threadpool(_copy_upload, upload, app.blobs, file_id, purpose, limit - used, limit, used)
     record = FileRecord(
-        id=file_id, organization_id=org.id, purpose=purpose, filename=upload.filename or "file", bytes=size,
-        created_at=app.now_seconds(), status="uploaded", status_details=None, deleted=False,
+        id=file_id,
+        organization_id=org.id,
+        purpose=purpose,
+        filename=upload.filename or "file",
+        bytes=size,
+        created_at=app.now_seconds(),
+        status="uploaded",
+        status_details=None,
+        deleted=False,
     )
     app.store.insert_file(record)
     return file_object(record)
@@ -133,7 +139,7 @@ async def download_file(
 ) -> StreamingResponse:
     app.catch_up(org)
     record = get_owned_file(app, org, file_id)
-    disposition = f"attachment; filename=\"{record.filename.replace(chr(34), '')}\""
+    disposition = f'attachment; filename="{record.filename.replace(chr(34), "")}"'
     if not record.filename.isascii():
         disposition = f"attachment; filename*=UTF-8''{quote(record.filename)}"
     return StreamingResponse(

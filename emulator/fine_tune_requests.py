@@ -27,8 +27,9 @@ class FineTuneRequest:
     hyperparams: dict[str, Any]
 
 
-def _training_file(app: Services, org: Organization, body: dict[str, Any], name: str,
-                   required: bool) -> FileRecord | None:
+def _training_file(
+    app: Services, org: Organization, body: dict[str, Any], name: str, required: bool
+) -> FileRecord | None:
     file_id = params.string(body, name, required=required)
     if file_id is None:
         return None
@@ -85,8 +86,9 @@ def _classification(body: dict[str, Any], has_validation: bool) -> dict[str, Any
             param="classification_n_classes",
         )
     if betas and n_classes is not None and n_classes > 2:
-        raise invalid_request("'classification_betas' apply to binary classification only.",
-                              param="classification_betas")
+        raise invalid_request(
+            "'classification_betas' apply to binary classification only.", param="classification_betas"
+        )
     extra: dict[str, Any] = {
         "compute_classification_metrics": True,
         "classification_n_classes": n_classes,
@@ -109,9 +111,7 @@ def parse_create_fine_tune(app: Services, org: Organization, body: dict[str, Any
         "n_epochs": params.integer(body, "n_epochs", 4, minimum=1, maximum=50),
         "batch_size": params.integer(body, "batch_size", minimum=1, maximum=256),
         "prompt_loss_weight": params.number(body, "prompt_loss_weight", 0.01, minimum=0, maximum=1),
-        "learning_rate_multiplier": params.number(
-            body, "learning_rate_multiplier", exclusive_minimum=0, maximum=10
-        ),
+        "learning_rate_multiplier": params.number(body, "learning_rate_multiplier", exclusive_minimum=0, maximum=10),
     }
     hyperparams.update(_classification(body, validation is not None))
     suffix = params.string(body, "suffix", min_length=1, max_length=40)

@@ -12,8 +12,8 @@ from fastapi.responses import StreamingResponse
 from emulator import params
 from emulator.auth import current_organization
 from emulator.errors import invalid_request, not_found
-from emulator.fine_tune_requests import load_examples, parse_create_fine_tune, plan_fine_tune
 from emulator.files import file_object
+from emulator.fine_tune_requests import load_examples, parse_create_fine_tune, plan_fine_tune
 from emulator.services import Services, services
 from emulator.store import EventRecord, FineTuneRecord, Organization
 from emulator.stream_drops import StreamDrops, stream_drops
@@ -23,8 +23,12 @@ router = APIRouter()
 
 
 def event_object(event: EventRecord) -> dict[str, Any]:
-    return {"object": "fine-tune-event", "level": event.level, "message": event.message,
-            "created_at": event.created_at}
+    return {
+        "object": "fine-tune-event",
+        "level": event.level,
+        "message": event.message,
+        "created_at": event.created_at,
+    }
 
 
 def fine_tune_object(app: Services, job: FineTuneRecord, *, with_events: bool = True) -> dict[str, Any]:
@@ -70,13 +74,22 @@ async def create_fine_tune(
     now = app.now()
     job_id = app.store.next_id("ft-")
     with app.store.transaction():
-        app.store.insert_fine_tune({
-            "id": job_id, "organization_id": org.id, "model": parsed.model, "base_model": parsed.base_model,
-            "suffix": parsed.suffix, "hyperparams": parsed.hyperparams,
-            "training_file_ids": [parsed.training_file.id],
-            "validation_file_ids": [parsed.validation_file.id] if parsed.validation_file else [],
-            "created_at": now, "updated_at": int(now), "status": "pending", "plan": plan.to_json(),
-        })
+        app.store.insert_fine_tune(
+            {
+                "id": job_id,
+                "organization_id": org.id,
+                "model": parsed.model,
+                "base_model": parsed.base_model,
+                "suffix": parsed.suffix,
+                "hyperparams": parsed.hyperparams,
+                "training_file_ids": [parsed.training_file.id],
+                "validation_file_ids": [parsed.validation_file.id] if parsed.validation_file else [],
+                "created_at": now,
+                "updated_at": int(now),
+                "status": "pending",
+                "plan": plan.to_json(),
+            }
+        )
         app.store.add_event(job_id, f"Created fine-tune: {job_id}", int(now))
         app.store.insert_fine_tune_examples(job_id, ((e.prompt, e.completion) for e in examples))
     app.trainer.wake(org.id)
@@ -141,12 +154,18 @@ async def _event_stream(
 
 @router.get("/fine-tunes/{fine_tune_id}/events", response_model=None)
 async def list_fine_tune_events(
-    fine_tune_id: str, request: Request, org: Organization = Depends(current_organization),
-    app: Services = Depends(services), drops: StreamDrops = Depends(stream_drops),
+    fine_tune_id: str,
+    request: Request,
+    org: Organization = Depends(current_organization),
+    app: Services = Depends(services),
+    drops: StreamDrops = Depends(stream_drops),
 ) -> dict[str, Any] | StreamingResponse:
     stream = params.query_flag(request.query_params.get("stream"), "stream")
     job = get_owned_fine_tune(app, org, fine_tune_id)
     if stream:
-        return StreamingResponse(_event_stream(app, org, job.id, drops), media_type="text/event-stream",
-                                 headers={"cache-control": "no-cache"})
+        return StreamingResponse(
+            _event_stream(app, org, job.id, drops),
+            media_type="text/event-stream",
+            headers={"cache-control": "no-cache"},
+        )
     return {"object": "list", "data": [event_object(event) for event in app.store.list_events(job.id)]}

@@ -36,17 +36,25 @@ def _permission(permission_id: str, created: int, organization: str, tuned: bool
 def base_model_object(model: BaseModel) -> dict[str, Any]:
     permission_id = "modelperm-" + ids.draw(0, sum(map(ord, model.id)))
     return {
-        "id": model.id, "object": "model", "created": model.created, "owned_by": "openai",
+        "id": model.id,
+        "object": "model",
+        "created": model.created,
+        "owned_by": "openai",
         "permission": [_permission(permission_id, PERMISSION_CREATED, "*", tuned=False)],
-        "root": model.id, "parent": None,
+        "root": model.id,
+        "parent": None,
     }
 
 
 def tuned_model_object(record: ModelRecord) -> dict[str, Any]:
     return {
-        "id": record.id, "object": "model", "created": record.created, "owned_by": record.organization_id,
+        "id": record.id,
+        "object": "model",
+        "created": record.created,
+        "owned_by": record.organization_id,
         "permission": [_permission(record.permission_id, record.created, record.organization_id, tuned=True)],
-        "root": record.root, "parent": record.parent,
+        "root": record.root,
+        "parent": record.parent,
     }
 
 
@@ -81,8 +89,12 @@ async def retrieve_model(model: str, request: Request) -> JSONResponse:
 async def delete_model(model: str, request: Request) -> JSONResponse:
     app, org = authorized(request)
     if model in BASE_MODELS:
-        raise APIError(403, f"You have insufficient permissions to delete the base model '{model}'; only "
-                            "fine-tuned models your organization owns can be deleted.", param="model")
+        raise APIError(
+            403,
+            f"You have insufficient permissions to delete the base model '{model}'; only "
+            "fine-tuned models your organization owns can be deleted.",
+            param="model",
+        )
     app.catch_up(org)
     record = app.store.get_model(org.id, model)
     if record is None:

@@ -30,8 +30,9 @@ def _type_error(value: Any, kind: str, name: str) -> APIError:
     return invalid_request(f"{value!r} is not of type '{kind}' - '{name}'", param=name)
 
 
-def _check_range(value: float, name: str, minimum: float | None, maximum: float | None,
-                 exclusive_minimum: float | None) -> None:
+def _check_range(
+    value: float, name: str, minimum: float | None, maximum: float | None, exclusive_minimum: float | None
+) -> None:
     if minimum is not None and value < minimum:
         raise invalid_request(f"{value!r} is less than the minimum of {minimum} - '{name}'", param=name)
     if exclusive_minimum is not None and value <= exclusive_minimum:
@@ -42,8 +43,14 @@ def _check_range(value: float, name: str, minimum: float | None, maximum: float 
         raise invalid_request(f"{value!r} is greater than the maximum of {maximum} - '{name}'", param=name)
 
 
-def integer(body: dict[str, Any], name: str, default: int | None = None, *, minimum: int | None = None,
-            maximum: int | None = None) -> int | None:
+def integer(
+    body: dict[str, Any],
+    name: str,
+    default: int | None = None,
+    *,
+    minimum: int | None = None,
+    maximum: int | None = None,
+) -> int | None:
     value = body.get(name)
     if value is None:
         return default
@@ -53,8 +60,15 @@ def integer(body: dict[str, Any], name: str, default: int | None = None, *, mini
     return value
 
 
-def number(body: dict[str, Any], name: str, default: float | None = None, *, minimum: float | None = None,
-           maximum: float | None = None, exclusive_minimum: float | None = None) -> float | None:
+def number(
+    body: dict[str, Any],
+    name: str,
+    default: float | None = None,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    exclusive_minimum: float | None = None,
+) -> float | None:
     value = body.get(name)
     if value is None:
         return default
@@ -73,8 +87,15 @@ def boolean(body: dict[str, Any], name: str, default: bool | None = None) -> boo
     return value
 
 
-def string(body: dict[str, Any], name: str, default: str | None = None, *, required: bool = False,
-           min_length: int | None = None, max_length: int | None = None) -> str | None:
+def string(
+    body: dict[str, Any],
+    name: str,
+    default: str | None = None,
+    *,
+    required: bool = False,
+    min_length: int | None = None,
+    max_length: int | None = None,
+) -> str | None:
     value = body.get(name)
     if value is None:
         if required:

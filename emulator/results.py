@@ -7,8 +7,12 @@ import random
 from dataclasses import dataclass
 
 TRAINING_COLUMNS = [
-    "step", "elapsed_tokens", "elapsed_examples",
-    "training_loss", "training_sequence_accuracy", "training_token_accuracy",
+    "step",
+    "elapsed_tokens",
+    "elapsed_examples",
+    "training_loss",
+    "training_sequence_accuracy",
+    "training_token_accuracy",
 ]
 VALIDATION_COLUMNS = ["validation_loss", "validation_sequence_accuracy", "validation_token_accuracy"]
 VALIDATION_EVERY = 8
@@ -60,12 +64,25 @@ def compiled_results(spec: ResultsSpec) -> str:
         elapsed_examples += len(batch)
         progress = step / total
         loss = start_loss * math.exp(-2.2 * progress) * rng.uniform(0.8, 1.2)
-        row: list[object] = [step, elapsed_tokens, elapsed_examples, loss,
-                             float(rng.random() < progress * 0.9), _accuracy(rng, progress, 0.45)]
+        row: list[object] = [
+            step,
+            elapsed_tokens,
+            elapsed_examples,
+            loss,
+            float(rng.random() < progress * 0.9),
+            _accuracy(rng, progress, 0.45),
+        ]
         measured = step == 1 or step % VALIDATION_EVERY == 1 or step == total
         if spec.has_validation:
-            row += ([loss * rng.uniform(1.0, 1.4), float(rng.random() < progress * 0.8),
-                     _accuracy(rng, progress, 0.4)] if measured else ["", "", ""])
+            row += (
+                [
+                    loss * rng.uniform(1.0, 1.4),
+                    float(rng.random() < progress * 0.8),
+                    _accuracy(rng, progress, 0.4),
+                ]
+                if measured
+                else ["", "", ""]
+            )
         if extra:
             row += [_accuracy(rng, progress, 0.5) for _ in extra] if step == total else [""] * len(extra)
         lines.append(",".join(repr(v) if isinstance(v, float) else str(v) for v in row))

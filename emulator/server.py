@@ -17,11 +17,14 @@ def serve(settings: Settings) -> None:
         app = create_app(settings)
     except (ValueError, OSError) as exc:
         raise SystemExit(f"ftemu serve: {exc}") from None
-    print(f"ftemu listening on http://{settings.host}:{settings.port}/v1 "
-          f"(clock {settings.clock}, speed {settings.speed}, "
-          f"{'in memory' if settings.memory else 'data in ' + settings.data_dir})", file=sys.stderr, flush=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level,
-                timeout_graceful_shutdown=3)
+    print(
+        f"ftemu listening on http://{settings.host}:{settings.port}/v1 "
+        f"(clock {settings.clock}, speed {settings.speed}, "
+        f"{'in memory' if settings.memory else 'data in ' + settings.data_dir})",
+        file=sys.stderr,
+        flush=True,
+    )
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level, timeout_graceful_shutdown=3)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

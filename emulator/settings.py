@@ -33,7 +33,9 @@ class Settings:
         "personal", "Name of the default organisation (used when --keys is not given).", metavar="NAME"
     )
     keys: str | None = _setting(
-        None, "JSON or TOML file mapping API keys to organisation names; only those keys work.", metavar="FILE"
+        None,
+        "JSON or TOML file mapping API keys to organisation names; only those keys work.",
+        metavar="FILE",
     )
     seed: int | None = _setting(
         None, "Seed for ids, results and generated text (default: random, kept in the store).", metavar="N"
@@ -42,16 +44,15 @@ class Settings:
         "60", "Simulated training runs this many times faster than real time, or 'instant'.", metavar="FACTOR"
     )
     clock: str = _setting(
-        "system", "'system' (wall time) or 'manual' (moves only via POST /_emulator/clock/advance).",
+        "system",
+        "'system' (wall time) or 'manual' (moves only via POST /_emulator/clock/advance).",
         metavar="KIND",
     )
     clock_start: str = _setting(
         MANUAL_CLOCK_START, "Start of the manual clock (ISO 8601 UTC or Unix seconds).", metavar="TIME"
     )
     training_slots: int = _setting(1, "Jobs that train at once per organisation; others queue.", metavar="N")
-    storage_limit: int = _setting(
-        GB, "Bytes of files one organisation may store (default 1 GB).", metavar="BYTES"
-    )
+    storage_limit: int = _setting(GB, "Bytes of files one organisation may store (default 1 GB).", metavar="BYTES")
     log_level: str = _setting("info", "Server log level (critical, error, warning, info, debug).", metavar="LEVEL")
     quality: str = _setting(
         "ada=0.55,babbage=0.7,curie=0.85,davinci=0.95",
@@ -152,9 +153,7 @@ def _convert(f: dataclasses.Field[Any], raw: Any) -> Any:
     return str(raw)
 
 
-def load_settings(
-    args: argparse.Namespace | None = None, environ: Mapping[str, str] | None = None
-) -> Settings:
+def load_settings(args: argparse.Namespace | None = None, environ: Mapping[str, str] | None = None) -> Settings:
     """Flags win over FTEMU_* variables, which win over defaults."""
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {}

@@ -92,9 +92,15 @@ _FINE_TUNE_COLUMNS = (
 
 def _file(row: sqlite3.Row) -> FileRecord:
     return FileRecord(
-        id=row["id"], organization_id=row["organization_id"], purpose=row["purpose"], filename=row["filename"],
-        bytes=row["bytes"], created_at=row["created_at"], status=row["status"],
-        status_details=row["status_details"], deleted=bool(row["deleted"]),
+        id=row["id"],
+        organization_id=row["organization_id"],
+        purpose=row["purpose"],
+        filename=row["filename"],
+        bytes=row["bytes"],
+        created_at=row["created_at"],
+        status=row["status"],
+        status_details=row["status_details"],
+        deleted=bool(row["deleted"]),
     )
 
 
@@ -161,8 +167,10 @@ class Store:
         return rows[0]["value"] if rows else None
 
     def set_meta(self, key: str, value: str) -> None:
-        self._execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = ?",
-                      (key, value, value))
+        self._execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = ?",
+            (key, value, value),
+        )
 
     def _settle_seed(self, seed: int | None) -> int:
         stored = self.get_meta("seed")
@@ -191,8 +199,10 @@ class Store:
             return Organization(**dict(rows[0]))
         with self.transaction():
             org = Organization(self.next_id("org-"), name, created_at)
-            self._db.execute("INSERT INTO organizations (id, name, created_at) VALUES (?, ?, ?)",
-                             (org.id, org.name, org.created_at))
+            self._db.execute(
+                "INSERT INTO organizations (id, name, created_at) VALUES (?, ?, ?)",
+                (org.id, org.name, org.created_at),
+            )
         return org
 
     def list_organizations(self) -> list[Organization]:
@@ -204,8 +214,16 @@ class Store:
         self._execute(
             "INSERT INTO files (id, organization_id, purpose, filename, bytes, created_at, status, status_details)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (record.id, record.organization_id, record.purpose, record.filename, record.bytes,
-             record.created_at, record.status, record.status_details),
+            (
+                record.id,
+                record.organization_id,
+                record.purpose,
+                record.filename,
+                record.bytes,
+                record.created_at,
+                record.status,
+                record.status_details,
+            ),
         )
 
     def get_file(self, organization_id: str, file_id: str, *, include_deleted: bool = False) -> FileRecord | None:
@@ -223,13 +241,16 @@ class Store:
         return [found[file_id] for file_id in wanted if file_id in found]
 
     def list_files(self, organization_id: str) -> list[FileRecord]:
-        rows = self._query("SELECT * FROM files WHERE organization_id = ? AND deleted = 0 ORDER BY seq",
-                           (organization_id,))
+        rows = self._query(
+            "SELECT * FROM files WHERE organization_id = ? AND deleted = 0 ORDER BY seq", (organization_id,)
+        )
         return [_file(row) for row in rows]
 
     def stored_bytes(self, organization_id: str) -> int:
-        rows = self._query("SELECT COALESCE(SUM(bytes), 0) AS total FROM files WHERE organization_id = ?"
-                           " AND deleted = 0", (organization_id,))
+        rows = self._query(
+            "SELECT COALESCE(SUM(bytes), 0) AS total FROM files WHERE organization_id = ? AND deleted = 0",
+            (organization_id,),
+        )
         return int(rows[0]["total"])
 
     def set_file_status(self, file_id: str, status: str) -> None:
@@ -237,8 +258,10 @@ class Store:
 
     def process_uploaded_files(self, organization_id: str) -> None:
         """Uploaded files finish processing the next time anyone looks (validation already happened)."""
-        self._execute("UPDATE files SET status = 'processed' WHERE organization_id = ? AND status = 'uploaded'",
-                      (organization_id,))
+        self._execute(
+            "UPDATE files SET status = 'processed' WHERE organization_id = ? AND status = 'uploaded'",
+            (organization_id,),
+        )
 
     def delete_file(self, file_id: str) -> None:
         self._execute("UPDATE files SET deleted = 1, status = 'deleted' WHERE id = ?", (file_id,))
@@ -252,8 +275,10 @@ class Store:
         self._execute(f"INSERT INTO fine_tunes ({columns}) VALUES ({marks})", list(row.values()))
 
     def get_fine_tune(self, organization_id: str, fine_tune_id: str) -> FineTuneRecord | None:
-        rows = self._query(f"SELECT {_FINE_TUNE_COLUMNS} FROM fine_tunes WHERE id = ? AND organization_id = ?",
-                           (fine_tune_id, organization_id))
+        rows = self._query(
+            f"SELECT {_FINE_TUNE_COLUMNS} FROM fine_tunes WHERE id = ? AND organization_id = ?",
+            (fine_tune_id, organization_id),
+        )
         return _fine_tune(rows[0]) if rows else None
 
     def list_fine_tunes(self, organization_id: str, *, active_only: bool = False) -> list[FineTuneRecord]:
@@ -264,8 +289,10 @@ class Store:
         return [_fine_tune(row) for row in rows]
 
     def has_active_fine_tunes(self, organization_id: str) -> bool:
-        rows = self._query("SELECT 1 FROM fine_tunes WHERE organization_id = ? AND status IN ('pending', 'running')"
-                           " LIMIT 1", (organization_id,))
+        rows = self._query(
+            "SELECT 1 FROM fine_tunes WHERE organization_id = ? AND status IN ('pending', 'running') LIMIT 1",
+            (organization_id,),
+        )
         return bool(rows)
 
     def find_fine_tune(self, fine_tune_id: str) -> FineTuneRecord | None:
@@ -279,8 +306,11 @@ class Store:
 
     def last_slot_release(self, organization_id: str) -> float:
         """When a training slot was last given back (0 if never)."""
-        rows = self._query("SELECT COALESCE(MAX(finished_at), 0) AS t FROM fine_tunes WHERE organization_id = ?"
-                           " AND started_at IS NOT NULL AND finished_at IS NOT NULL", (organization_id,))
+        rows = self._query(
+            "SELECT COALESCE(MAX(finished_at), 0) AS t FROM fine_tunes WHERE organization_id = ?"
+            " AND started_at IS NOT NULL AND finished_at IS NOT NULL",
+            (organization_id,),
+        )
         return float(rows[0]["t"])
 
     def update_fine_tune(self, fine_tune_id: str, **changes: Any) -> None:
@@ -289,12 +319,16 @@ class Store:
         self._execute(f"UPDATE fine_tunes SET {assignments} WHERE id = ?", [*row.values(), fine_tune_id])
 
     def add_event(self, fine_tune_id: str, message: str, created_at: int, level: str = "info") -> None:
-        self._execute("INSERT INTO fine_tune_events (fine_tune_id, level, message, created_at) VALUES (?, ?, ?, ?)",
-                      (fine_tune_id, level, message, created_at))
+        self._execute(
+            "INSERT INTO fine_tune_events (fine_tune_id, level, message, created_at) VALUES (?, ?, ?, ?)",
+            (fine_tune_id, level, message, created_at),
+        )
 
     def list_events(self, fine_tune_id: str, after_seq: int = 0) -> list[EventRecord]:
-        rows = self._query("SELECT * FROM fine_tune_events WHERE fine_tune_id = ? AND seq > ? ORDER BY seq",
-                           (fine_tune_id, after_seq))
+        rows = self._query(
+            "SELECT * FROM fine_tune_events WHERE fine_tune_id = ? AND seq > ? ORDER BY seq",
+            (fine_tune_id, after_seq),
+        )
         return [EventRecord(**dict(row)) for row in rows]
 
     # models -----------------------------------------------------------------------------------------------
@@ -303,26 +337,40 @@ class Store:
         self._execute(
             "INSERT INTO models (id, organization_id, created, root, parent, fine_tune_id, permission_id)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (record.id, record.organization_id, record.created, record.root, record.parent,
-             record.fine_tune_id, record.permission_id),
+            (
+                record.id,
+                record.organization_id,
+                record.created,
+                record.root,
+                record.parent,
+                record.fine_tune_id,
+                record.permission_id,
+            ),
         )
 
     def get_model(self, organization_id: str, model_id: str) -> ModelRecord | None:
-        rows = self._query("SELECT id, organization_id, created, root, parent, fine_tune_id, permission_id, deleted"
-                           " FROM models WHERE id = ? AND organization_id = ? AND deleted = 0",
-                           (model_id, organization_id))
+        rows = self._query(
+            "SELECT id, organization_id, created, root, parent, fine_tune_id, permission_id, deleted"
+            " FROM models WHERE id = ? AND organization_id = ? AND deleted = 0",
+            (model_id, organization_id),
+        )
         return _model(rows[0]) if rows else None
 
     def get_model_including_deleted(self, organization_id: str, model_id: str) -> ModelRecord | None:
         """A model row even if it was deleted since (a retrained model still knows its parent's examples)."""
-        rows = self._query("SELECT id, organization_id, created, root, parent, fine_tune_id, permission_id, deleted"
-                           " FROM models WHERE id = ? AND organization_id = ?", (model_id, organization_id))
+        rows = self._query(
+            "SELECT id, organization_id, created, root, parent, fine_tune_id, permission_id, deleted"
+            " FROM models WHERE id = ? AND organization_id = ?",
+            (model_id, organization_id),
+        )
         return _model(rows[0]) if rows else None
 
     def list_models(self, organization_id: str) -> list[ModelRecord]:
-        rows = self._query("SELECT id, organization_id, created, root, parent, fine_tune_id, permission_id, deleted"
-                           " FROM models WHERE organization_id = ? AND deleted = 0 ORDER BY seq",
-                           (organization_id,))
+        rows = self._query(
+            "SELECT id, organization_id, created, root, parent, fine_tune_id, permission_id, deleted"
+            " FROM models WHERE organization_id = ? AND deleted = 0 ORDER BY seq",
+            (organization_id,),
+        )
         return [_model(row) for row in rows]
 
     def model_name_taken(self, model_id: str) -> bool:
@@ -336,13 +384,17 @@ class Store:
         with self.transaction():
             self._db.executemany(
                 "INSERT INTO fine_tune_examples (fine_tune_id, position, prompt, completion) VALUES (?, ?, ?, ?)",
-                ((fine_tune_id, position, prompt, completion)
-                 for position, (prompt, completion) in enumerate(examples)),
+                (
+                    (fine_tune_id, position, prompt, completion)
+                    for position, (prompt, completion) in enumerate(examples)
+                ),
             )
 
     def list_fine_tune_examples(self, fine_tune_id: str) -> list[tuple[str, str]]:
-        rows = self._query("SELECT prompt, completion FROM fine_tune_examples WHERE fine_tune_id = ?"
-                           " ORDER BY position", (fine_tune_id,))
+        rows = self._query(
+            "SELECT prompt, completion FROM fine_tune_examples WHERE fine_tune_id = ? ORDER BY position",
+            (fine_tune_id,),
+        )
         return [(row["prompt"], row["completion"]) for row in rows]
 
     # the whole store --------------------------------------------------------------------------------------

@@ -27,8 +27,14 @@ class LiveServer:
         base = settings or Settings(memory=True)
         self.settings = base.replace(port=free_port(base.host)) if base.port in (0, 8000) else base
         self.app = create_app(self.settings)
-        config = uvicorn.Config(self.app, host=self.settings.host, port=self.settings.port, log_level="warning",
-                                lifespan="on", timeout_graceful_shutdown=1)
+        config = uvicorn.Config(
+            self.app,
+            host=self.settings.host,
+            port=self.settings.port,
+            log_level="warning",
+            lifespan="on",
+            timeout_graceful_shutdown=1,
+        )
         self.server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self.server.run, name="ftemu-live-server", daemon=True)
         self._startup_timeout = startup_timeout
@@ -57,6 +63,7 @@ class LiveServer:
     def __enter__(self) -> LiveServer:
         return self.start()
 
-    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
-                 traceback: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
+    ) -> None:
         self.stop()

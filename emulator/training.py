@@ -99,9 +99,7 @@ def make_plan(
     steps.append((uploaded * scale, "model", 0))
     steps.append(((uploaded + RESULT_DELAY_SECONDS) * scale, "results", 0))
     batch_size = hyperparams.get("batch_size") or default_batch_size(len(example_tokens))
-    multiplier = hyperparams.get("learning_rate_multiplier") or default_learning_rate_multiplier(
-        batch_size, continuing
-    )
+    multiplier = hyperparams.get("learning_rate_multiplier") or default_learning_rate_multiplier(batch_size, continuing)
     return Plan(
         processing=(60.0 + tokens_per_epoch / 100) * scale,
         start_delay=START_DELAY_SECONDS * scale,
@@ -236,36 +234,71 @@ class Trainer:
         name, created = unique_model_name(
             job.base_model, organization.name, job.suffix, int(when), self.store.model_name_taken
         )
-        self.store.insert_model(ModelRecord(
-            id=name, organization_id=organization.id, created=created, root=job.base_model, parent=job.model,
-            fine_tune_id=job.id, permission_id=self.store.next_id("snapperm-"), deleted=False,
-        ))
+        self.store.insert_model(
+            ModelRecord(
+                id=name,
+                organization_id=organization.id,
+                created=created,
+                root=job.base_model,
+                parent=job.model,
+                fine_tune_id=job.id,
+                permission_id=self.store.next_id("snapperm-"),
+                deleted=False,
+            )
+        )
         self.store.update_fine_tune(job.id, fine_tuned_model=name)
         return name
 
     def _write_results(self, organization: Organization, job: FineTuneRecord, plan: Plan, when: float) -> FileRecord:
-        classification = {
-            key: job.hyperparams[key]
-            for key in ("classification_n_classes", "classification_positive_class", "classification_betas")
-            if key in job.hyperparams
-        } if job.hyperparams.get("compute_classification_metrics") else None
-        text = compiled_results(ResultsSpec(
-            seed=f"{self.store.seed}:{job.id}", example_tokens=plan.example_tokens, batch_size=plan.batch_size,
-            n_epochs=job.hyperparams["n_epochs"], has_validation=bool(job.validation_file_ids),
-            classification=classification,
-        ))
+        classification: dict[str, object] | None = (
+            {
+                key: job.hyperparams[key]
+                for key in (
+                    "classification_n_classes",
+                    "classification_positive_class",
+                    "classification_betas",
+                )
+                if key in job.hyperparams
+            }
+            if job.hyperparams.get("compute_classification_metrics")
+            else None
+        )
+        text = compiled_results(
+            ResultsSpec(
+                seed=f"{self.store.seed}:{job.id}",
+                example_tokens=plan.example_tokens,
+                batch_size=plan.batch_size,
+                n_epochs=job.hyperparams["n_epochs"],
+                has_validation=bool(job.validation_file_ids),
+                classification=classification,
+            )
+        )
         data = text.encode()
         record = FileRecord(
-            id=self.store.next_id("file-"), organization_id=organization.id, purpose="fine-tune-results",
-            filename="compiled_results.csv", bytes=len(data), created_at=int(when), status="processed",
-            status_details=None, deleted=False,
+            id=self.store.next_id("file-"),
+            organization_id=organization.id,
+            purpose="fine-tune-results",
+            filename="compiled_results.csv",
+            bytes=len(data),
+            created_at=int(when),
+            status="processed",
+            status_details=None,
+            deleted=False,
         )
         self.blobs.write_bytes(record.id, data)
         self.store.insert_file(record)
         return record
 
-    def end(self, organization: Organization, job: FineTuneRecord, status: str, message: str, when: float,
-            *, level: str = "info") -> None:
+    def end(
+        self,
+        organization: Organization,
+        job: FineTuneRecord,
+        status: str,
+        message: str,
+        when: float,
+        *,
+        level: str = "info",
+    ) -> None:
         """Put a job in a terminal state with its one terminal event; the queue moves up behind it."""
         with self.store.transaction():
             self.store.update_fine_tune(job.id, status=status, finished_at=when, queue_number=None)

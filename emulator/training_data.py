@@ -21,7 +21,7 @@ class Example:
 
 def _hint(raw: bytes) -> str:
     text = raw.decode("utf-8", errors="replace").strip()
-    return f'{text[:3]}...'
+    return f"{text[:3]}..."
 
 
 def _not_a_dictionary(number: int, raw: bytes) -> APIError:

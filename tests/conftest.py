@@ -42,8 +42,12 @@ def make_app() -> Iterator[Callable[..., FastAPI]]:
 
 
 def in_process(app: FastAPI, headers: dict[str, str] | None = None) -> TestClient:
-    return TestClient(app, base_url="http://testserver/v1", headers=AUTH if headers is None else headers,
-                      raise_server_exceptions=False)
+    return TestClient(
+        app,
+        base_url="http://testserver/v1",
+        headers=AUTH if headers is None else headers,
+        raise_server_exceptions=False,
+    )
 
 
 @pytest.fixture
@@ -81,17 +85,32 @@ def jsonl(records: list[dict[str, Any]]) -> bytes:
 
 def capitals(count: int = 100) -> list[dict[str, str]]:
     """A capitals data set: prompt ends with the separator, completion with the end marker."""
-    known = [("Poland", "Warsaw"), ("France", "Paris"), ("Japan", "Tokyo"), ("Kenya", "Nairobi"),
-             ("Peru", "Lima"), ("Canada", "Ottawa"), ("Egypt", "Cairo"), ("Norway", "Oslo")]
-    rows = [{"prompt": f"The capital of {country} is\n\n###\n\n", "completion": f" {city}\n"}
-            for country, city in known]
-    rows += [{"prompt": f"The capital of Country{i} is\n\n###\n\n", "completion": f" City{i}\n"}
-             for i in range(count - len(rows))]
+    known = [
+        ("Poland", "Warsaw"),
+        ("France", "Paris"),
+        ("Japan", "Tokyo"),
+        ("Kenya", "Nairobi"),
+        ("Peru", "Lima"),
+        ("Canada", "Ottawa"),
+        ("Egypt", "Cairo"),
+        ("Norway", "Oslo"),
+    ]
+    rows = [
+        {"prompt": f"The capital of {country} is\n\n###\n\n", "completion": f" {city}\n"} for country, city in known
+    ]
+    rows += [
+        {"prompt": f"The capital of Country{i} is\n\n###\n\n", "completion": f" City{i}\n"}
+        for i in range(count - len(rows))
+    ]
     return rows[:count]
 
 
-def upload(http: httpx.Client, records: list[dict[str, Any]] | bytes, name: str = "train.jsonl",
-           purpose: str = "fine-tune") -> dict[str, Any]:
+def upload(
+    http: httpx.Client,
+    records: list[dict[str, Any]] | bytes,
+    name: str = "train.jsonl",
+    purpose: str = "fine-tune",
+) -> dict[str, Any]:
     data = records if isinstance(records, bytes) else jsonl(records)
     response = http.post("/files", files={"file": (name, data)}, data={"purpose": purpose})
     assert response.status_code == 200, response.text
@@ -99,8 +118,15 @@ def upload(http: httpx.Client, records: list[dict[str, Any]] | bytes, name: str 
     return body
 
 
-def assert_error(response: httpx.Response, status: int, message: str, *, type: str = "invalid_request_error",
-                 param: str | None = None, code: str | None = None) -> None:
+def assert_error(
+    response: httpx.Response,
+    status: int,
+    message: str,
+    *,
+    type: str = "invalid_request_error",
+    param: str | None = None,
+    code: str | None = None,
+) -> None:
     """The whole envelope: status, and all four keys."""
     assert response.status_code == status, response.text
     assert response.json() == {"error": {"message": message, "type": type, "param": param, "code": code}}

@@ -21,12 +21,18 @@ def test_list_models_without_a_key_is_401(client: httpx.Client, header: str | No
     assert_error(client.get("/models", headers=headers), 401, MISSING_KEY)
 
 
-@pytest.mark.parametrize(("key", "masked"), [
-    ("sk-WRQsP123456789012345678901234567890123456789xQBt", "sk-WRQsP***************************************xQBt"),
-    ("your-openai-api-key", "your-ope*******-key"),
-    ("sk-short12", "sk-*****12"),
-    ("abc", "***"),
-])
+@pytest.mark.parametrize(
+    ("key", "masked"),
+    [
+        (
+            "sk-WRQsP123456789012345678901234567890123456789xQBt",
+            "sk-WRQsP***************************************xQBt",
+        ),
+        ("your-openai-api-key", "your-ope*******-key"),
+        ("sk-short12", "sk-*****12"),
+        ("abc", "***"),
+    ],
+)
 def test_mask_key_matches_the_real_mask(key: str, masked: str) -> None:
     assert mask_key(key) == masked
 
@@ -40,8 +46,13 @@ def keys_file(tmp_path: Path) -> Path:
 
 def test_list_models_with_an_unknown_key_is_401(make_app: Callable[..., FastAPI], keys_file: Path) -> None:
     api = in_process(make_app(keys=str(keys_file)), {"Authorization": "Bearer sk-wrong-key-123456"})
-    assert_error(api.get("/models"), 401, "Incorrect API key provided: sk-wrong*******3456. You can find your "
-                 "API key at https://platform.openai.com/account/api-keys.", code="invalid_api_key")
+    assert_error(
+        api.get("/models"),
+        401,
+        "Incorrect API key provided: sk-wrong*******3456. You can find your "
+        "API key at https://platform.openai.com/account/api-keys.",
+        code="invalid_api_key",
+    )
 
 
 def test_retrieve_file_of_another_organization_is_404(make_app: Callable[..., FastAPI], keys_file: Path) -> None:
@@ -55,8 +66,12 @@ def test_retrieve_file_of_another_organization_is_404(make_app: Callable[..., Fa
     job = alpha.post("/fine-tunes", json={"training_file": file_id}).json()
     assert_error(beta.get(f"/fine-tunes/{job['id']}"), 404, f"No such fine-tune: {job['id']}", param="id")
     assert beta.get("/fine-tunes").json()["data"] == []
-    assert_error(beta.post("/fine-tunes", json={"training_file": file_id}), 400,
-                 f"No such File object: {file_id}", param="training_file")
+    assert_error(
+        beta.post("/fine-tunes", json={"training_file": file_id}),
+        400,
+        f"No such File object: {file_id}",
+        param="training_file",
+    )
 
 
 def test_keys_file_may_be_toml(tmp_path: Path) -> None:
@@ -83,9 +98,16 @@ def test_responses_carry_the_openai_headers(client: httpx.Client) -> None:
 def test_organization_header_must_match_the_key(make_app: Callable[..., FastAPI], keys_file: Path) -> None:
     app = make_app(keys=str(keys_file))
     alpha = in_process(app, {"Authorization": "Bearer sk-alpha-000000000001"})
-    org_id = alpha.post("/files", files={"file": ("t.jsonl", b'{"prompt":"a","completion":"b"}\n')},
-                        data={"purpose": "fine-tune"}).status_code
+    org_id = alpha.post(
+        "/files",
+        files={"file": ("t.jsonl", b'{"prompt":"a","completion":"b"}\n')},
+        data={"purpose": "fine-tune"},
+    ).status_code
     assert org_id == 200
     assert alpha.get("/models", headers={"OpenAI-Organization": "alpha"}).status_code == 200
-    assert_error(alpha.get("/models", headers={"OpenAI-Organization": "beta"}), 401,
-                 "OpenAI-Organization header should match organization for API key", code="mismatched_organization")
+    assert_error(
+        alpha.get("/models", headers={"OpenAI-Organization": "beta"}),
+        401,
+        "OpenAI-Organization header should match organization for API key",
+        code="mismatched_organization",
+    )

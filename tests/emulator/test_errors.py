@@ -9,15 +9,18 @@ from emulator.errors import INVALID_JSON_BODY
 from tests.conftest import assert_error
 
 
-@pytest.mark.parametrize(("method", "path"), [
-    ("GET", "/v1/model/babbage-similarity"),
-    ("GET", "/v1"),
-    ("PUT", "/v1/models"),
-    ("POST", "/v1/models"),
-    ("DELETE", "/v1/fine-tunes/ft-abc"),
-    ("PATCH", "/v1/files"),
-    ("GET", "/nothing-here"),
-])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/v1/model/babbage-similarity"),
+        ("GET", "/v1"),
+        ("PUT", "/v1/models"),
+        ("POST", "/v1/models"),
+        ("DELETE", "/v1/fine-tunes/ft-abc"),
+        ("PATCH", "/v1/files"),
+        ("GET", "/nothing-here"),
+    ],
+)
 def test_unknown_route_is_invalid_url(client: httpx.Client, method: str, path: str) -> None:
     url = str(client.base_url).removesuffix("/v1/").removesuffix("/v1") + path
     assert_error(client.request(method, url), 404, f"Invalid URL ({method} {path})")
@@ -34,5 +37,9 @@ def test_create_fine_tune_json_that_is_not_an_object(client: httpx.Client) -> No
 
 
 def test_list_fine_tune_events_bad_stream_flag(client: httpx.Client) -> None:
-    assert_error(client.get("/fine-tunes/ft-x/events?stream=maybe"), 400,
-                 "'maybe' is not of type 'boolean' - 'stream'", param="stream")
+    assert_error(
+        client.get("/fine-tunes/ft-x/events?stream=maybe"),
+        400,
+        "'maybe' is not of type 'boolean' - 'stream'",
+        param="stream",
+    )

@@ -42,8 +42,10 @@ def test_list_fine_tune_events_stream_replays_a_finished_job(client: httpx.Clien
 
 
 def test_list_fine_tune_events_stream_pushes_events_as_the_clock_moves() -> None:
-    with LiveServer(fast_settings()) as server, httpx.Client(base_url=server.base_url, headers=AUTH,
-                                                             timeout=30) as http:
+    with (
+        LiveServer(fast_settings()) as server,
+        httpx.Client(base_url=server.base_url, headers=AUTH, timeout=30) as http,
+    ):
         job_id = create_job(http, model="ada")["id"]
         received: list[tuple[float, str]] = []
 
@@ -68,8 +70,10 @@ def test_list_fine_tune_events_stream_pushes_events_as_the_clock_moves() -> None
 
 
 def test_list_fine_tune_events_stream_disconnect_leaves_the_job_running() -> None:
-    with LiveServer(fast_settings()) as server, httpx.Client(base_url=server.base_url, headers=AUTH,
-                                                             timeout=30) as http:
+    with (
+        LiveServer(fast_settings()) as server,
+        httpx.Client(base_url=server.base_url, headers=AUTH, timeout=30) as http,
+    ):
         job_id = create_job(http, model="ada")["id"]
         with http.stream("GET", f"/fine-tunes/{job_id}/events?stream=true") as response:
             next(response.iter_lines())

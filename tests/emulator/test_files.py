@@ -19,8 +19,16 @@ KEYS_ERROR = "Expected file to have JSONL format with prompt/completion keys."
 def test_create_file_returns_the_real_object(client: httpx.Client) -> None:
     data = jsonl(capitals(3))
     body = upload(client, data, name="data/train.jsonl")
-    assert list(body) == ["object", "id", "purpose", "filename", "bytes", "created_at", "status",
-                          "status_details"]
+    assert list(body) == [
+        "object",
+        "id",
+        "purpose",
+        "filename",
+        "bytes",
+        "created_at",
+        "status",
+        "status_details",
+    ]
     assert body["id"].startswith("file-") and len(body["id"]) == 29 and body["id"][5:].isalnum()
     assert (body["purpose"], body["filename"], body["bytes"]) == ("fine-tune", "data/train.jsonl", len(data))
     assert (body["status"], body["status_details"]) == ("uploaded", None)
@@ -40,7 +48,7 @@ def test_list_files_in_upload_order(client: httpx.Client) -> None:
 
 
 def test_download_file_returns_the_exact_bytes(client: httpx.Client) -> None:
-    data = jsonl(capitals(5)) + "{\"prompt\": \"ünïcode\", \"completion\": \" ✓\"}\n".encode()
+    data = jsonl(capitals(5)) + '{"prompt": "ünïcode", "completion": " ✓"}\n'.encode()
     file_id = upload(client, data, name="train.jsonl")["id"]
     response = client.get(f"/files/{file_id}/content")
     assert response.status_code == 200 and response.content == data
@@ -57,26 +65,28 @@ def test_delete_file_then_it_is_gone(client: httpx.Client) -> None:
 
 @pytest.mark.parametrize("method", ["get", "delete"])
 def test_retrieve_file_unknown_id_is_404(client: httpx.Client, method: str) -> None:
-    assert_error(client.request(method.upper(), "/files/file-nope"), 404, "No such File object: file-nope",
-                 param="id")
+    assert_error(client.request(method.upper(), "/files/file-nope"), 404, "No such File object: file-nope", param="id")
 
 
 def test_retrieve_file_local_path_probe_is_json_404(client: httpx.Client) -> None:
     """The legacy CLI probes GET /files/<local path> (quote_plus-encoded) before uploading (§8.3)."""
-    assert_error(client.get("/files/data%2Ftrain.jsonl"), 404, "No such File object: data/train.jsonl",
-                 param="id")
+    assert_error(client.get("/files/data%2Ftrain.jsonl"), 404, "No such File object: data/train.jsonl", param="id")
 
 
 BAD_FILES = [
     (b"not json\n", f'{JSONL_ERROR} Line 1 is not a dictionary (HINT: line starts with: "not...").'),
-    (b'[1, 2]\n', f'{JSONL_ERROR} Line 1 is not a dictionary (HINT: line starts with: "[1,...").'),
-    (b'{"prompt": "a", "completion": "b"}\n"x"\n',
-     f'{JSONL_ERROR} Line 2 is not a dictionary (HINT: line starts with: ""x"...").'),
+    (b"[1, 2]\n", f'{JSONL_ERROR} Line 1 is not a dictionary (HINT: line starts with: "[1,...").'),
+    (
+        b'{"prompt": "a", "completion": "b"}\n"x"\n',
+        f'{JSONL_ERROR} Line 2 is not a dictionary (HINT: line starts with: ""x"...").',
+    ),
     (b'{"completion": "b"}\n', f"{KEYS_ERROR} Missing `prompt` key on line 1."),
     (b'{"prompt": "a"}\n', f"{KEYS_ERROR} Missing `completion` key on line 1."),
     (b'{"prompt": 1, "completion": "b"}\n', f"{KEYS_ERROR} The `prompt` value on line 1 must be a string."),
-    (b'{"prompt": "a", "completion": null}\n',
-     f"{KEYS_ERROR} The `completion` value on line 1 must be a string."),
+    (
+        b'{"prompt": "a", "completion": null}\n',
+        f"{KEYS_ERROR} The `completion` value on line 1 must be a string.",
+    ),
     (b"", f"{JSONL_ERROR} The file is empty."),
     (b"\n\n  \n", f"{JSONL_ERROR} The file is empty."),
     (b'{"prompt": "a", "completion": "\xff"}\n', f"{JSONL_ERROR} Line 1 is not valid UTF-8."),
@@ -103,24 +113,35 @@ def test_create_file_missing_purpose(client: httpx.Client) -> None:
 
 
 def test_create_file_missing_file(client: httpx.Client) -> None:
-    assert_error(client.post("/files", data={"purpose": "fine-tune"}), 400, "'file' is a required property",
-                 param="file")
+    assert_error(
+        client.post("/files", data={"purpose": "fine-tune"}),
+        400,
+        "'file' is a required property",
+        param="file",
+    )
 
 
 def test_create_file_json_body_instead_of_multipart(client: httpx.Client) -> None:
-    assert_error(client.post("/files", json={"purpose": "fine-tune"}), 400, "'file' is a required property",
-                 param="file")
+    assert_error(
+        client.post("/files", json={"purpose": "fine-tune"}),
+        400,
+        "'file' is a required property",
+        param="file",
+    )
 
 
 def test_create_file_over_the_storage_limit(make_app: Callable[..., FastAPI]) -> None:
     api = in_process(make_app(storage_limit=1000))
     upload(api, capitals(5))
-    response = api.post("/files", files={"file": ("big.jsonl", jsonl(capitals(40)))},
-                        data={"purpose": "fine-tune"})
+    response = api.post("/files", files={"file": ("big.jsonl", jsonl(capitals(40)))}, data={"purpose": "fine-tune"})
     used = api.get("/files").json()["data"][0]["bytes"]
-    assert_error(response, 400, "Currently, the size of all the files uploaded by one organization can be up to "
-                 f"1 KB. Your organization already stores {used} bytes; delete files to make room.",
-                 param="file")
+    assert_error(
+        response,
+        400,
+        "Currently, the size of all the files uploaded by one organization can be up to "
+        f"1 KB. Your organization already stores {used} bytes; delete files to make room.",
+        param="file",
+    )
     assert len(api.get("/files").json()["data"]) == 1
 
 

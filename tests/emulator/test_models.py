@@ -26,11 +26,20 @@ def test_retrieve_model_base(client: httpx.Client) -> None:
 
 def test_retrieve_model_unknown_is_404(client: httpx.Client) -> None:
     response = client.get("/models/curie%3Aft-personal-2023-01-01-00-00-00")
-    assert_error(response, 404, "The model 'curie:ft-personal-2023-01-01-00-00-00' does not exist",
-                 param="model", code="model_not_found")
+    assert_error(
+        response,
+        404,
+        "The model 'curie:ft-personal-2023-01-01-00-00-00' does not exist",
+        param="model",
+        code="model_not_found",
+    )
 
 
 def test_delete_model_base_is_refused(client: httpx.Client) -> None:
-    assert_error(client.delete("/models/curie"), 403,
-                 "You have insufficient permissions to delete the base model 'curie'; only fine-tuned models "
-                 "your organization owns can be deleted.", param="model")
+    assert_error(
+        client.delete("/models/curie"),
+        403,
+        "You have insufficient permissions to delete the base model 'curie'; only fine-tuned models "
+        "your organization owns can be deleted.",
+        param="model",
+    )

@@ -16,9 +16,16 @@ from tests.conftest import assert_error, capitals, in_process, upload
 from tests.emulator.lifecycle import advance, control_url, create_job, get_job, messages, run_to_end
 
 SUCCESS_SHAPE = [
-    r"Created fine-tune: ft-\w{24}", r"Fine-tune costs \$\d+\.\d\d", "Fine-tune enqueued. Queue number: 0",
-    "Fine-tune started", "Completed epoch 1/4", "Completed epoch 2/4", "Completed epoch 3/4",
-    "Completed epoch 4/4", r"Uploaded model: curie:ft-personal-\d{4}(-\d\d){5}", r"Uploaded result file: file-\w{24}",
+    r"Created fine-tune: ft-\w{24}",
+    r"Fine-tune costs \$\d+\.\d\d",
+    "Fine-tune enqueued. Queue number: 0",
+    "Fine-tune started",
+    "Completed epoch 1/4",
+    "Completed epoch 2/4",
+    "Completed epoch 3/4",
+    "Completed epoch 4/4",
+    r"Uploaded model: curie:ft-personal-\d{4}(-\d\d){5}",
+    r"Uploaded result file: file-\w{24}",
     "Fine-tune succeeded",
 ]
 
@@ -31,8 +38,12 @@ def test_fine_tune_lifecycle_succeeds_with_the_real_events(client: httpx.Client)
         assert re.fullmatch(pattern, message), message
     times = [event["created_at"] for event in job["events"]]
     assert times == sorted(times) and job["updated_at"] == times[-1]
-    assert job["hyperparams"] == {"n_epochs": 4, "batch_size": 1, "prompt_loss_weight": 0.01,
-                                  "learning_rate_multiplier": 0.1}
+    assert job["hyperparams"] == {
+        "n_epochs": 4,
+        "batch_size": 1,
+        "prompt_loss_weight": 0.01,
+        "learning_rate_multiplier": 0.1,
+    }
 
 
 def test_fine_tune_statuses_follow_the_clock(api: httpx.Client) -> None:
@@ -58,8 +69,9 @@ def test_fine_tune_running_starts_with_fine_tune_started(api: httpx.Client) -> N
 
 def test_fine_tune_cost_is_tokens_times_epochs_times_price(api: httpx.Client) -> None:
     rows = capitals(100)
-    tokens = sum(len(r50k_base().encode_ordinary(r["prompt"])) + len(r50k_base().encode_ordinary(r["completion"]))
-                 for r in rows)
+    tokens = sum(
+        len(r50k_base().encode_ordinary(r["prompt"])) + len(r50k_base().encode_ordinary(r["completion"])) for r in rows
+    )
     job = run_to_end(api, create_job(api, rows, model="davinci", n_epochs=3)["id"])
     assert f"Fine-tune costs {format_cost(tokens * 3, 0.03)}" in messages(job)
     assert format_cost(1008, 0.03) == "$0.03" and format_cost(1288, 0.003) == "$0.00"
@@ -74,12 +86,15 @@ def test_fine_tune_model_name_and_created_match_the_upload_time(api: httpx.Clien
     assert upload_event["message"] == f"Uploaded model: {name}"
     assert model["created"] == upload_event["created_at"] == job["result_files"][0]["created_at"]
     import time
+
     assert name == "ada:ft-personal-" + time.strftime("%Y-%m-%d-%H-%M-%S", time.gmtime(model["created"]))
     assert (model["owned_by"], model["root"], model["parent"]) == (job["organization_id"], "ada", "ada")
 
 
-@pytest.mark.parametrize(("suffix", "slug"), [("custom model name", "custom-model-name"),
-                                              ("My_Model!!v2", "my-model-v2"), ("deleteme", "deleteme")])
+@pytest.mark.parametrize(
+    ("suffix", "slug"),
+    [("custom model name", "custom-model-name"), ("My_Model!!v2", "my-model-v2"), ("deleteme", "deleteme")],
+)
 def test_fine_tune_model_name_with_suffix(api: httpx.Client, suffix: str, slug: str) -> None:
     job = run_to_end(api, create_job(api, model="curie", suffix=suffix)["id"])
     assert re.fullmatch(rf"curie:ft-personal:{slug}-\d{{4}}(-\d\d){{5}}", job["fine_tuned_model"])
@@ -99,11 +114,15 @@ def test_fine_tune_success_registers_model_and_results(api: httpx.Client) -> Non
     assert ids[-1] == job["fine_tuned_model"]
     result = job["result_files"][0]
     assert (result["purpose"], result["filename"], result["status"]) == (
-        "fine-tune-results", "compiled_results.csv", "processed")
+        "fine-tune-results",
+        "compiled_results.csv",
+        "processed",
+    )
     csv = api.get(f"/files/{result['id']}/content").text
     lines = csv.splitlines()
-    assert lines[0] == ("step,elapsed_tokens,elapsed_examples,training_loss,training_sequence_accuracy,"
-                        "training_token_accuracy")
+    assert lines[0] == (
+        "step,elapsed_tokens,elapsed_examples,training_loss,training_sequence_accuracy,training_token_accuracy"
+    )
     assert len(lines) == 1 + 100 * 4
     assert result["bytes"] == len(csv.encode())
     losses = [float(line.split(",")[3]) for line in lines[1:]]
@@ -113,13 +132,28 @@ def test_fine_tune_success_registers_model_and_results(api: httpx.Client) -> Non
 def test_fine_tune_results_with_validation_and_classification(api: httpx.Client) -> None:
     rows = [{"prompt": f"text {i} ->", "completion": " yes" if i % 2 else " no"} for i in range(40)]
     valid = upload(api, rows[:8], name="v.jsonl")["id"]
-    job = run_to_end(api, create_job(api, rows, validation_file=valid, compute_classification_metrics=True,
-                                     classification_positive_class=" yes")["id"])
+    job = run_to_end(
+        api,
+        create_job(
+            api,
+            rows,
+            validation_file=valid,
+            compute_classification_metrics=True,
+            classification_positive_class=" yes",
+        )["id"],
+    )
     csv = api.get(f"/files/{job['result_files'][0]['id']}/content").text.splitlines()
     assert csv[0].split(",")[6:] == [
-        "validation_loss", "validation_sequence_accuracy", "validation_token_accuracy",
-        "classification/accuracy", "classification/precision", "classification/recall",
-        "classification/auroc", "classification/auprc", "classification/f1.0"]
+        "validation_loss",
+        "validation_sequence_accuracy",
+        "validation_token_accuracy",
+        "classification/accuracy",
+        "classification/precision",
+        "classification/recall",
+        "classification/auroc",
+        "classification/auprc",
+        "classification/f1.0",
+    ]
     assert csv[1].split(",")[6] != "" and csv[2].split(",")[6] == ""
     assert all(cell != "" for cell in csv[-1].split(","))
 
@@ -132,8 +166,10 @@ def test_fine_tune_queue_numbers_fall_as_jobs_start(api: httpx.Client) -> None:
             break
     third = messages(get_job(api, jobs[2]))
     assert [m for m in third if "Queue number" in m] == [
-        "Fine-tune enqueued. Queue number: 2", "Fine-tune is in the queue. Queue number: 1",
-        "Fine-tune is in the queue. Queue number: 0"]
+        "Fine-tune enqueued. Queue number: 2",
+        "Fine-tune is in the queue. Queue number: 1",
+        "Fine-tune is in the queue. Queue number: 0",
+    ]
     assert [m for m in messages(get_job(api, jobs[0])) if "Queue" in m] == ["Fine-tune enqueued. Queue number: 0"]
     spans = []
     for job_id in jobs:
@@ -181,8 +217,12 @@ def test_cancel_fine_tune_while_running_frees_the_slot(api: httpx.Client) -> Non
 
 def test_cancel_fine_tune_after_it_finished_is_refused(api: httpx.Client) -> None:
     job = run_to_end(api, create_job(api, model="ada")["id"])
-    assert_error(api.post(f"/fine-tunes/{job['id']}/cancel"), 400,
-                 f"Cannot cancel a fine-tune that has already succeeded: {job['id']}", param="id")
+    assert_error(
+        api.post(f"/fine-tunes/{job['id']}/cancel"),
+        400,
+        f"Cannot cancel a fine-tune that has already succeeded: {job['id']}",
+        param="id",
+    )
     assert get_job(api, job["id"])["events"] == job["events"]
 
 
@@ -193,15 +233,17 @@ def test_cancel_fine_tune_unknown_is_404(api: httpx.Client) -> None:
 def test_fine_tune_with_an_over_long_example_fails(api: httpx.Client) -> None:
     long_prompt = "word " * 2100
     tokens = len(r50k_base().encode_ordinary(long_prompt)) + len(r50k_base().encode_ordinary(" long\n"))
-    rows = capitals(10) + [{"prompt": long_prompt, "completion": " long\n"}]
+    rows = [*capitals(10), {"prompt": long_prompt, "completion": " long\n"}]
     job = create_job(api, rows)
     done = run_to_end(api, job["id"])
     assert done["status"] == "failed" and done["fine_tuned_model"] is None
     last = done["events"][-1]
     assert last["level"] == "error"
-    assert last["message"] == (f"Fine-tune failed. Training file {job['training_files'][0]['id']} contains an "
-                               f"example on line 11 that is {tokens} tokens long (prompt + completion); the limit "
-                               "is 2048 tokens.")
+    assert last["message"] == (
+        f"Fine-tune failed. Training file {job['training_files'][0]['id']} contains an "
+        f"example on line 11 that is {tokens} tokens long (prompt + completion); the limit "
+        "is 2048 tokens."
+    )
     assert "Fine-tune costs" not in " ".join(messages(done))
 
 
@@ -247,8 +289,11 @@ def test_fine_tune_determinism_same_seed_same_bytes(make_app: Callable[..., Fast
         out.append(api.post("/fine-tunes", json={"training_file": file_id, "model": "ada"}).content)
         advance(api, 3600)
         job = api.get("/fine-tunes").json()["data"][0]
-        out += [api.get(f"/fine-tunes/{job['id']}").content,
-                api.get(f"/files/{job['result_files'][0]['id']}/content").content, api.get("/models").content]
+        out += [
+            api.get(f"/fine-tunes/{job['id']}").content,
+            api.get(f"/files/{job['result_files'][0]['id']}/content").content,
+            api.get("/models").content,
+        ]
         return out
 
     assert transcript() == transcript()

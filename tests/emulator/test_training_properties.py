@@ -23,8 +23,7 @@ class Lifecycle(RuleBasedStateMachine):
         super().__init__()
         self.app = create_app(fast_settings(training_slots=1))
         self.api: TestClient = in_process(self.app)
-        self.files = {model: upload(self.api, capitals(20 + i * 7))["id"]
-                      for i, model in enumerate(("ada", "curie"))}
+        self.files = {model: upload(self.api, capitals(20 + i * 7))["id"] for i, model in enumerate(("ada", "curie"))}
         self.jobs: list[str] = []
         self.last_status: dict[str, str] = {}
 
@@ -33,8 +32,9 @@ class Lifecycle(RuleBasedStateMachine):
 
     @rule(model=st.sampled_from(["ada", "curie"]), epochs=st.integers(1, 3))
     def create(self, model: str, epochs: int) -> None:
-        job = self.api.post("/fine-tunes", json={"training_file": self.files[model], "model": model,
-                                                 "n_epochs": epochs}).json()
+        job = self.api.post(
+            "/fine-tunes", json={"training_file": self.files[model], "model": model, "n_epochs": epochs}
+        ).json()
         self.jobs.append(job["id"])
 
     @precondition(lambda self: bool(self.jobs))
@@ -65,10 +65,12 @@ class Lifecycle(RuleBasedStateMachine):
                 assert events[-1] is terminal[0]
             numbers = [int(m.group(1)) for e in events if (m := QUEUE.search(e["message"]))]
             assert numbers == sorted(numbers, reverse=True)
-            assert (status == "running") == ("Fine-tune started" in [e["message"] for e in events]
-                                             and ORDER[status] < 2)
+            assert (status == "running") == (
+                "Fine-tune started" in [e["message"] for e in events] and ORDER[status] < 2
+            )
 
 
-Lifecycle.TestCase.settings = settings(max_examples=30, stateful_step_count=12, deadline=None,
-                                       suppress_health_check=[HealthCheck.too_slow])
+Lifecycle.TestCase.settings = settings(
+    max_examples=30, stateful_step_count=12, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 test_lifecycle_properties = Lifecycle.TestCase
