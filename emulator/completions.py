@@ -1,7 +1,255 @@
-"""The completions resource (§2.14)."""
+"""The completions resource (§2.14): POST /v1/completions and /v1/engines/{model}/completions."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import functools
+import itertools
+import json
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import tiktoken
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from emulator import ids, params
+from emulator.answers import Candidate, Spec, Tuned, alternatives, generate, text_pieces, token_logprobs
+from emulator.answers import token_strings as strings_of
+from emulator.auth import current_organization
+from emulator.catalogue import BASE_MODELS
+from emulator.completion_params import CompletionRequest, Prompt, parse_completion_request
+from emulator.errors import not_found
+from emulator.generation import text_seed
+from emulator.quality import parse_quality
+from emulator.services import Services, services
+from emulator.store import Organization
+from emulator.tokens import encoding_for_model
 
 router = APIRouter()
+_counter = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Choice:
+    index: int
+    prompt: Prompt
+    spec: Spec
+    candidate: Candidate
+
+
+@functools.lru_cache(maxsize=8)
+def quality_table(value: str) -> dict[str, float]:
+    return parse_quality(value)
+
+
+def model_does_not_exist(model: str) -> Exception:
+    return not_found(f"The model `{model}` does not exist", code="model_not_found")
+
+
+async def resolve_model(app: Services, org: Organization, model: str) -> Tuned | None:
+    """None for a base model, the tuned model's knowledge otherwise; 404 for unknown, deleted or foreign."""
+    if model in BASE_MODELS:
+        return None
+    app.catch_up(org)
+    record = app.store.get_model(org.id, model)
+    if record is None:
+        raise model_does_not_exist(model)
+    index = app.tuned_models.cached(record)
+    if index is None:
+        index = await run_in_threadpool(app.tuned_models.index, app.store, record)
+    return Tuned(index, quality_table(app.settings.quality).get(record.root, 0.0))
+
+
+def _choices(
+    encoding: tiktoken.Encoding, app: Services, request: CompletionRequest, tuned: Tuned | None
+) -> tuple[list[Choice], int]:
+    """The returned choices (indexed across prompts) and the completion tokens of every candidate made."""
+    choices: list[Choice] = []
+    generated = 0
+    for number, prompt in enumerate(request.prompts):
+        made = []
+        for candidate_number in range(request.best_of):
+            spec = Spec(
+                seed=app.store.seed if request.seed is None else request.seed,
+                model=request.model,
+                prompt=prompt.text,
+                suffix=request.suffix,
+                choice=candidate_number,
+                temperature=request.temperature,
+                max_tokens=request.max_tokens,
+                stop=request.stop,
+            )
+            made.append((spec, generate(encoding, spec, tuned)))
+        generated += sum(len(candidate.tokens) for _, candidate in made)
+        if request.best_of > request.n:
+            made.sort(key=lambda item: -item[1].mean_logprob)
+        for position, (spec, candidate) in enumerate(made[: request.n]):
+            choices.append(Choice(number * request.n + position, prompt, spec, candidate))
+    return choices, generated
+
+
+def _logprobs(
+    encoding: tiktoken.Encoding,
+    request: CompletionRequest,
+    choice: Choice,
+    tokens: list[int],
+    values: list[float | None],
+    offset: int,
+) -> dict[str, Any]:
+    """tokens, token_logprobs, top_logprobs, text_offset for `tokens` starting at character `offset`."""
+    assert request.logprobs is not None
+    rng = random.Random(
+        text_seed(choice.spec.seed, choice.spec.model, choice.prompt.text, choice.index, "top")
+    )
+    names = strings_of(encoding, tokens)
+    offsets = []
+    for piece in text_pieces(encoding, tokens):
+        offsets.append(offset)
+        offset += len(piece)
+    top: list[dict[str, float] | None] = [
+        None if value is None else alternatives(encoding, rng, name, value, request.logprobs)
+        for name, value in zip(names, values, strict=True)
+    ]
+    return {"tokens": names, "token_logprobs": values, "top_logprobs": top, "text_offset": offsets}
+
+
+def _prompt_logprobs(choice: Choice) -> list[float | None]:
+    values = token_logprobs(choice.spec, "prompt", len(choice.prompt.tokens))
+    return [None, *values[1:]] if values else []
+
+
+def choice_object(encoding: tiktoken.Encoding, request: CompletionRequest, choice: Choice) -> dict[str, Any]:
+    candidate = choice.candidate
+    text = choice.prompt.text + candidate.text if request.echo else candidate.text
+    logprobs = None
+    if request.logprobs is not None:
+        tokens: list[int] = list(candidate.tokens)
+        values: list[float | None] = list(candidate.token_logprobs)
+        start = len(choice.prompt.text)
+        if request.echo:
+            tokens, values, start = choice.prompt.tokens + tokens, _prompt_logprobs(choice) + values, 0
+        logprobs = _logprobs(encoding, request, choice, tokens, values, start)
+    return {
+        "text": text,
+        "index": choice.index,
+        "logprobs": logprobs,
+        "finish_reason": candidate.finish_reason,
+    }
+
+
+def usage_object(request: CompletionRequest, generated: int) -> dict[str, int]:
+    prompt_tokens = sum(len(prompt.tokens) + request.suffix_tokens for prompt in request.prompts)
+    return {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": generated,
+        "total_tokens": prompt_tokens + generated,
+    }
+
+
+def completion_id(app: Services) -> str:
+    return "cmpl-" + ids.draw(app.store.seed, -next(_counter), length=29)
+
+
+def _chunk(head: dict[str, Any], choice: dict[str, Any], request: CompletionRequest) -> str:
+    body = {**head, "choices": [choice], "model": request.model}
+    if request.include_usage:
+        body["usage"] = None
+    return f"data: {json.dumps(body, separators=(',', ':'))}\n\n"
+
+
+def _stream(
+    encoding: tiktoken.Encoding,
+    request: CompletionRequest,
+    choices: list[Choice],
+    head: dict[str, Any],
+    usage: dict[str, int],
+) -> Iterator[str]:
+    """Echoed prompts, one chunk per token round-robin across choices, a closing chunk each, [DONE]."""
+    with_logprobs = request.logprobs is not None
+    for choice in choices if request.echo else []:
+        logprobs = None
+        if with_logprobs:
+            values = _prompt_logprobs(choice)
+            logprobs = _logprobs(encoding, request, choice, choice.prompt.tokens, values, 0)
+        piece = {
+            "text": choice.prompt.text,
+            "index": choice.index,
+            "logprobs": logprobs,
+            "finish_reason": None,
+        }
+        yield _chunk(head, piece, request)
+    pieces = {choice.index: text_pieces(encoding, choice.candidate.tokens) for choice in choices}
+    for step in range(max((len(p) for p in pieces.values()), default=0)):
+        for choice in choices:
+            if step >= len(pieces[choice.index]):
+                continue
+            logprobs = None
+            if with_logprobs:
+                token, value = choice.candidate.tokens[step], choice.candidate.token_logprobs[step]
+                offset = len(choice.prompt.text) + sum(len(p) for p in pieces[choice.index][:step])
+                logprobs = _logprobs(encoding, request, choice, [token], [value], offset)
+            text = pieces[choice.index][step]
+            yield _chunk(
+                head,
+                {"text": text, "index": choice.index, "logprobs": logprobs, "finish_reason": None},
+                request,
+            )
+    for choice in choices:
+        logprobs = _logprobs(encoding, request, choice, [], [], 0) if with_logprobs else None
+        closing = {
+            "text": "",
+            "index": choice.index,
+            "logprobs": logprobs,
+            "finish_reason": choice.candidate.finish_reason,
+        }
+        yield _chunk(head, closing, request)
+    if request.include_usage:
+        yield f"data: {json.dumps({**head, 'choices': [], 'model': request.model, 'usage': usage})}\n\n"
+    yield "data: [DONE]\n\n"
+
+
+async def _complete(request: Request, org: Organization, app: Services, path_model: str | None) -> Any:
+    body = await params.json_body(request)
+    model = path_model if path_model is not None else body.get("model")
+    encoding = encoding_for_model(model if isinstance(model, str) else "")
+    parsed = parse_completion_request(encoding, body, path_model)
+    tuned = await resolve_model(app, org, parsed.model)
+    choices, generated = _choices(encoding, app, parsed, tuned)
+    head = {"id": completion_id(app), "object": "text_completion", "created": app.now_seconds()}
+    usage = usage_object(parsed, generated)
+    if parsed.stream:
+        return StreamingResponse(
+            _stream(encoding, parsed, choices, head, usage),
+            media_type="text/event-stream",
+            headers={"cache-control": "no-cache"},
+        )
+    return JSONResponse(
+        {
+            **head,
+            "model": parsed.model,
+            "choices": [choice_object(encoding, parsed, c) for c in choices],
+            "usage": usage,
+        }
+    )
+
+
+@router.post("/completions", response_model=None)
+async def create_completion(
+    request: Request,
+    org: Annotated[Organization, Depends(current_organization)],
+    app: Annotated[Services, Depends(services)],
+) -> Any:
+    return await _complete(request, org, app, None)
+
+
+@router.post("/engines/{model:path}/completions", response_model=None)
+async def create_engine_completion(
+    model: str,
+    request: Request,
+    org: Annotated[Organization, Depends(current_organization)],
+    app: Annotated[Services, Depends(services)],
+) -> Any:
+    return await _complete(request, org, app, model)

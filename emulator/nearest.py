@@ -80,6 +80,7 @@ class NearestIndex:
             for gram in grams:
                 frequency[gram] = frequency.get(gram, 0) + 1
         self._build_similarity(grams_per_example, frequency)
+        self.answers = [index for index, (_, completion) in enumerate(self.examples) if completion]
 
     def _build_similarity(self, grams_per_example: list[set[str]], frequency: dict[str, int]) -> None:
         count = len(grams_per_example)
