@@ -170,3 +170,12 @@ def parse_settings(argv: Sequence[str]) -> Settings:
     parser = argparse.ArgumentParser(prog="ftemu serve")
     add_arguments(parser)
     return load_settings(parser.parse_args(list(argv)))
+
+
+def markdown_table() -> str:
+    """The README's settings table, generated from the fields (a test keeps the README equal to it)."""
+    rows = ["| flag | variable | default | what it does |", "|---|---|---|---|"]
+    for f in setting_fields():
+        default = "off" if f.default is False else "none" if f.default is None else f"`{f.default}`"
+        rows.append(f"| `{flag_name(f.name)}` | `{env_name(f.name)}` | {default} | {f.metadata['help']} |")
+    return "\n".join(rows)
