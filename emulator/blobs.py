@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -19,6 +20,8 @@ class BlobStore:
         self._temporary = root is None
         self.root = Path(tempfile.mkdtemp(prefix="ftemu-blobs-")) if root is None else root
         self.root.mkdir(parents=True, exist_ok=True)
+        # A throw-away directory goes when the store does, even if nobody calls close().
+        self._cleanup = weakref.finalize(self, shutil.rmtree, self.root, True) if self._temporary else None
 
     def path(self, file_id: str) -> Path:
         return self.root / file_id
@@ -48,8 +51,8 @@ class BlobStore:
                 child.unlink()
 
     def close(self) -> None:
-        if self._temporary:
-            shutil.rmtree(self.root, ignore_errors=True)
+        if self._cleanup is not None:
+            self._cleanup()
 
 
 class BlobWriter:
