@@ -102,9 +102,7 @@ class Ftemu:
 
     def stream_events(self, fine_tune_id: str) -> list[dict[str, Any] | str]:
         """GET .../events?stream=true read to the end: each `data:` payload (JSON decoded, or "[DONE]")."""
-        with self.http.stream(
-            "GET", f"/fine-tunes/{fine_tune_id}/events", params={"stream": "true"}
-        ) as response:
+        with self.http.stream("GET", f"/fine-tunes/{fine_tune_id}/events", params={"stream": "true"}) as response:
             assert response.status_code == 200, response.read()
             assert "text/event-stream" in response.headers["content-type"]
             return list(self.sse_payloads(response.iter_lines(), "FineTuneEvent"))

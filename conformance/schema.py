@@ -49,9 +49,7 @@ def to_json_schema(node: Any) -> Any:
         return [to_json_schema(item) for item in node]
     if not isinstance(node, dict):
         return node
-    converted = {
-        key: to_json_schema(value) for key, value in node.items() if key not in ("nullable", "example")
-    }
+    converted = {key: to_json_schema(value) for key, value in node.items() if key not in ("nullable", "example")}
     if node.get("nullable") is True:
         if isinstance(converted.get("type"), str):
             converted["type"] = [converted["type"], "null"]
@@ -100,9 +98,7 @@ class Spec:
         if key not in self._validators:
             from jsonschema import Draft202012Validator
 
-            self._validators[key] = Draft202012Validator(
-                {**to_json_schema(schema), "components": self.components}
-            )
+            self._validators[key] = Draft202012Validator({**to_json_schema(schema), "components": self.components})
         return self._validators[key]
 
     def validate(self, schema: dict[str, Any], instance: Any, where: str) -> None:
@@ -115,9 +111,7 @@ class Spec:
     def validate_component(self, name: str, instance: Any, where: str) -> None:
         self.validate({"$ref": f"#/components/schemas/{name}"}, instance, where)
 
-    def check_response(
-        self, method: str, path: str, status: int, content_type: str, body: bytes | None
-    ) -> None:
+    def check_response(self, method: str, path: str, status: int, content_type: str, body: bytes | None) -> None:
         """Raise SchemaViolation unless the spec allows this response; body None: not read (a stream)."""
         where = f"{method} {path} -> {status}"
         operation = self.operation(method, path)
@@ -132,9 +126,7 @@ class Spec:
         media = content_type.split(";")[0].strip().lower()
         content = documented.get("content", {})
         if media not in content:
-            raise SchemaViolation(
-                f"{where}: content type {media or '(none)'} is not one of {sorted(content)}"
-            )
+            raise SchemaViolation(f"{where}: content type {media or '(none)'} is not one of {sorted(content)}")
         if media == "application/json" and body is not None:
             self._check_json(content[media].get("schema", {}), content_type, body, where)
 

@@ -27,9 +27,7 @@ def validating_hook(spec: Spec, base_path: str) -> Callable[[httpx.Response], No
         content_type = response.headers.get("content-type", "")
         streamed = "text/event-stream" in content_type
         body = None if streamed else response.read()
-        spec.check_response(
-            response.request.method, raw[len(base_path) :], response.status_code, content_type, body
-        )
+        spec.check_response(response.request.method, raw[len(base_path) :], response.status_code, content_type, body)
 
     return check
 
@@ -85,9 +83,7 @@ class Instance:
             from starlette.testclient import TestClient
 
             assert self.live is not None
-            client = TestClient(
-                self.live.app, base_url=IN_PROCESS_URL, headers=headers, raise_server_exceptions=False
-            )
+            client = TestClient(self.live.app, base_url=IN_PROCESS_URL, headers=headers, raise_server_exceptions=False)
         else:
             client = httpx.Client(base_url=self.base_url, headers=headers, timeout=self.options.timeout)
         if self.spec is not None:
@@ -127,6 +123,9 @@ class Instance:
         clock = self.clock
         if clock is None:
             return "needs ftemu's control plane" if wanted.get("clock") == "manual" else None
+        fixed = sorted(set(wanted) - {"clock", "speed", "seed"})
+        if fixed:
+            return "needs an ftemu started with " + ", ".join(f"--{name.replace('_', '-')}" for name in fixed)
         if "clock" in wanted and clock["kind"] != wanted["clock"]:
             return f"needs --clock {wanted['clock']}; the target runs --clock {clock['kind']}"
         if "speed" in wanted and str(clock["speed"]) != str(wanted["speed"]):

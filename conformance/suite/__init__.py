@@ -1,0 +1,1 @@
+"""The behaviour suite: one test per documented behaviour, run with `pytest --pyargs conformance`."""
