@@ -124,10 +124,12 @@ def _logit_bias(encoding: tiktoken.Encoding, value: Any) -> dict[str, float]:
         raise invalid_request(f"{value!r} is not of type 'object' - 'logit_bias'", param="logit_bias")
     for key in value:
         if not key.isdigit() or int(key) >= encoding.n_vocab:
+            raise invalid_request(f"Invalid key in 'logit_bias': {key}. Keys must be token ids.", param="logit_bias")
+        bias = value[key]
+        if isinstance(bias, bool) or not isinstance(bias, int | float) or not -100 <= bias <= 100:
             raise invalid_request(
-                f"Invalid key in 'logit_bias': {key}. Keys must be token ids.", param="logit_bias"
+                f"{bias!r} is not a number between -100 and 100 - 'logit_bias.{key}'", param="logit_bias"
             )
-        params.number(value, key, minimum=-100, maximum=100)
     return dict(value)
 
 
@@ -140,9 +142,7 @@ def _include_usage(body: dict[str, Any], stream: bool) -> bool:
             "The 'stream_options' parameter is only allowed when 'stream' is enabled.", param="stream_options"
         )
     if not isinstance(options, dict):
-        raise invalid_request(
-            f"{options!r} is not of type 'object' - 'stream_options'", param="stream_options"
-        )
+        raise invalid_request(f"{options!r} is not of type 'object' - 'stream_options'", param="stream_options")
     return bool(params.boolean(options, "include_usage", False))
 
 
@@ -176,11 +176,9 @@ def parse_completion_request(
     best_of = params.integer(body, "best_of", n, minimum=1, maximum=20)
     assert max_tokens is not None and n is not None and stream is not None and best_of is not None
     if best_of < n:
-        raise invalid_request(
-            f"best_of ({best_of}) must be greater than or equal to n ({n}).", param="best_of"
-        )
-    if stream and best_of > 1:
-        raise invalid_request("Cannot stream results when best_of is greater than 1.", param="best_of")
+        raise invalid_request(f"best_of ({best_of}) must be greater than or equal to n ({n}).", param="best_of")
+    if stream and best_of > n:
+        raise invalid_request("Cannot stream results when best_of is greater than n.", param="best_of")
     request = CompletionRequest(
         model=model,
         prompts=prompts,
