@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 
+import httpx
+
+from client._client import Client
+from client.cli_api import UsageError, add_api_commands
+from client.cli_output import Output
+from client.errors import FtemuError
 from emulator.settings import add_arguments, load_settings
+
+GLOBAL_OPTIONS = ("-b", "--api-base", "-k", "--api-key", "-o", "--organization")
+DELEGATED = {
+    ("conformance",): ("conformance.cli", "the conformance kit"),
+    ("tools", "fine_tunes.prepare_data"): ("client.prepare.cli", "the data-preparation tool"),
+}
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -23,18 +36,90 @@ def _serve(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ftemu", description="A local emulator of OpenAI's fine-tuning API.")
-    commands = parser.add_subparsers(dest="command", metavar="{serve,api,tools}")
+    parser.add_argument("-V", "--version", action="version", version="ftemu 0.1.0")
+    parser.add_argument(
+        "-b",
+        "--api-base",
+        help="API base URL (default: $FTEMU_API_BASE, $OPENAI_API_BASE, "
+        "$OPENAI_BASE_URL, else https://api.openai.com/v1).",
+    )
+    parser.add_argument("-k", "--api-key", help="API key (default: $OPENAI_API_KEY).")
+    parser.add_argument("-o", "--organization", help="Organization (default: $OPENAI_ORGANIZATION).")
+    commands = parser.add_subparsers(dest="command", metavar="{serve,api,tools,conformance}")
     serve = commands.add_parser("serve", help="Run the emulator (base URL http://HOST:PORT/v1).")
     add_arguments(serve)
     serve.set_defaults(run=_serve)
+    api = commands.add_parser("api", help="Direct API calls (the legacy CLI's commands).")
+    add_api_commands(api)
+    tools = commands.add_parser("tools", help="Client side tools for convenience.")
+    tool_commands = tools.add_subparsers(title="tools", metavar="TOOL")
+    tool_commands.add_parser(
+        "fine_tunes.prepare_data",
+        add_help=False,
+        help="Check and fix a training data file (CSV, TSV, XLSX, JSON, JSONL).",
+    )
+    from client.choose_model import add_choose_model
+
+    add_choose_model(tool_commands)
+    commands.add_parser("conformance", add_help=False, help="Run the conformance kit against a target.")
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _delegate(argv: list[str]) -> int | None:
+    """`conformance ...` and `tools fine_tunes.prepare_data ...` hand the rest of argv to their own main()."""
+    index = 0
+    while index < len(argv) and argv[index].startswith("-"):
+        index += 1 if "=" in argv[index] or argv[index] not in GLOBAL_OPTIONS else 2
+    for words, (module_name, what) in DELEGATED.items():
+        if tuple(argv[index : index + len(words)]) == words:
+            try:
+                module = importlib.import_module(module_name)
+            except ImportError as exc:
+                print(f"ftemu: {what} is not installed ({exc})", file=sys.stderr)
+                return 1
+            code: int = module.main(argv[index + len(words) :])
+            return code
+    return None
+
+
+def _run_api(args: argparse.Namespace, http: httpx.Client | None) -> int:
+    output = Output(sys.stdout, sys.stderr, json=getattr(args, "json", False))
+    args.prefix = f"ftemu -b {args.api_base} api" if args.api_base else "ftemu api"
+    client = Client(args.api_base, args.api_key, args.organization, http=http)
+    try:
+        code: int = args.api(client, args, output)
+        return code
+    except UsageError as exc:
+        output.error(f"ftemu: {exc.message}")
+        return 2
+    except FtemuError as exc:
+        output.error(exc.line())
+        return 1
+    except KeyboardInterrupt:
+        output.error("")
+        return 1
+    finally:
+        client.close()
+
+
+def main(argv: Sequence[str] | None = None, *, http: httpx.Client | None = None) -> int:
+    """Run one command; `http` (an httpx.Client such as starlette's TestClient) replaces the network."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    delegated = _delegate(arguments)
+    if delegated is not None:
+        return delegated
     parser = build_parser()
-    args = parser.parse_args(sys.argv[1:] if argv is None else list(argv))
-    if not hasattr(args, "run"):
-        parser.print_help()
-        return 0
-    code: int = args.run(args)
-    return code
+    try:
+        args = parser.parse_args(arguments)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 2
+    if hasattr(args, "api"):
+        return _run_api(args, http)
+    if hasattr(args, "tool"):
+        code: int = args.tool(args, http)
+        return code
+    if hasattr(args, "run"):
+        code = args.run(args)
+        return code
+    parser.print_help()
+    return 0
