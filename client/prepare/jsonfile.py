@@ -1,0 +1,169 @@
+"""JSON and JSON lines as pandas `read_json(..., dtype=str).fillna("")` reads them, column by column."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from client.prepare.csvfile import MalformedFile
+from client.prepare.table import FIELDS, Column, Table, source_column
+
+INT64 = (-(2**63), 2**63 - 1)
+UINT64_MAX = 2**64 - 1
+_MISSING = None
+
+
+def _is_null(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def stringify(values: list[Any]) -> list[str]:
+    """One column's values as pandas `dtype=str` renders them: numbers column-wide, missing as ""."""
+    present = [v for v in values if not _is_null(v)]
+    numeric = bool(present) and all(isinstance(v, int | float) and not isinstance(v, bool) for v in present)
+    as_float = numeric and (
+        len(present) < len(values) or any(isinstance(v, float) or not INT64[0] <= v <= INT64[1] for v in present)
+    )
+    out = []
+    for v in values:
+        if _is_null(v):
+            out.append("")
+        elif isinstance(v, str):
+            out.append(v)
+        else:
+            out.append(str(float(v)) if as_float else str(v))
+    return out
+
+
+class _Columns:
+    """Records gathered into columns; only keys that may become `prompt`/`completion` keep their values."""
+
+    def __init__(self) -> None:
+        self.names: list[Column] = []
+        self._known: set[Column] = set()
+        self.kept: dict[Column, list[Any]] = {}
+        self.rows = 0
+
+    def add(self, record: dict[str, Any]) -> None:
+        for key, value in record.items():
+            if key not in self._known:
+                self._known.add(key)
+                self.names.append(key)
+                if key.lower() in FIELDS:
+                    self.kept[key] = [_MISSING] * self.rows
+            if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value <= UINT64_MAX:
+                raise MalformedFile("Value is too big!")
+        for name, column in self.kept.items():
+            column.append(record.get(str(name), _MISSING))
+        self.rows += 1
+
+    def table(self) -> Table:
+        def values(name: str) -> list[str]:
+            index = source_column(self.names, name)
+            return stringify(self.kept[self.names[index]]) if index is not None else [""] * self.rows
+
+        return Table(self.names, values("prompt"), values("completion"))
+
+
+def _positional(rows: list[Any]) -> Table:
+    """A list of scalars (one column `0`) or of lists (columns `0`, `1`, …): never a prompt column."""
+    if all(isinstance(r, list) for r in rows):
+        width = max((len(r) for r in rows), default=0)
+        return Table(list(range(width)), [""] * len(rows), [""] * len(rows))
+    if any(isinstance(r, dict | list) for r in rows):
+        raise MalformedFile("cannot build a table from mixed objects and values")
+    return Table([0], [""] * len(rows), [""] * len(rows))
+
+
+def table_from_objects(rows: list[Any]) -> Table:
+    """A table from parsed JSON values, as `pandas.DataFrame(list)` builds it."""
+    if rows and all(isinstance(r, dict) for r in rows):
+        columns = _Columns()
+        for row in rows:
+            columns.add(row)
+        return columns.table()
+    if not rows:
+        return Table([], [], [])
+    return _positional(rows)
+
+
+def _from_mapping(data: dict[str, Any]) -> Table:
+    """`DataFrame(dict)`: dicts and lists are columns over a shared index; scalars only broadcast."""
+    shaped = [v for v in data.values() if isinstance(v, dict | list)]
+    if not shaped:
+        raise MalformedFile("If using all scalar values, you must pass an index")
+    index: list[Any] = []
+    seen: set[Any] = set()
+    lengths = {len(v) for v in shaped if isinstance(v, list)}
+    if len(lengths) > 1:
+        raise MalformedFile("All arrays must be of the same length")
+    for v in shaped:
+        keys = v.keys() if isinstance(v, dict) else range(len(v))
+        for k in keys:
+            if k not in seen:
+                seen.add(k)
+                index.append(k)
+    records = []
+    for k in index:
+        record = {}
+        for name, v in data.items():
+            if isinstance(v, dict):
+                record[name] = v.get(k)
+            elif isinstance(v, list):
+                record[name] = v[k] if isinstance(k, int) and k < len(v) else None
+            else:
+                record[name] = v
+        records.append(record)
+    return table_from_objects(records)
+
+
+def read_json_document(path: str) -> Table:
+    """A whole-file JSON document (pandas' default `orient="columns"`)."""
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    try:
+        data = json.loads(text, strict=False)
+    except ValueError as exc:
+        raise MalformedFile(str(exc)) from None
+    if isinstance(data, list):
+        return table_from_objects(data)
+    if isinstance(data, dict):
+        return _from_mapping(data)
+    raise MalformedFile("DataFrame constructor not properly called!")
+
+
+def read_json_lines(path: str) -> Table:
+    """JSON lines: each non-blank line (stripped) is a value; pandas joins them into one array and parses that."""
+    columns = _Columns()
+    others: list[Any] = []
+    with open(path, encoding="utf-8") as handle:
+        for number, raw in enumerate(handle, start=1):
+            line = raw.strip()
+            if not line:
+                continue
+            try:
+                value = json.loads(line, strict=False)
+            except ValueError as exc:
+                return _joined(path, number, exc)
+            if isinstance(value, dict) and not others:
+                columns.add(value)
+            elif columns.rows:
+                raise MalformedFile("cannot build a table from mixed objects and values", number)
+            else:
+                others.append(value)
+    return _positional(others) if others else columns.table()
+
+
+def _joined(path: str, number: int, first_error: ValueError) -> Table:
+    """The slow, exact path: parse the lines joined by commas, as pandas does, remembering the first bad line."""
+    with open(path, encoding="utf-8") as handle:
+        lines = [line for line in (raw.strip() for raw in handle) if line]
+    try:
+        data = json.loads("[" + ",".join(lines) + "]", strict=False)
+    except ValueError:
+        reason = str(first_error)
+        if isinstance(first_error, json.JSONDecodeError):
+            reason = f"{first_error.msg} (column {first_error.colno})"
+        raise MalformedFile(f"not valid JSON: {reason}", number) from None
+    return table_from_objects(data)

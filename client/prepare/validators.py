@@ -1,0 +1,258 @@
+"""The legacy tool's 15 checks, in order, with its exact wording; each returns a Finding or None."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from client.prepare.table import FIELDS, Finding, Say, Table, source_column
+from client.prepare.xfix import case_counts, common_suffix, display, task_type
+
+GUIDE = "https://platform.openai.com/docs/guides/fine-tuning/preparing-your-dataset"
+MIN_EXAMPLES = 100
+MAX_CHARACTERS = 10000
+PROMPT_SEPARATORS = (" ->", "\n\n###\n\n", "\n\n===\n\n", "\n\n---\n\n", "\n\n===>\n\n", "\n\n--->\n\n")
+COMPLETION_ENDINGS = ("\n", ".", " END", "***", "+++", "&&&", "$$$", "@@@", "%%%")
+SHORTER = ". This suffix seems very long. Consider replacing with a shorter suffix, such as `{}`"
+Validator = Callable[[Table], Finding | None]
+
+
+def num_examples(table: Table) -> Finding:
+    hint = (
+        ""
+        if len(table) >= MIN_EXAMPLES
+        else (
+            ". In general, we recommend having at least a few hundred examples. We've found that performance tends "
+            "to linearly increase for every doubling of the number of examples"
+        )
+    )
+    return Finding("num_examples", immediate=f"\n- Your file contains {len(table)} prompt-completion pairs{hint}")
+
+
+def necessary_column(name: str) -> Validator:
+    def validate(table: Table) -> Finding:
+        if name in table.columns:
+            return Finding("necessary_column")
+        index = source_column(table.columns, name)
+        if index is None:
+            error = (
+                f"`{name}` column/key is missing. Please make sure you name your columns/keys appropriately, then retry"
+            )
+            return Finding("necessary_column", error=error)
+
+        def rename(t: Table, say: Say) -> None:
+            t.columns[index] = name
+
+        return Finding(
+            "necessary_column",
+            immediate=f"\n- The `{name}` column/key should be lowercase",
+            necessary=f"Lower case column name to `{name}`",
+            necessary_fix=rename,
+        )
+
+    return validate
+
+
+def additional_column(table: Table) -> Finding:
+    if len(table.columns) <= 2:
+        return Finding("additional_column")
+    extra = [c for c in table.columns if c not in FIELDS]
+    warnings = "".join(
+        f"\n  WARNING: Some of the additional columns/keys contain `{c}` in their name. These will be ignored, and "
+        f"the column/key `{c}` will be used instead. This could also result from a duplicate column/key in the "
+        "provided file."
+        for c in extra
+    )
+
+    def drop(t: Table, say: Say) -> None:
+        t.columns = list(FIELDS)
+
+    return Finding(
+        "additional_column",
+        immediate=f"\n- The input file should contain exactly two columns/keys per row. "
+        f"Additional columns/keys present are: {extra}{warnings}",
+        necessary=f"Remove additional columns/keys: {extra}",
+        necessary_fix=drop,
+    )
+
+
+def empty_completion(table: Table) -> Finding:
+    rows = [i for i, c in enumerate(table.completions) if c == ""]
+    if not rows:
+        return Finding("empty_completion")
+
+    def drop(t: Table, say: Say) -> None:
+        t.keep(i for i, c in enumerate(t.completions) if c != "")
+
+    return Finding(
+        "empty_completion",
+        rows=tuple(rows),
+        necessary_fix=drop,
+        immediate=f"\n- `completion` column/key should not contain empty strings. These are rows: {rows}",
+        necessary=f"Remove {len(rows)} rows with empty completions",
+    )
+
+
+def format_inferrer(table: Table) -> Finding:
+    if task_type(table.prompts, table.completions) != "classification":
+        return Finding("num_examples")
+    return Finding(
+        "num_examples",
+        immediate=(
+            "\n- Based on your data it seems like you're trying to fine-tune a model for classification"
+            "\n- For classification, we recommend you try one of the faster and cheaper models, such as `ada`"
+            "\n- For classification, you can estimate the expected model performance by keeping a held out dataset, "
+            "which is not used for training"
+        ),
+    )
+
+
+def duplicate_positions(table: Table) -> list[int]:
+    """Positions of rows repeating an earlier (prompt, completion) pair: hashes first, strings only on a hit."""
+    seen: set[int] = set()
+    suspects: set[int] = set()
+    for p, c in zip(table.prompts, table.completions, strict=True):
+        h = hash((p, c))
+        if h in seen:
+            suspects.add(h)
+        seen.add(h)
+    if not suspects:
+        return []
+    del seen
+    first: set[tuple[str, str]] = set()
+    rows = []
+    for i, pair in enumerate(zip(table.prompts, table.completions, strict=True)):
+        if hash(pair) in suspects:
+            if pair in first:
+                rows.append(i)
+            first.add(pair)
+    return rows
+
+
+def duplicated_rows(table: Table) -> Finding:
+    rows = duplicate_positions(table)
+    if not rows:
+        return Finding("duplicated_rows")
+
+    def drop(t: Table, say: Say) -> None:
+        gone = set(duplicate_positions(t))
+        t.keep(i for i in range(len(t)) if i not in gone)
+
+    return Finding(
+        "duplicated_rows",
+        rows=tuple(rows),
+        recommended_fix=drop,
+        immediate=f"\n- There are {len(rows)} duplicated prompt-completion sets. These are rows: {rows}",
+        recommended=f"Remove {len(rows)} duplicate rows",
+    )
+
+
+def long_positions(table: Table) -> list[int]:
+    pairs = zip(table.prompts, table.completions, strict=True)
+    return [i for i, (p, c) in enumerate(pairs) if len(p) + len(c) > MAX_CHARACTERS]
+
+
+def long_examples(table: Table) -> Finding:
+    if task_type(table.prompts, table.completions) == "open-ended generation":
+        return Finding("long_examples")
+    rows = long_positions(table)
+    if not rows:
+        return Finding("long_examples")
+
+    def drop(t: Table, say: Say) -> None:
+        now = long_positions(t)
+        if now != rows:
+            say(
+                "The indices of the long examples has changed as a result of a previously applied recommendation.\n"
+                f"The {len(now)} long examples to be dropped are now at the following indices: {now}\n"
+            )
+        gone = set(now)
+        t.keep(i for i in range(len(t)) if i not in gone)
+
+    return Finding(
+        "long_examples",
+        rows=tuple(rows),
+        recommended_fix=drop,
+        immediate=f"\n- There are {len(rows)} examples that are very long. These are rows: {rows}\n"
+        "For conditional generation, and for classification the examples shouldn't be longer than 2048 tokens.",
+        recommended=f"Remove {len(rows)} long examples",
+    )
+
+
+def lower_case(column: str) -> Validator:
+    def validate(table: Table) -> Finding | None:
+        upper, lower = case_counts(table.prompts if column == "prompt" else table.completions)
+        if upper * 2 <= lower:
+            return None
+
+        def lower_all(t: Table, say: Say) -> None:
+            if column == "prompt":
+                t.prompts = [p.lower() for p in t.prompts]
+            else:
+                t.completions = [c.lower() for c in t.completions]
+
+        return Finding(
+            "lower_case",
+            recommended_fix=lower_all,
+            immediate=(
+                f"\n- More than a third of your `{column}` column/key is uppercase. Uppercase {column}s tends to "
+                "perform worse than a mixture of case encountered in normal language. We recommend to lower case "
+                f"the data if that makes sense in your domain. See {GUIDE} for more details"
+            ),
+            recommended=f"Lowercase all your data in column/key `{column}`",
+        )
+
+    return validate
+
+
+def _first_absent(options: tuple[str, ...], values: list[str], fallback: str) -> str:
+    for option in options:
+        if not any(option in v for v in values):
+            return option
+    return fallback
+
+
+def _repeats(values: list[str], suffix: str) -> bool:
+    return any(suffix in v[: -len(suffix)] for v in values)
+
+
+def common_prompt_suffix(table: Table) -> Finding:
+    prompts = table.prompts
+    newline = any("\n" in p for p in prompts)
+    options = PROMPT_SEPARATORS[1:] if newline else PROMPT_SEPARATORS
+    suggested = _first_absent(options, prompts, "\n\n### =>\n\n")
+    if task_type(prompts, table.completions) == "open-ended generation":
+        return Finding("common_suffix")
+    suffix = common_suffix(prompts)
+    if all(p == suffix for p in prompts):
+        return Finding(
+            "common_suffix",
+            error=(
+                f"All prompts are identical: `{suffix}`\nConsider leaving the prompts blank if you want to do "
+                "open-ended generation, otherwise ensure prompts are different"
+            ),
+        )
+    if suffix:
+        message = f"\n- All prompts end with suffix `{display(suffix)}`"
+        if len(suffix) > 10:
+            message += SHORTER.format(display(suggested))
+        if _repeats(prompts, suffix):
+            message += (
+                f"\n  WARNING: Some of your prompts contain the suffix `{suffix}` more than once. We strongly "
+                "suggest that you review your prompts and add a unique suffix"
+            )
+        return Finding("common_completion_suffix", immediate=message)
+
+    def add(t: Table, say: Say) -> None:
+        t.prompts = [p + suggested for p in t.prompts]
+
+    return Finding(
+        "common_completion_suffix",
+        recommended_fix=add,
+        immediate=(
+            "\n- Your data does not contain a common separator at the end of your prompts. Having a separator string "
+            "appended to the end of the prompt makes it clearer to the fine-tuned model where the completion should "
+            f"begin. See {GUIDE} for more detail and examples. If you intend to do open-ended generation, then you "
+            "should leave the prompts empty"
+        ),
+        recommended=f"Add a suffix separator `{display(suggested)}` to all prompts",
+    )
