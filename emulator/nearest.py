@@ -125,6 +125,15 @@ class NearestIndex:
         index, score = self._most_similar(trigrams(self.key(prompt)))
         return Match(index, score, False)
 
+    def similarity(self, query: str, prompt: str) -> float:
+        """The cosine of two prompts under this index's weights, computed directly (the definition)."""
+        left, right = trigrams(self.key(query)), trigrams(self.key(prompt))
+        weight = self._weight.get
+        dot = sum(weight(g, self._unknown_weight) for g in left & right)
+        left_norm = math.sqrt(sum(weight(g, self._unknown_weight) for g in left)) or 1.0
+        right_norm = math.sqrt(sum(weight(g, self._unknown_weight) for g in right)) or 1.0
+        return dot / (left_norm * right_norm)
+
     def _most_similar(self, grams: set[str]) -> tuple[int, float]:
         query_norm = math.sqrt(sum(self._weight.get(g, self._unknown_weight) for g in grams)) or 1.0
         base = 0.0

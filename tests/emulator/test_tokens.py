@@ -14,8 +14,10 @@ import pytest
 import tiktoken
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from starlette.testclient import TestClient
 
-from emulator import tokens
+from emulator import create_app, tokens
+from tests.conftest import fast_settings, in_process
 
 ROOT = Path(__file__).resolve().parents[2]
 R50K_URL = "https://openaipublic.blob.core.windows.net/encodings/r50k_base.tiktoken"
@@ -111,3 +113,27 @@ def test_r50k_base_tampered_data_is_refused(tmp_path: Path, monkeypatch: pytest.
 @given(text=st.text())
 def test_count_tokens_equals_tiktoken(official_r50k: tiktoken.Encoding, text: str) -> None:
     assert tokens.count_tokens(text) == len(official_r50k.encode_ordinary(text))
+
+
+@pytest.fixture(scope="module")
+def usage_api() -> Iterator[TestClient]:
+    app = create_app(fast_settings())
+    yield in_process(app)
+    app.state.services.close()
+
+
+@settings(max_examples=100, deadline=None)
+@given(text=st.text(min_size=1))
+def test_create_completion_usage_counts_equal_tiktoken(
+    official_r50k: tiktoken.Encoding, usage_api: TestClient, text: str
+) -> None:
+    response = usage_api.post("/completions", json={"model": "ada", "prompt": text, "max_tokens": 5, "logprobs": 0})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    expected = len(official_r50k.encode(text, allowed_special="all"))
+    generated = len(body["choices"][0]["logprobs"]["tokens"])
+    assert body["usage"] == {
+        "prompt_tokens": expected,
+        "completion_tokens": generated,
+        "total_tokens": expected + generated,
+    }
