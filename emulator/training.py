@@ -299,9 +299,16 @@ class Trainer:
         *,
         level: str = "info",
     ) -> None:
-        """Put a job in a terminal state with its one terminal event; the queue moves up behind it."""
+        """Put a job in a terminal state with its one terminal event; the queue moves up behind it.
+
+        A job that ends other than in success leaves no usable model, even if its model was already uploaded.
+        """
         with self.store.transaction():
             self.store.update_fine_tune(job.id, status=status, finished_at=when, queue_number=None)
+            current = self.store.get_fine_tune(organization.id, job.id)
+            if status != "succeeded" and current is not None and current.fine_tuned_model:
+                self.store.delete_model(current.fine_tuned_model)
+                self.store.update_fine_tune(job.id, fine_tuned_model=None)
             self._event(job, message, when, level)
             self._announce_queue(organization, when)
 

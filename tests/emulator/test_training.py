@@ -215,6 +215,21 @@ def test_cancel_fine_tune_while_running_frees_the_slot(api: httpx.Client) -> Non
     assert get_job(api, second)["status"] == "running"
 
 
+def test_cancel_fine_tune_after_the_model_upload_leaves_no_model(api: httpx.Client) -> None:
+    job_id = create_job(api, model="ada")["id"]
+    job = get_job(api, job_id)
+    while not any(message.startswith("Uploaded model") for message in messages(job)):
+        advance(api, 0.005)
+        job = get_job(api, job_id)
+    assert job["status"] == "running" and job["fine_tuned_model"]
+    cancelled = api.post(f"/fine-tunes/{job_id}/cancel").json()
+    assert (cancelled["status"], cancelled["fine_tuned_model"]) == ("cancelled", None)
+    assert messages(cancelled)[-1] == "Fine-tune cancelled"
+    assert api.get(f"/models/{job['fine_tuned_model']}").status_code == 404
+    advance(api, 3600)
+    assert get_job(api, job_id)["result_files"] == []
+
+
 def test_cancel_fine_tune_after_it_finished_is_refused(api: httpx.Client) -> None:
     job = run_to_end(api, create_job(api, model="ada")["id"])
     assert_error(
