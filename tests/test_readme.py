@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from emulator.settings import markdown_table, setting_fields
+import pytest
+
+from emulator.settings import Settings, markdown_table, setting_fields
+from emulator.testing import LiveServer
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -30,3 +33,20 @@ def test_readme_settings_table_names_every_setting() -> None:
 def test_readme_shows_the_two_commands() -> None:
     text = README.read_text(encoding="utf-8")
     assert "make serve" in text and "make test" in text
+
+
+def _python_blocks() -> list[str]:
+    text = README.read_text(encoding="utf-8")
+    return re.findall(r"```python\n(.*?)```", text, re.S)
+
+
+def test_readme_python_snippets_run_against_a_live_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each ```python block of the README runs as written, with the base URL of a live ftemu."""
+    (tmp_path / "train.jsonl").write_text('{"prompt": "a ->", "completion": " b\\n"}\n')
+    monkeypatch.chdir(tmp_path)
+    blocks = _python_blocks()
+    assert blocks
+    with LiveServer(Settings(memory=True, speed="instant")) as server:
+        for block in blocks:
+            code = block.replace("http://127.0.0.1:8000/v1", server.base_url)
+            exec(compile(code, "README.md", "exec"), {"__name__": "readme"})
