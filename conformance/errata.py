@@ -172,6 +172,11 @@ ERRATA: tuple[Erratum, ...] = (
         "Spec leaves `object` free; the real answer is always `model` (§2.13).",
     ),
     Erratum(
+        f"{SCHEMAS}/CreateCompletionResponse/properties/choices/items/properties/finish_reason",
+        {"type": "string", "enum": ["stop", "length", "content_filter"], "nullable": True},
+        "Streamed completion chunks carry `finish_reason: null` until the last one (§2.14 real capture).",
+    ),
+    Erratum(
         _pointer("/files/{file_id}/content/get") + "/responses/200/content",
         {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
         "The real download is raw bytes with application/octet-stream (§2.5), not a JSON string.",
