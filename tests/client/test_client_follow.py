@@ -1,0 +1,71 @@
+"""follow() survives the server cutting the event stream mid-job: no event repeated, none lost."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from starlette.testclient import TestClient
+
+from client import Client
+from client.types import FineTuneEvent
+from emulator.testing import LiveServer
+from tests.conftest import KEY, capitals, fast_settings, in_process, jsonl
+
+FIRST_STAGE = 2.05  # simulated seconds at speed 60: processed, queued and started, no epoch yet
+
+
+@pytest.fixture
+def server() -> Iterator[LiveServer]:
+    with LiveServer(fast_settings()) as live:
+        yield live
+
+
+def start_job(client: Client) -> str:
+    file_id = client.files.create(jsonl(capitals(20)), filename="train.jsonl")["id"]
+    return client.fine_tunes.create(file_id, model="ada")["id"]
+
+
+def test_follow_fine_tune_reconnects_after_a_dropped_stream(server: LiveServer) -> None:
+    streams: list[str] = []
+    http = httpx.Client(timeout=30, event_hooks={"request": [lambda r: streams.append(str(r.url))]})
+    control = httpx.Client(base_url=server.root_url + "/_emulator", timeout=30)
+    with Client(server.base_url, KEY, http=http) as client:
+        job_id = start_job(client)
+        control.post("/clock/advance", json={"seconds": FIRST_STAGE}).raise_for_status()
+        so_far = len(client.fine_tunes.list_events(job_id)["data"])
+        assert 1 < so_far < 6
+        events = client.fine_tunes.follow(job_id)
+        seen: list[FineTuneEvent] = [next(events) for _ in range(so_far)]
+        dropped = control.post(f"/fine-tunes/{job_id}/drop-streams").json()
+        assert dropped == {"object": "emulator.drop_streams", "id": job_id, "dropped": 1}
+        control.post("/clock/advance", json={"seconds": 3600}).raise_for_status()
+        seen += list(events)
+        assert seen == client.fine_tunes.list_events(job_id)["data"]
+        assert seen[-1]["message"] == "Fine-tune succeeded"
+    assert sum("stream=true" in url for url in streams) == 2
+
+
+def test_follow_fine_tune_reconnects_in_process(app: FastAPI) -> None:
+    control = TestClient(app, base_url="http://testserver/_emulator")
+    client = Client(http=in_process(app))
+    job_id = start_job(client)
+    control.post("/clock/advance", json={"seconds": FIRST_STAGE})
+    seen: list[FineTuneEvent] = []
+    follower = threading.Thread(target=lambda: seen.extend(Client(http=in_process(app)).fine_tunes.follow(job_id)))
+    follower.start()
+    while control.post(f"/fine-tunes/{job_id}/drop-streams").json()["dropped"] == 0:
+        follower.join(0.01)
+    control.post("/clock/advance", json={"seconds": 3600})
+    follower.join(30)
+    assert not follower.is_alive()
+    assert seen == client.fine_tunes.list_events(job_id)["data"]
+
+
+def test_drop_streams_unknown_fine_tune_is_not_found(app: FastAPI) -> None:
+    response = TestClient(app).post("/_emulator/fine-tunes/ft-nope/drop-streams")
+    assert response.status_code == 404
+    assert response.json()["error"]["message"] == "No such fine-tune: ft-nope"
