@@ -302,7 +302,7 @@ def test_fine_tune_fails(ftemu: Ftemu) -> None:
 
 
 @pytest.mark.emulator_only
-@pytest.mark.ftemu(speed="60", clock="manual", training_slots=1)
+@pytest.mark.ftemu(speed="60", clock="manual")
 @behaviour("§3.2", "A second job waits its turn: `Queue number: 1`, then `Fine-tune is in the queue. Queue number: 0`")
 def test_fine_tune_queue_numbers(ftemu: Ftemu) -> None:
     first, second = create_fine_tune(ftemu), create_fine_tune(ftemu)
