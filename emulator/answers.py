@@ -90,8 +90,9 @@ def _pieces(spec: Spec, tuned: Tuned | None, source: str, first: str) -> Iterato
     if not answers:
         yield from words(rng, spec.prompt + first)
         return
+    assert tuned is not None
     while True:
-        yield tuned.index.examples[answers[rng.randrange(len(answers))]][1] if tuned else ""
+        yield tuned.index.examples[answers[rng.randrange(len(answers))]][1]
 
 
 def _long_enough(encoding: tiktoken.Encoding, pieces: Iterator[str], max_tokens: int) -> list[int]:

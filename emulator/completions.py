@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import itertools
 import json
 import random
 from collections.abc import Iterator
@@ -29,7 +28,8 @@ from emulator.store import Organization
 from emulator.tokens import encoding_for_model
 
 router = APIRouter()
-_counter = itertools.count(1)
+# Above this many tokens to generate, the work moves off the event loop.
+INLINE_TOKENS = 4096
 
 
 @dataclass(frozen=True)
@@ -95,30 +95,41 @@ def _logprobs(
     encoding: tiktoken.Encoding,
     request: CompletionRequest,
     choice: Choice,
-    tokens: list[int],
-    values: list[float | None],
-    offset: int,
+    part: str,
 ) -> dict[str, Any]:
-    """tokens, token_logprobs, top_logprobs, text_offset for `tokens` starting at character `offset`."""
+    """tokens, token_logprobs, top_logprobs, text_offset of the choice's prompt or completion part."""
     assert request.logprobs is not None
-    rng = random.Random(
-        text_seed(choice.spec.seed, choice.spec.model, choice.prompt.text, choice.index, "top")
-    )
+    values: list[float | None]
+    if part == "prompt":
+        tokens, offset = choice.prompt.tokens, 0
+        drawn = token_logprobs(choice.spec, "prompt", len(tokens))
+        values = [None, *drawn[1:]] if drawn else []
+    else:
+        tokens, offset = choice.candidate.tokens, len(choice.prompt.text)
+        values = list(choice.candidate.token_logprobs)
+    seed = text_seed(choice.spec.seed, choice.spec.model, choice.prompt.text, choice.index, "top", part)
+    rng = random.Random(seed)
     names = strings_of(encoding, tokens)
     offsets = []
     for piece in text_pieces(encoding, tokens):
         offsets.append(offset)
         offset += len(piece)
-    top: list[dict[str, float] | None] = [
+    top = [
         None if value is None else alternatives(encoding, rng, name, value, request.logprobs)
         for name, value in zip(names, values, strict=True)
     ]
     return {"tokens": names, "token_logprobs": values, "top_logprobs": top, "text_offset": offsets}
 
 
-def _prompt_logprobs(choice: Choice) -> list[float | None]:
-    values = token_logprobs(choice.spec, "prompt", len(choice.prompt.tokens))
-    return [None, *values[1:]] if values else []
+def _join(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    return {key: first[key] + second[key] for key in first}
+
+
+def _at(logprobs: dict[str, Any] | None, step: int) -> dict[str, Any] | None:
+    """One token's slice of a logprobs object (None stays None; past the end gives empty lists)."""
+    if logprobs is None:
+        return None
+    return {key: values[step : step + 1] for key, values in logprobs.items()}
 
 
 def choice_object(encoding: tiktoken.Encoding, request: CompletionRequest, choice: Choice) -> dict[str, Any]:
@@ -126,12 +137,9 @@ def choice_object(encoding: tiktoken.Encoding, request: CompletionRequest, choic
     text = choice.prompt.text + candidate.text if request.echo else candidate.text
     logprobs = None
     if request.logprobs is not None:
-        tokens: list[int] = list(candidate.tokens)
-        values: list[float | None] = list(candidate.token_logprobs)
-        start = len(choice.prompt.text)
+        logprobs = _logprobs(encoding, request, choice, "completion")
         if request.echo:
-            tokens, values, start = choice.prompt.tokens + tokens, _prompt_logprobs(choice) + values, 0
-        logprobs = _logprobs(encoding, request, choice, tokens, values, start)
+            logprobs = _join(_logprobs(encoding, request, choice, "prompt"), logprobs)
     return {
         "text": text,
         "index": choice.index,
@@ -150,7 +158,8 @@ def usage_object(request: CompletionRequest, generated: int) -> dict[str, int]:
 
 
 def completion_id(app: Services) -> str:
-    return "cmpl-" + ids.draw(app.store.seed, -next(_counter), length=29)
+    """Not stored, so not from the store's counter: the seed and this instance's count of completions."""
+    return "cmpl-" + ids.draw(app.store.seed, -next(app.completion_counter), length=29)
 
 
 def _chunk(head: dict[str, Any], choice: dict[str, Any], request: CompletionRequest) -> str:
@@ -170,39 +179,22 @@ def _stream(
     """Echoed prompts, one chunk per token round-robin across choices, a closing chunk each, [DONE]."""
     with_logprobs = request.logprobs is not None
     for choice in choices if request.echo else []:
-        logprobs = None
-        if with_logprobs:
-            values = _prompt_logprobs(choice)
-            logprobs = _logprobs(encoding, request, choice, choice.prompt.tokens, values, 0)
-        piece = {
-            "text": choice.prompt.text,
-            "index": choice.index,
-            "logprobs": logprobs,
-            "finish_reason": None,
-        }
+        logprobs = _logprobs(encoding, request, choice, "prompt") if with_logprobs else None
+        piece = {"text": choice.prompt.text, "index": choice.index, "logprobs": logprobs, "finish_reason": None}
         yield _chunk(head, piece, request)
     pieces = {choice.index: text_pieces(encoding, choice.candidate.tokens) for choice in choices}
+    full = {c.index: _logprobs(encoding, request, c, "completion") if with_logprobs else None for c in choices}
     for step in range(max((len(p) for p in pieces.values()), default=0)):
         for choice in choices:
-            if step >= len(pieces[choice.index]):
-                continue
-            logprobs = None
-            if with_logprobs:
-                token, value = choice.candidate.tokens[step], choice.candidate.token_logprobs[step]
-                offset = len(choice.prompt.text) + sum(len(p) for p in pieces[choice.index][:step])
-                logprobs = _logprobs(encoding, request, choice, [token], [value], offset)
-            text = pieces[choice.index][step]
-            yield _chunk(
-                head,
-                {"text": text, "index": choice.index, "logprobs": logprobs, "finish_reason": None},
-                request,
-            )
+            if step < len(pieces[choice.index]):
+                text, logprobs = pieces[choice.index][step], _at(full[choice.index], step)
+                piece = {"text": text, "index": choice.index, "logprobs": logprobs, "finish_reason": None}
+                yield _chunk(head, piece, request)
     for choice in choices:
-        logprobs = _logprobs(encoding, request, choice, [], [], 0) if with_logprobs else None
         closing = {
             "text": "",
             "index": choice.index,
-            "logprobs": logprobs,
+            "logprobs": _at(full[choice.index], len(pieces[choice.index])),
             "finish_reason": choice.candidate.finish_reason,
         }
         yield _chunk(head, closing, request)
@@ -217,7 +209,11 @@ async def _complete(request: Request, org: Organization, app: Services, path_mod
     encoding = encoding_for_model(model if isinstance(model, str) else "")
     parsed = parse_completion_request(encoding, body, path_model)
     tuned = await resolve_model(app, org, parsed.model)
-    choices, generated = _choices(encoding, app, parsed, tuned)
+    work = len(parsed.prompts) * parsed.best_of * parsed.max_tokens
+    if work > INLINE_TOKENS:
+        choices, generated = await run_in_threadpool(_choices, encoding, app, parsed, tuned)
+    else:
+        choices, generated = _choices(encoding, app, parsed, tuned)
     head = {"id": completion_id(app), "object": "text_completion", "created": app.now_seconds()}
     usage = usage_object(parsed, generated)
     if parsed.stream:

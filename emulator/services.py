@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,6 +52,7 @@ class Services:
     trainer: Trainer
     notifier: Notifier
     tuned_models: TunedModels = field(default_factory=TunedModels)
+    completion_counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def now(self) -> float:
         return self.clock.now()

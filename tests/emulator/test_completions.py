@@ -229,6 +229,7 @@ def test_create_completion_stream_matches_the_plain_response(api: httpx.Client) 
         tokens = [t for c in mine for t in c["logprobs"]["tokens"]]
         assert tokens == choice["logprobs"]["tokens"]
         assert [o for c in mine for o in c["logprobs"]["text_offset"]] == choice["logprobs"]["text_offset"]
+        assert [t for c in mine for t in c["logprobs"]["top_logprobs"]] == choice["logprobs"]["top_logprobs"]
 
 
 def test_create_completion_stream_include_usage(api: httpx.Client) -> None:
