@@ -173,7 +173,7 @@ def parse_completion_request(
     max_tokens = params.integer(body, "max_tokens", 16, minimum=0)
     n = params.integer(body, "n", 1, minimum=1, maximum=128)
     stream = params.boolean(body, "stream", False)
-    best_of = params.integer(body, "best_of", n, minimum=1, maximum=20)
+    best_of = params.integer(body, "best_of", minimum=1, maximum=20) or n
     assert max_tokens is not None and n is not None and stream is not None and best_of is not None
     if best_of < n:
         raise invalid_request(f"best_of ({best_of}) must be greater than or equal to n ({n}).", param="best_of")

@@ -125,6 +125,11 @@ def test_create_completion_n_gives_different_choices(api: httpx.Client) -> None:
     assert result["usage"]["completion_tokens"] == 36
 
 
+def test_create_completion_n_above_20_needs_no_best_of(api: httpx.Client) -> None:
+    result = complete(api, model="ada", prompt="Hi", n=128, max_tokens=1)
+    assert [c["index"] for c in result["choices"]] == list(range(128))
+
+
 def test_create_completion_temperature_zero_gives_the_same_choices(api: httpx.Client) -> None:
     result = complete(api, model="babbage", prompt="The weather today", n=3, max_tokens=12, temperature=0)
     assert len({c["text"] for c in result["choices"]}) == 1
