@@ -77,9 +77,20 @@ def _delegate(argv: list[str]) -> int | None:
             except ImportError as exc:
                 print(f"ftemu: {what} is not installed ({exc})", file=sys.stderr)
                 return 1
-            code: int = module.main(argv[index + len(words) :])
+            try:
+                code: int = module.main(argv[index + len(words) :])
+            except SystemExit as exc:
+                return _exit_code(exc)
             return code
     return None
+
+
+def _exit_code(exc: SystemExit) -> int:
+    """argparse's and sys.exit's codes as an int (None is success, a message is failure)."""
+    if exc.code is None or isinstance(exc.code, int):
+        return exc.code or 0
+    print(exc.code, file=sys.stderr)
+    return 1
 
 
 def _run_api(args: argparse.Namespace, http: httpx.Client | None) -> int:
@@ -112,7 +123,7 @@ def main(argv: Sequence[str] | None = None, *, http: httpx.Client | None = None)
     try:
         args = parser.parse_args(arguments)
     except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 2
+        return _exit_code(exc)
     if hasattr(args, "api"):
         return _run_api(args, http)
     if hasattr(args, "tool"):

@@ -25,13 +25,13 @@ def upload(client: Client, data: bytes | Path, name: str, purpose: str, output: 
 
 def _choose_duplicate(name: str, size: int, ids: list[str], output: Output, stdin: TextIO) -> str | None:
     """The legacy prompt: an id from the list reuses it, an empty line (or end of input) uploads anyway."""
-    output.print(
+    output.info(
         f"Found potentially duplicated files with name '{name}', purpose 'fine-tune' and size {size} bytes\n"
         + "\n".join(ids),
         end="",
     )
     while True:
-        output.print(
+        output.info(
             "\nEnter file ID to reuse an already uploaded file, or an empty string to upload this file anyway: ",
             end="",
         )
@@ -39,9 +39,9 @@ def _choose_duplicate(name: str, size: int, ids: list[str], output: Output, stdi
         if not answer:
             return None
         if answer in ids:
-            output.print(f"Reusing already uploaded file: {answer}")
+            output.info(f"Reusing already uploaded file: {answer}")
             return answer
-        output.print(f"File id '{answer}' is not among the IDs of the potentially duplicated files")
+        output.info(f"File id '{answer}' is not among the IDs of the potentially duplicated files")
 
 
 def _duplicates(client: Client, path: Path, size: int) -> list[str]:
@@ -77,5 +77,5 @@ def get_or_upload(
         file_id = upload(client, response.content, value, "fine-tune", output)["id"]
     else:
         return value
-    output.print(f"Uploaded file from {value}: {file_id}")
+    output.info(f"Uploaded file from {value}: {file_id}")
     return file_id

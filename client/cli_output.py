@@ -141,6 +141,12 @@ class Output:
         self.out.write(text + end)
         self.out.flush()
 
+    def info(self, text: str = "", *, end: str = "\n") -> None:
+        """A line for the person: stdout normally, stderr under --json (so stdout stays parseable)."""
+        stream = self.err if self.json else self.out
+        stream.write(text + end)
+        stream.flush()
+
     def error(self, text: str) -> None:
         self.err.write(text + "\n")
         self.err.flush()
