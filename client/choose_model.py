@@ -88,13 +88,28 @@ def recipe(try_model: Callable[[str], Trial], target: float) -> tuple[list[Trial
     return trials, max(reversed(trials), key=lambda trial: trial.score).model
 
 
-def exact_match(client: Client, model: str, examples: Sequence[Example]) -> int:
+def end_marker(completions: Sequence[str]) -> str:
+    """The end marker every completion ends with (`\\n`, ` END`...): their common suffix, from its first
+    non-alphanumeric character (so ` positive\\n` and ` negative\\n` give `\\n`, not `ve\\n`)."""
+    suffix = min(completions, key=len) if completions else ""
+    while suffix and not all(completion.endswith(suffix) for completion in completions):
+        suffix = suffix[1:]
+    while suffix and suffix[0].isalnum():
+        suffix = suffix[1:]
+    return suffix if all(len(completion) > len(suffix) for completion in completions) else ""
+
+
+def exact_match(client: Client, model: str, examples: Sequence[Example], stop: str) -> int:
+    """Held-out examples whose completion (up to the end marker, trimmed) the model reproduces exactly."""
     correct = 0
     for prompt, completion in examples:
         wanted = len(completion.encode()) + 1
         max_tokens = max(1, min(wanted, CONTEXT - len(prompt.encode())))
-        answer = client.completions.create(model, prompt, max_tokens=max_tokens, temperature=0)
-        correct += answer["choices"][0]["text"].strip() == completion.strip()
+        answer = client.completions.create(
+            model, prompt, max_tokens=max_tokens, temperature=0, stop=[stop] if stop else None
+        )
+        text = answer["choices"][0]["text"]
+        correct += text.strip() == completion.removesuffix(stop).strip()
     return correct
 
 
@@ -115,11 +130,12 @@ def run_trial(
     held_out: Sequence[Example],
     n_epochs: int | None,
     log: Callable[[str], None],
+    stop: str = "",
 ) -> Trial:
     job = train(client, model, file_id, n_epochs, log)
     events = job["events"]
     cost = next((e["message"].rsplit(" ", 1)[-1] for e in events if e["message"].startswith("Fine-tune costs")), "-")
-    correct = exact_match(client, job["fine_tuned_model"], held_out)
+    correct = exact_match(client, job["fine_tuned_model"], held_out, stop)
     log(f"{model}: {correct}/{len(held_out)} exact matches with {job['fine_tuned_model']}")
     return Trial(
         model,
@@ -148,6 +164,15 @@ def report(trials: Sequence[Trial], pick: str, target: float) -> str:
     return f"{text}\n\nPick: {pick} ({why} the target {target:.2f})"
 
 
+def cleanup(client: Client, trials: Sequence[Trial], sample_file_id: str) -> None:
+    """Delete the trial models, their result files and the uploaded sample."""
+    for trial in trials:
+        client.models.delete(trial.fine_tuned_model)
+        for result in client.fine_tunes.retrieve(trial.fine_tune_id).get("result_files", []):
+            client.files.delete(result["id"])
+    client.files.delete(sample_file_id)
+
+
 def choose_model(client: Client, args: argparse.Namespace, output: Output) -> int:
     examples = read_examples(Path(args.training_file))
     if args.eval:
@@ -156,15 +181,15 @@ def choose_model(client: Client, args: argparse.Namespace, output: Output) -> in
         training, held_out = split(examples, args.holdout, args.seed)
     sample = random.Random(args.seed).sample(training, min(args.sample, len(training)))
     data = "".join(json.dumps({"prompt": p, "completion": c}) + "\n" for p, c in sample).encode()
+    stop = args.stop if args.stop is not None else end_marker([c for _, c in [*training, *held_out]])
     uploaded = client.files.create(data, "fine-tune", filename=f"choose-model-sample-{Path(args.training_file).name}")
     output.error(f"Uploaded a sample of {len(sample)} examples: {uploaded['id']}; {len(held_out)} held out")
     trials, pick = recipe(
-        lambda model: run_trial(client, model, uploaded["id"], held_out, args.n_epochs, output.error), args.target
+        lambda model: run_trial(client, model, uploaded["id"], held_out, args.n_epochs, output.error, stop),
+        args.target,
     )
     if args.cleanup:
-        for trial in trials:
-            client.models.delete(trial.fine_tuned_model)
-        client.files.delete(uploaded["id"])
+        cleanup(client, trials, uploaded["id"])
     if output.json:
         body = {"target": args.target, "pick": pick, "trials": [{**asdict(t), "score": t.score} for t in trials]}
         output.print(json.dumps(body, indent=2))
@@ -215,6 +240,9 @@ def add_choose_model(tools: Any) -> None:
     )
     parser.add_argument("--n_epochs", type=int, help="Epochs per trial (default: the API's, 4).")
     parser.add_argument("--seed", type=int, default=0, help="Seed of the hold-out split and the sample (default 0).")
+    parser.add_argument(
+        "--stop", help="Stop sequence when scoring (default: the end marker all completions share, e.g. \\n)."
+    )
     parser.add_argument("--cleanup", action="store_true", help="Delete the trial models and the sample file after.")
     parser.add_argument("--json", action="store_true", help="Print the trials and the pick as JSON.")
     parser.set_defaults(tool=_run)
