@@ -123,7 +123,7 @@ def _logit_bias(encoding: tiktoken.Encoding, value: Any) -> dict[str, float]:
     if not isinstance(value, dict):
         raise invalid_request(f"{value!r} is not of type 'object' - 'logit_bias'", param="logit_bias")
     for key in value:
-        if not key.isdigit() or int(key) >= encoding.n_vocab:
+        if not (key.isascii() and key.isdigit()) or int(key) >= encoding.n_vocab:
             raise invalid_request(f"Invalid key in 'logit_bias': {key}. Keys must be token ids.", param="logit_bias")
         bias = value[key]
         if isinstance(bias, bool) or not isinstance(bias, int | float) or not -100 <= bias <= 100:

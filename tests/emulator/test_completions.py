@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from starlette.testclient import TestClient
 
+from emulator import create_app
 from emulator.tokens import r50k_base
-from tests.conftest import assert_error, capitals, in_process
+from tests.conftest import assert_error, capitals, fast_settings, in_process
 from tests.emulator.lifecycle import create_job, run_to_end
 
 POLAND = "The capital of Poland is\n\n###\n\n"
@@ -350,6 +354,7 @@ def test_create_completion_context_length_counts_the_default_max_tokens(api: htt
         ("logit_bias", {"11": 101}, "101 is not a number between -100 and 100 - 'logit_bias.11'"),
         ("logit_bias", [1], "[1] is not of type 'object' - 'logit_bias'"),
         ("logit_bias", {"x": 1}, "Invalid key in 'logit_bias': x. Keys must be token ids."),
+        ("logit_bias", {"²": 1}, "Invalid key in 'logit_bias': ². Keys must be token ids."),
     ],
 )
 def test_create_completion_invalid_parameter_is_400(api: httpx.Client, field: str, value: Any, message: str) -> None:
@@ -386,3 +391,52 @@ def test_create_completion_unknown_model_is_404(client: httpx.Client) -> None:
 def test_create_completion_requires_a_key(app: FastAPI) -> None:
     response = in_process(app, headers={}).post("/completions", json={"model": "ada", "prompt": "Hi"})
     assert response.status_code == 401
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**40), 2**40) | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=4), children, max_size=3),
+    max_leaves=8,
+)
+FIELDS = sorted(
+    [
+        "prompt",
+        "suffix",
+        "max_tokens",
+        "temperature",
+        "top_p",
+        "n",
+        "stream",
+        "logprobs",
+        "echo",
+        "stop",
+        "presence_penalty",
+        "frequency_penalty",
+        "best_of",
+        "logit_bias",
+        "user",
+        "seed",
+        "stream_options",
+    ]
+)
+
+
+@pytest.fixture(scope="module")
+def fuzz_api() -> Iterator[TestClient]:
+    app = create_app(fast_settings())
+    yield in_process(app)
+    app.state.services.close()
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=st.dictionaries(st.sampled_from(FIELDS), JSON_VALUES, max_size=6), model=st.sampled_from(["ada", "x"]))
+def test_create_completion_never_fails_on_arbitrary_fields(
+    fuzz_api: TestClient, body: dict[str, Any], model: str
+) -> None:
+    body = {**body, "model": model}
+    if isinstance(body.get("max_tokens"), int) and not isinstance(body["max_tokens"], bool):
+        body["max_tokens"] = min(body["max_tokens"], 64)
+    response = fuzz_api.post("/completions", json=body)
+    assert response.status_code in (200, 400, 404), response.text
+    if response.status_code != 200:
+        assert list(response.json()["error"]) == ["message", "type", "param", "code"]
