@@ -57,7 +57,8 @@ bench: install
 		$(PY) -m bench.$$name || exit 1; done
 
 fuzz: install
-	FTEMU_SPEC_DIR=$(SPEC_DIR) $(PY) -m conformance.fuzz
+	$(PY) -m pip install $(PIP_FLAGS) -e '.[fuzz]'
+	FTEMU_SPEC_DIR=$(SPEC_DIR) $(PY) -m conformance.fuzz $(ARGS)
 
 docs: install
 	$(PY) -m conformance.behaviours --write docs/behaviours.md

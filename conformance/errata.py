@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 ERROR = {"$ref": "#/components/schemas/ErrorResponse"}
+# One server-sent event as schemathesis parses it; `data` is a JSON object or `[DONE]` (the kit checks the JSON).
+SSE_EVENT = {"type": "object", "required": ["data"], "properties": {"data": {"type": "string"}}}
 LEGACY_PATHS = (
     "/files",
     "/files/{file_id}",
@@ -183,13 +185,13 @@ ERRATA: tuple[Erratum, ...] = (
     ),
     Erratum(
         _pointer("/fine-tunes/{fine_tune_id}/events/get") + "/responses/200/content/text~1event-stream",
-        {"schema": {"type": "string"}},
+        {"schema": SSE_EVENT},
         "With ?stream=true the events come as server-sent events (§2.10); the spec documents only JSON. "
         "The kit checks each `data:` payload against FineTuneEvent.",
     ),
     Erratum(
         _pointer("/completions/post") + "/responses/200/content/text~1event-stream",
-        {"schema": {"type": "string"}},
+        {"schema": SSE_EVENT},
         "With stream: true completions come as server-sent events (§2.14); each payload is a "
         "CreateCompletionResponse chunk.",
     ),
