@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import tiktoken
 
+from emulator import quality
 from emulator.completion_params import encode
 from emulator.generation import text_seed, words
 from emulator.nearest import NearestIndex
@@ -76,8 +77,7 @@ def choose_source(spec: Spec, tuned: Tuned | None) -> tuple[str, str]:
     completion = tuned.index.examples[match.index][1]
     if match.exact:
         return "exact", completion
-    draw = random.Random(text_seed(spec.seed, spec.model, spec.prompt, "quality")).random()
-    if match.score >= SIMILARITY_THRESHOLD and draw < tuned.quality:
+    if match.score >= SIMILARITY_THRESHOLD and quality.draw(spec.seed, spec.model, spec.prompt) < tuned.quality:
         return "nearest", completion
     return "base", ""
 

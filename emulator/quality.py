@@ -24,17 +24,13 @@ def _parse_pairs(value: str) -> list[tuple[str, float]]:
         name, sep, raw = item.partition("=")
         name = name.strip()
         if not sep or name not in BASE_MODELS:
-            raise ValueError(
-                f"--quality must be base=probability pairs such as {DEFAULT_QUALITY!r}, not {value!r}"
-            )
+            raise ValueError(f"--quality must be base=probability pairs such as {DEFAULT_QUALITY!r}, not {value!r}")
         try:
             probability = float(raw)
         except ValueError:
             raise ValueError(f"--quality: {raw.strip()!r} is not a number (in {item.strip()!r})") from None
         if not 0.0 <= probability <= 1.0:
-            raise ValueError(
-                f"--quality: the probability for {name} must be between 0 and 1, not {probability}"
-            )
+            raise ValueError(f"--quality: the probability for {name} must be between 0 and 1, not {probability}")
         pairs.append((name, probability))
     if not pairs:
         raise ValueError(f"--quality must name at least one base model, e.g. {DEFAULT_QUALITY!r}")
@@ -42,11 +38,9 @@ def _parse_pairs(value: str) -> list[tuple[str, float]]:
 
 
 def draw(seed: int, model: str, prompt: str) -> float:
-    """A uniform number in [0, 1) fixed by (seed, model id, prompt)."""
+    """A uniform number in [0, 1) fixed by (seed, model id, prompt): the first 8 bytes of a sha256, over 2**64.
+
+    A tuned model answers an unseen prompt from its nearest example when this is below its base's quality.
+    """
     digest = hashlib.sha256(f"{seed}\x00{model}\x00{prompt}".encode()).digest()
     return int.from_bytes(digest[:8], "big") / 2**64
-
-
-def answers_from_data(table: dict[str, float], seed: int, model: str, root: str, prompt: str) -> bool:
-    """Whether tuned `model` (base `root`) answers the unseen `prompt` from its nearest example."""
-    return draw(seed, model, prompt) < table.get(root, 0.0)

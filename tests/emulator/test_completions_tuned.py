@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from emulator import Settings
+from emulator import Settings, quality
 from emulator.nearest import NearestIndex, common_separator
 from emulator.quality import DEFAULT_QUALITY, parse_quality
 from emulator.settings import load_settings
@@ -124,6 +124,15 @@ def test_create_completion_quality_is_the_rate_for_unseen_prompts(make_app: Call
             text = ask(api, model, f"Item number {i % 50} is named, variant {i}")
             answers[base] += text.startswith(" Name")
     assert 70 <= answers["ada"] <= 130 and 160 <= answers["curie"] <= 198, answers
+
+
+def test_create_completion_quality_decision_follows_the_documented_draw(make_app: Callable[..., FastAPI]) -> None:
+    api = in_process(make_app(quality="babbage=0.5", seed=7))
+    model = tune(api, [example(f"Item number {i} is called", f"Name{i}") for i in range(20)], model="babbage")
+    for i in range(40):
+        prompt = f"Item number {i % 20} is named, variant {i}"
+        expected = quality.draw(7, model, prompt) < 0.5
+        assert ask(api, model, prompt).startswith(" Name") == expected, prompt
 
 
 def test_create_completion_quality_decision_is_deterministic(make_app: Callable[..., FastAPI]) -> None:
