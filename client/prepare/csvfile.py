@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import sys
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TextIO
 
 from client.prepare.table import Column, Table, pick
@@ -34,6 +35,9 @@ NA_VALUES = frozenset(
         "null",
     }
 )
+
+_END = '\x00ftemu-eof"\x00'  # unquoted, the quote is literal; in an open quoted field it closes it
+_END_QUOTED = "\x00ftemu-eof\x00"
 
 
 class MalformedFile(ValueError):
@@ -69,11 +73,50 @@ def _blank(row: list[str], delimiter: str) -> bool:
     return len(row) == 1 and row[0] != "" and row[0].strip(whitespace) == ""
 
 
+class _Lines:
+    """The file's lines as the csv reader pulls them, with two pandas tokenizer quirks.
+
+    pandas eats a delimiter right after a blank line ended by a lone `\r` (its EAT_CRNL_NOP state), but not inside
+    a quoted field; the reader emits a row exactly when a record ends, so `_rows` tells us via `record_ended`.
+    """
+
+    def __init__(self, handle: Iterable[str], delimiter: str) -> None:
+        self.handle = handle
+        self.delimiter = delimiter
+        self.whitespace = " " if delimiter == "\t" else " \t"
+        self.last = ""
+        self.record_ended = True
+
+    def _restored(self, line: str) -> bool:
+        """Whitespace then text after the eaten delimiter: pandas backtracks to the last `\n` and keeps it."""
+        body = line[1:].rstrip("\r\n")
+        return body[:1] != "" and body[0] in self.whitespace and body.strip(self.whitespace) != ""
+
+    def __iter__(self) -> Iterator[str]:
+        after_blank_cr = False
+        for line in self.handle:
+            if after_blank_cr and self.record_ended and line.startswith(self.delimiter) and not self._restored(line):
+                line = line[1:]
+            after_blank_cr = line.endswith("\r") and not line.endswith("\r\n") and not line[:-1].strip(self.whitespace)
+            self.last = line
+            self.record_ended = False
+            yield line
+
+
 def _rows(handle: TextIO, delimiter: str) -> Iterator[tuple[int, list[str]]]:
-    reader = csv.reader(handle, delimiter=delimiter, quotechar='"', doublequote=True, strict=False)
+    """Non-blank rows; a sentinel line after the end shows whether the file ended inside a quoted field."""
+    source = _Lines(handle, delimiter)
+    reader = csv.reader(
+        itertools.chain(source, [_END]), delimiter=delimiter, quotechar='"', doublequote=True, strict=False
+    )
     try:
         for row in reader:
-            if not _blank(row, delimiter):
+            source.record_ended = True
+            if row == [_END]:
+                return
+            if row and row[-1].endswith(_END_QUOTED):
+                raise MalformedFile("end of file inside a quoted field", reader.line_num - 1)
+            if not _blank(row, delimiter) or '"' in source.last:
                 yield reader.line_num, row
     except csv.Error as exc:
         raise MalformedFile(str(exc), reader.line_num) from None
@@ -83,7 +126,7 @@ def _cells(width: int, rows: Iterator[tuple[int, list[str]]]) -> Iterator[list[s
     first = next(rows, None)
     if first is None:
         return
-    shift = 1 if len(first[1]) == width + 1 else 0
+    shift = max(0, len(first[1]) - width)  # pandas makes the extra leading fields an (unused) index
     limit = width + shift
     for line, row in _chain(first, rows):
         if len(row) > limit:

@@ -66,31 +66,57 @@ class _Columns:
         return Table(self.names, values("prompt"), values("completion"))
 
 
-def _positional(rows: list[Any]) -> Table:
-    """A list of scalars (one column `0`) or of lists (columns `0`, `1`, …): never a prompt column."""
-    if all(isinstance(r, list) for r in rows):
-        width = max((len(r) for r in rows), default=0)
-        return Table(list(range(width)), [""] * len(rows), [""] * len(rows))
-    if any(isinstance(r, dict | list) for r in rows):
-        raise MalformedFile("cannot build a table from mixed objects and values")
-    return Table([0], [""] * len(rows), [""] * len(rows))
+def _positional(first: Any, count: int, width: int) -> Table:
+    """No records: one column `0` (scalars first) or columns `0`, `1`, … (lists first); never a prompt column."""
+    columns: list[Column] = list(range(width)) if isinstance(first, list) else [0]
+    return Table(columns, [""] * count, [""] * count)
+
+
+class _Shape:
+    """pandas `DataFrame(list)` follows the first value: dicts make records, lists rows, scalars one column."""
+
+    def __init__(self) -> None:
+        self.columns = _Columns()
+        self.first: Any = None
+        self.count = 0
+        self.width = 0
+
+    def add(self, value: Any) -> None:
+        if self.count == 0:
+            self.first = value
+        self.count += 1
+        if isinstance(self.first, dict):
+            if not isinstance(value, dict):
+                raise MalformedFile("cannot build a table from mixed objects and values")
+            self.columns.add(value)
+        elif isinstance(self.first, list):
+            if not isinstance(value, list | dict | str):
+                raise MalformedFile(f"'{type(value).__name__}' object is not iterable")
+            self.width = max(self.width, len(value))
+
+    def table(self) -> Table:
+        if self.count == 0:
+            return Table([], [], [])
+        if isinstance(self.first, dict):
+            return self.columns.table()
+        return _positional(self.first, self.count, self.width)
 
 
 def table_from_objects(rows: list[Any]) -> Table:
     """A table from parsed JSON values, as `pandas.DataFrame(list)` builds it."""
-    if rows and all(isinstance(r, dict) for r in rows):
-        columns = _Columns()
-        for row in rows:
-            columns.add(row)
-        return columns.table()
-    if not rows:
-        return Table([], [], [])
-    return _positional(rows)
+    shape = _Shape()
+    for row in rows:
+        shape.add(row)
+    return shape.table()
 
 
 def _from_mapping(data: dict[str, Any]) -> Table:
     """`DataFrame(dict)`: dicts and lists are columns over a shared index; scalars only broadcast."""
     shaped = [v for v in data.values() if isinstance(v, dict | list)]
+    if not data:
+        return Table([], [], [])
+    if any(isinstance(v, dict) for v in shaped) and any(isinstance(v, list) for v in shaped):
+        raise MalformedFile("Mixing dicts with non-Series may lead to ambiguous ordering.")
     if not shaped:
         raise MalformedFile("If using all scalar values, you must pass an index")
     index: list[Any] = []
@@ -130,13 +156,14 @@ def read_json_document(path: str) -> Table:
         return table_from_objects(data)
     if isinstance(data, dict):
         return _from_mapping(data)
+    if data is None:
+        return Table([], [], [])
     raise MalformedFile("DataFrame constructor not properly called!")
 
 
 def read_json_lines(path: str) -> Table:
     """JSON lines: each non-blank line (stripped) is a value; pandas joins them into one array and parses that."""
-    columns = _Columns()
-    others: list[Any] = []
+    shape = _Shape()
     with open(path, encoding="utf-8") as handle:
         for number, raw in enumerate(handle, start=1):
             line = raw.strip()
@@ -146,13 +173,11 @@ def read_json_lines(path: str) -> Table:
                 value = json.loads(line, strict=False)
             except ValueError as exc:
                 return _joined(path, number, exc)
-            if isinstance(value, dict) and not others:
-                columns.add(value)
-            elif columns.rows:
-                raise MalformedFile("cannot build a table from mixed objects and values", number)
-            else:
-                others.append(value)
-    return _positional(others) if others else columns.table()
+            try:
+                shape.add(value)
+            except MalformedFile as exc:
+                raise MalformedFile(exc.reason, number) from None
+    return shape.table()
 
 
 def _joined(path: str, number: int, first_error: ValueError) -> Table:
