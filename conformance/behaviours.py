@@ -17,7 +17,8 @@ HEADER = """# Behaviours checked by the conformance kit
 Generated from the suite in `conformance/suite/` by `python -m conformance.behaviours --write docs/behaviours.md`
 (`make docs`); a test fails when this page is out of date. `§` numbers point at the reference,
 `legacy-fine-tunes.md`. "any server" tests also run against other servers and the real API (`--real-api`);
-"ftemu only" tests need the `/_emulator` control plane. Costs are what a test may spend on the real API.
+"ftemu only" tests need the `/_emulator` control plane; section "ftemu" marks ftemu's own test-control features.
+Costs are what a test may spend on the real API.
 """
 
 

@@ -28,8 +28,8 @@ class Recorder:
 
     outcomes: dict[str, Outcome] = field(default_factory=dict)
 
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        for item in items:
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        for item in session.items:
             marker = item.get_closest_marker("behaviour")
             section, text = (marker.args[0], marker.args[1]) if marker else ("", item.name)
             self.outcomes[item.nodeid] = Outcome(item.name, section, text)
