@@ -310,3 +310,57 @@ def test_fine_tune_queue_numbers(ftemu: Ftemu) -> None:
     got = messages(ftemu.wait_for_fine_tune(second["id"], {"succeeded"}))
     assert "Fine-tune enqueued. Queue number: 1" in got
     assert got.index("Fine-tune is in the queue. Queue number: 0") < got.index("Fine-tune started")
+
+
+@behaviour("§2.15", "`DELETE /fine-tunes/{id}` (the CLI's fine_tunes.delete) is not an endpoint: `Invalid URL`")
+def test_delete_fine_tune_is_invalid_url(ftemu: Ftemu) -> None:
+    job = create_fine_tune(ftemu)
+    path = f"/v1/fine-tunes/{job['id']}"
+    assert_error(ftemu.http.delete(f"/fine-tunes/{job['id']}"), 404, f"Invalid URL (DELETE {path})")
+
+
+@behaviour("§2.6", "Classification parameters appear in `hyperparams` (the one not given as null)")
+def test_create_fine_tune_classification_hyperparams(ftemu: Ftemu) -> None:
+    validation = training_file(ftemu, 5)
+    job = create_fine_tune(
+        ftemu, validation_file=validation, compute_classification_metrics=True, classification_positive_class=" City1\n"
+    )
+    assert job["hyperparams"]["compute_classification_metrics"] is True
+    assert job["hyperparams"]["classification_positive_class"] == " City1\n"
+    assert job["hyperparams"]["classification_n_classes"] is None
+    assert [f["id"] for f in job["validation_files"]] == [validation]
+
+
+@behaviour("§7", "Binary classification metrics add accuracy, precision, recall, auroc, auprc and f1.0 columns")
+def test_fine_tune_results_with_classification_metrics(ftemu: Ftemu) -> None:
+    job = create_fine_tune(
+        ftemu,
+        n_epochs=1,
+        validation_file=training_file(ftemu, 5),
+        compute_classification_metrics=True,
+        classification_positive_class=" City1\n",
+    )
+    job = ftemu.wait_for_fine_tune(job["id"], {"succeeded"})
+    header = ftemu.http.get(f"/files/{job['result_files'][0]['id']}/content").text.splitlines()[0].split(",")
+    for column in (
+        "classification/accuracy",
+        "classification/precision",
+        "classification/recall",
+        "classification/auroc",
+        "classification/auprc",
+        "classification/f1.0",
+    ):
+        assert column in header
+
+
+@pytest.mark.spend(0.05)
+@behaviour("§6", "`Fine-tune costs $X.XX` = training tokens (r50k) × n_epochs × the model's price per 1K tokens")
+def test_fine_tune_cost_event(ftemu: Ftemu) -> None:
+    from conformance.suite.support import capitals
+    from emulator.tokens import r50k_base
+
+    encoding = r50k_base()
+    tokens = sum(len(encoding.encode(row["prompt"])) + len(encoding.encode(row["completion"])) for row in capitals(20))
+    job = ftemu.wait_for_fine_tune(create_fine_tune(ftemu, model="davinci", n_epochs=2)["id"], {"succeeded"})
+    cents = int(tokens * 2 * 0.03 / 1000 * 100 + 0.5)
+    assert f"Fine-tune costs ${cents // 100}.{cents % 100:02d}" in messages(job)
