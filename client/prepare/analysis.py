@@ -30,6 +30,7 @@ VALIDATORS: tuple[validators.Validator, ...] = (
 )
 Accept = bool | Collection[str] | Callable[[Finding], bool]
 Records = Table | Iterable[Mapping[str, object]]
+MAX_PASSES = 10
 
 
 def _quiet(text: str) -> None:
@@ -71,12 +72,34 @@ def accepts(accept: Accept, finding: Finding) -> bool:
     return finding.name in accept
 
 
-def fix(records: Records, accept: Accept = True, say: Say = _quiet) -> Table:
+def fix(records: Records, accept: Accept = True, say: Say = _quiet, *, until_stable: bool = False) -> Table:
     """The prepared records: necessary fixes always, recommended ones where `accept` says so.
 
-    `accept` is True/False for all, a collection of finding names, or a predicate. Raises PrepareError.
+    `accept` is True/False for all, a collection of finding names, or a predicate. One pass is exactly what the
+    legacy tool writes with `-q`; `until_stable` repeats the pass until nothing accepted is left to do (a pass can
+    create work for the next: lowercasing can make new duplicates, the ` END` ending adds capitals). Raises
+    PrepareError.
     """
-    table = as_table(records).copy()
+    table = _one_pass(as_table(records).copy(), accept, say)
+    for _ in range(MAX_PASSES if until_stable else 0):
+        if not pending(check(table), accept):
+            break
+        table = _one_pass(table, accept, say)
+    return table
+
+
+def pending(findings: list[Finding], accept: Accept = True) -> list[Finding]:
+    """Findings that still ask for a change: an error, a necessary fix, or an accepted recommendation."""
+    return [
+        f
+        for f in findings
+        if f.error is not None
+        or (f.necessary is not None and f.name != "read_any_format")
+        or (f.recommended is not None and accepts(accept, f))
+    ]
+
+
+def _one_pass(table: Table, accept: Accept, say: Say) -> Table:
     findings = list(analyse(table, say))
     failed = findings[-1]
     if failed.error is not None:
@@ -84,6 +107,7 @@ def fix(records: Records, accept: Accept = True, say: Say = _quiet) -> Table:
     for finding in findings:
         if finding.recommended_fix is not None and accepts(accept, finding):
             finding.recommended_fix(table, say)
+    table.read = None
     return table
 
 
