@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import random
 
 from emulator.catalogue import BASE_MODELS
 
@@ -38,9 +39,11 @@ def _parse_pairs(value: str) -> list[tuple[str, float]]:
 
 
 def draw(seed: int, model: str, prompt: str) -> float:
-    """A uniform number in [0, 1) fixed by (seed, model id, prompt): the first 8 bytes of a sha256, over 2**64.
+    """A uniform number in [0, 1) fixed by (seed, model id, prompt).
 
-    A tuned model answers an unseen prompt from its nearest example when this is below its base's quality.
+    random.Random(n).random() where n is the first 8 bytes (big-endian) of
+    sha256(f"{seed}\\0{model}\\0{prompt}\\0quality"). A tuned model answers an unseen prompt from its nearest
+    example when this is below its base's quality.
     """
-    digest = hashlib.sha256(f"{seed}\x00{model}\x00{prompt}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64
+    digest = hashlib.sha256(f"{seed}\x00{model}\x00{prompt}\x00quality".encode()).digest()
+    return random.Random(int.from_bytes(digest[:8], "big")).random()
