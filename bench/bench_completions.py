@@ -7,6 +7,7 @@ rates is printed. Then the nearest-prompt lookup is timed in-process on a 10,000
 
 from __future__ import annotations
 
+import gc
 import json
 import statistics
 import subprocess
@@ -119,6 +120,7 @@ def lookup() -> None:
     started = time.perf_counter()
     index = NearestIndex(examples())
     print(f"nearest-prompt index over {EXAMPLES} examples built in {time.perf_counter() - started:.2f} s")
+    gc.collect()
     queries = {
         "exact": [f"The capital of Country{i} is\n\n###\n\n" for i in range(0, EXAMPLES, 97)],
         "similar": [f"What is the capital of Country{i}?" for i in range(0, EXAMPLES, 97)],
