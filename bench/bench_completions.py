@@ -127,14 +127,19 @@ def lookup() -> None:
         "unrelated": [f"Tell me a story about dragon number {i}" for i in range(0, EXAMPLES, 97)],
     }
     for kind, prompts in queries.items():
-        times = []
+        first, best = [], []
         for prompt in prompts:
-            started = time.perf_counter()
-            index.nearest(prompt)
-            times.append(time.perf_counter() - started)
+            runs = []
+            for _ in range(3):
+                started = time.perf_counter()
+                index.nearest(prompt)
+                runs.append(time.perf_counter() - started)
+            first.append(runs[0])
+            best.append(min(runs))
         print(
-            f"lookup ({kind:9}): median {statistics.median(times) * 1e3:.3f} ms   max {max(times) * 1e3:.3f} ms"
-            f"   over {len(times)} prompts (target < 1 ms)"
+            f"lookup ({kind:9}, {len(prompts)} prompts): first call median {statistics.median(first) * 1e3:.3f} ms"
+            f" max {max(first) * 1e3:.3f} ms; best of 3 median {statistics.median(best) * 1e3:.3f} ms"
+            f" max {max(best) * 1e3:.3f} ms (target < 1 ms)"
         )
 
 
