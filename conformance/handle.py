@@ -83,22 +83,24 @@ class Ftemu:
         step: float = 1.0,
         timeout: float | None = None,
     ) -> dict[str, Any]:
-        """Until the job reaches one of `statuses`: a manual clock is advanced `step` seconds at a time;
-        any other target is polled in real time (up to --target-timeout)."""
+        """Until the job reaches one of `statuses`: a manual clock is advanced `step` simulated seconds at a time;
+        any other target is polled in real time (every 0.2 s on an emulator, 5 s elsewhere) up to `timeout`
+        (default --target-timeout) seconds, simulated or real."""
         limit = timeout if timeout is not None else self.instance.options.timeout
         manual = self.manual_clock
+        interval = step if manual else 0.2 if self.emulator else 5.0
         waited = 0.0
         while True:
             job = self.fine_tune(fine_tune_id)
             if job["status"] in statuses:
                 return job
-            if waited >= limit or (job["status"] in TERMINAL and not manual):
+            if waited >= limit or job["status"] in TERMINAL:
                 raise AssertionError(f"{fine_tune_id} is {job['status']}, not one of {sorted(statuses)}")
             if manual:
                 self.advance(step)
             else:
-                time.sleep(min(step, 5.0))
-            waited += step
+                time.sleep(interval)
+            waited += interval
 
     def stream_events(self, fine_tune_id: str) -> list[dict[str, Any] | str]:
         """GET .../events?stream=true read to the end: each `data:` payload (JSON decoded, or "[DONE]")."""

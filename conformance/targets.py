@@ -128,7 +128,8 @@ class Instance:
             return "needs an ftemu started with " + ", ".join(f"--{name.replace('_', '-')}" for name in fixed)
         if "clock" in wanted and clock["kind"] != wanted["clock"]:
             return f"needs --clock {wanted['clock']}; the target runs --clock {clock['kind']}"
-        if "speed" in wanted and str(clock["speed"]) != str(wanted["speed"]):
+        # Any simulated speed will do (jobs are polled), but instant and timed training differ in kind.
+        if "speed" in wanted and (str(wanted["speed"]) == "instant") != (str(clock["speed"]) == "instant"):
             return f"needs --speed {wanted['speed']}; the target runs --speed {clock['speed']}"
         return None
 
