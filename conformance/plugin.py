@@ -185,10 +185,11 @@ def ftemu(request: pytest.FixtureRequest, ftemu_pool: Pool) -> Ftemu:
 
 
 @pytest.fixture
-def openai_client(ftemu: Ftemu) -> openai.OpenAI:
+def openai_client(ftemu: Ftemu) -> Iterator[openai.OpenAI]:
     """The current `openai` SDK pointed at the target (in-process targets get an in-process transport)."""
     import openai
 
-    return openai.OpenAI(
-        api_key=ftemu.api_key, base_url=str(ftemu.http.base_url), http_client=ftemu.http, max_retries=0
-    )
+    http = ftemu.instance.new_http()
+    client = openai.OpenAI(api_key=ftemu.api_key, base_url=str(http.base_url), http_client=http, max_retries=0)
+    yield client
+    client.close()

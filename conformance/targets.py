@@ -73,10 +73,11 @@ class Instance:
     def http(self) -> httpx.Client:
         """The client the tests use: ASGI in-process, or HTTP; every response checked against the spec."""
         if self._http is None:
-            self._http = self._make_http()
+            self._http = self.new_http()
         return self._http
 
-    def _make_http(self) -> httpx.Client:
+    def new_http(self) -> httpx.Client:
+        """A fresh client on the same target (the caller closes it)."""
         headers = {"Authorization": f"Bearer {self.options.key}"}
         client: httpx.Client
         if self.options.kind == "in-process":
