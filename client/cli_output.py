@@ -66,7 +66,7 @@ def _file_ids(files: Sequence[dict[str, Any]]) -> str:
 
 
 def fine_tune_summary(job: dict[str, Any]) -> str:
-    hyperparams = " ".join(f"{key}={value}" for key, value in job.get("hyperparams", {}).items())
+    hyperparams = " ".join(f"{key}={json.dumps(value)}" for key, value in job.get("hyperparams", {}).items())
     text = fields(
         [
             ("id", job["id"]),

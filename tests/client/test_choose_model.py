@@ -33,12 +33,23 @@ def reviews(count: int, *, paraphrased: bool) -> list[dict[str, str]]:
     return rows
 
 
+def write_data(tmp_path: Path, count: int) -> tuple[Path, Path]:
+    train, held = tmp_path / "train.jsonl", tmp_path / "eval.jsonl"
+    train.write_bytes(jsonl(reviews(count, paraphrased=False)))
+    held.write_bytes(jsonl(reviews(count, paraphrased=True)))
+    return train, held
+
+
 @pytest.fixture
 def data(tmp_path: Path) -> tuple[Path, Path]:
-    train, held = tmp_path / "train.jsonl", tmp_path / "eval.jsonl"
-    train.write_bytes(jsonl(reviews(100, paraphrased=False)))
-    held.write_bytes(jsonl(reviews(100, paraphrased=True)))
-    return train, held
+    """40 examples: enough where every probability is 0 or 1."""
+    return write_data(tmp_path, 40)
+
+
+@pytest.fixture
+def data100(tmp_path: Path) -> tuple[Path, Path]:
+    """100 examples, so that the shipped probabilities show in the scores."""
+    return write_data(tmp_path, 100)
 
 
 def choose(make_app: Callable[..., FastAPI], quality: str, *argv: str) -> CliResult:
@@ -52,15 +63,21 @@ def picked(result: CliResult) -> tuple[list[tuple[str, float]], str]:
     return [(trial["model"], trial["score"]) for trial in body["trials"]], body["pick"]
 
 
-def test_choose_model_shipped_profiles_pick_curie(make_app: Callable[..., FastAPI], data: tuple[Path, Path]) -> None:
-    train, held = data
+def test_choose_model_shipped_profiles_pick_curie(make_app: Callable[..., FastAPI], data100: tuple[Path, Path]) -> None:
+    train, held = data100
     result = choose(make_app, SHIPPED, "-t", str(train), "--eval", str(held))
     assert result.code == 0, result.err
     lines = result.out.splitlines()
     assert lines[0].split() == ["MODEL", "EXACT", "MATCH", "TRAINING", "COST", "TIME", "FINE-TUNED", "MODEL"]
     assert [line.split()[0] for line in lines[1:3]] == ["curie", "babbage"]
-    assert lines[1].split()[1:4] == ["0.88", "(88/100)", "$0.02"]
-    assert lines[2].split()[1:4] == ["0.68", "(68/100)", "$0.00"]
+    curie, babbage = (line.split() for line in lines[1:3])
+    assert float(curie[1]) >= 0.8 > float(babbage[1])
+    assert (curie[2], curie[3], babbage[2], babbage[3]) == (
+        f"({round(float(curie[1]) * 100)}/100)",
+        "$0.02",
+        f"({round(float(babbage[1]) * 100)}/100)",
+        "$0.00",
+    )
     assert lines[-1] == "Pick: curie (the smallest model that met the target 0.80)"
     assert "Training curie: ft-" in result.err and "Training babbage: ft-" in result.err
 
@@ -90,9 +107,9 @@ def test_choose_model_curie_falls_short_moves_up_to_davinci(
 
 
 def test_choose_model_nothing_meets_the_target_picks_the_best(
-    make_app: Callable[..., FastAPI], data: tuple[Path, Path]
+    make_app: Callable[..., FastAPI], data100: tuple[Path, Path]
 ) -> None:
-    train, held = data
+    train, held = data100
     result = choose(make_app, "curie=0,davinci=0.5", "-t", str(train), "--eval", str(held))
     assert result.code == 0, result.err
     scores = {line.split()[0]: float(line.split()[1]) for line in result.out.splitlines()[1:3]}
@@ -105,11 +122,11 @@ def test_choose_model_nothing_meets_the_target_picks_the_best(
 
 def test_choose_model_holdout_scores_a_share_of_the_file(make_app: Callable[..., FastAPI], tmp_path: Path) -> None:
     both = tmp_path / "both.jsonl"
-    both.write_bytes(jsonl(reviews(60, paraphrased=False) + reviews(60, paraphrased=True)))
+    both.write_bytes(jsonl(reviews(40, paraphrased=False) + reviews(40, paraphrased=True)))
     result = choose(make_app, "ada=1,babbage=1,curie=1,davinci=1", "-t", str(both), "--holdout", "0.25", "--json")
     body = json.loads(result.out)
-    assert [trial["total"] for trial in body["trials"]] == [30] * len(body["trials"])
-    assert "Uploaded a sample of 90 examples" in result.err
+    assert [trial["total"] for trial in body["trials"]] == [20] * len(body["trials"])
+    assert "Uploaded a sample of 60 examples" in result.err
 
 
 def test_choose_model_cleanup_deletes_the_trials(make_app: Callable[..., FastAPI], data: tuple[Path, Path]) -> None:
@@ -126,7 +143,7 @@ def test_choose_model_over_a_live_server(data: tuple[Path, Path]) -> None:
     train, held = data
     with LiveServer(fast_settings(speed="instant", quality="ada=0,babbage=1,curie=1")) as server:
         argv = ["-b", server.base_url, "-k", KEY, "tools", "fine_tunes.choose_model", "-t", str(train)]
-        result = run_cli([*argv, "--eval", str(held), "--sample", "40", "--json"])
+        result = run_cli([*argv, "--eval", str(held), "--sample", "30", "--json"])
     trials, pick = picked(result)
     assert [model for model, _ in trials] == ["curie", "babbage", "ada"] and pick == "babbage"
 

@@ -291,18 +291,37 @@ def test_fine_tunes_follow_draws_a_status_line_on_a_terminal(ftemu: Ftemu, train
     assert stripped.replace(CLEAR, "") == plain
 
 
-def test_fine_tunes_follow_survives_a_dropped_stream(ftemu: Ftemu, train: Path) -> None:
+def test_fine_tunes_follow_survives_a_dropped_stream_over_a_server(
+    make_app: Callable[..., FastAPI], request: pytest.FixtureRequest, train: Path
+) -> None:
+    """Over uvicorn every request shares one event loop, so the test may move the manual clock itself."""
+    ftemu = _ftemu("server", "60", make_app, request)
     job = ftemu.json("api", "fine_tunes.create", "-t", str(train), "-m", "ada", "--no_follow")
     ftemu.advance(2.05)
+    follow_and_drop(ftemu, job["id"], then=lambda: ftemu.advance(3600))
+
+
+def test_fine_tunes_follow_survives_a_dropped_stream_in_process(make_app: Callable[..., FastAPI], train: Path) -> None:
+    """In-process each request runs on its own event loop: only the follower moves the job (system clock)."""
+    app = make_app(clock="system")
+    ftemu = Ftemu(in_process(app), TestClient(app), args=["-k", KEY])
+    job = ftemu.json("api", "fine_tunes.create", "-t", str(train), "-m", "curie", "--no_follow")
+    follow_and_drop(ftemu, job["id"], then=lambda: None)
+
+
+def follow_and_drop(ftemu: Ftemu, job_id: str, then: Callable[[], None]) -> None:
+    """`fine_tunes.follow` in a thread; drop its stream once open, then `then()`; every line exactly once."""
     results: list[CliResult] = []
-    follower = threading.Thread(target=lambda: results.append(ftemu("api", "fine_tunes.follow", "-i", job["id"])))
+    follower = threading.Thread(target=lambda: results.append(ftemu("api", "fine_tunes.follow", "-i", job_id)))
     follower.start()
-    while ftemu.control.post(f"/_emulator/fine-tunes/{job['id']}/drop-streams").json()["dropped"] == 0:
+    dropped = 0
+    while not dropped and follower.is_alive():
+        dropped = ftemu.control.post(f"/_emulator/fine-tunes/{job_id}/drop-streams").json()["dropped"]
         follower.join(0.01)
-    ftemu.advance(3600)
+    then()
     follower.join(30)
-    assert not follower.is_alive()
-    final = ftemu.json("api", "fine_tunes.get", "-i", job["id"])
+    assert dropped == 1 and not follower.is_alive()
+    final = ftemu.json("api", "fine_tunes.get", "-i", job_id)
     assert results[0].code == 0
     assert results[0].out.splitlines()[: len(final["events"]) + 2] == [
         *event_lines(final),

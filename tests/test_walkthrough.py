@@ -1,0 +1,96 @@
+"""The quickstart runs as written: its `sh` blocks, in order, in one shell, against a live server."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from emulator.settings import parse_settings
+from emulator.testing import LiveServer
+
+ROOT = Path(__file__).resolve().parent.parent
+WALKTHROUGH = ROOT / "docs" / "quickstart.md"  # the README's quickstart section, once it moves there
+NOT_RUN = "<!-- walkthrough: not run"
+EXPECT = re.compile(r"^<!-- expect: (.*) -->$")
+MARK = "::walkthrough-block-{}::"
+
+
+@dataclass
+class Block:
+    code: str
+    run: bool
+    expect: list[str] = field(default_factory=list)
+
+
+def blocks(markdown: str) -> list[Block]:
+    """Fenced `sh` blocks, whether a `not run` comment precedes them, and the `expect:` comments after them."""
+    found: list[Block] = []
+    lines = markdown.splitlines()
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        if line == "```sh":
+            end = lines.index("```", index + 1)
+            run = not (index > 0 and lines[index - 1].startswith(NOT_RUN))
+            found.append(Block("\n".join(lines[index + 1 : end]), run))
+            index = end
+        elif (match := EXPECT.match(line)) and found:
+            found[-1].expect.append(match.group(1))
+        index += 1
+    return found
+
+
+def serve_settings(block: Block) -> list[str]:
+    """The flags of the `ftemu serve` line of the set-up block."""
+    for line in block.code.splitlines():
+        words = shlex.split(line, comments=True)
+        if words[:2] == ["ftemu", "serve"]:
+            return words[2:]
+    raise AssertionError("the set-up block has no `ftemu serve` line")
+
+
+def test_walkthrough_blocks_are_found() -> None:
+    found = blocks(WALKTHROUGH.read_text(encoding="utf-8"))
+    assert [block.run for block in found] == [False, *[True] * (len(found) - 1)]
+    assert all(block.expect for block in found[1:])
+
+
+def test_walkthrough_runs_as_written(tmp_path: Path) -> None:
+    found = blocks(WALKTHROUGH.read_text(encoding="utf-8"))
+    settings = parse_settings(serve_settings(found[0])).replace(memory=True, port=0)
+    script = "exec 2>&1\n" + "".join(
+        f"printf '\\n{MARK.format(number)}\\n'\n{block.code}\n" for number, block in enumerate(found) if block.run
+    )
+    with LiveServer(settings) as server:
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "FTEMU_"))},
+            "OPENAI_API_BASE": server.base_url,
+            "OPENAI_API_KEY": "sk-anything-works-with-the-default-settings",
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+            "PYTHONIOENCODING": "utf-8",
+        }
+        done = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", script],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert done.returncode == 0, done.stdout
+    outputs = dict(
+        zip(
+            re.findall(r"::walkthrough-block-(\d+)::", done.stdout),
+            re.split(r"::walkthrough-block-\d+::", done.stdout)[1:],
+            strict=True,
+        )
+    )
+    for number, block in enumerate(found):
+        for expected in block.expect:
+            assert expected in outputs[str(number)], f"block {number} lacks {expected!r}:\n{outputs[str(number)]}"
