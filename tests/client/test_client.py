@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,6 +14,7 @@ from starlette.testclient import TestClient
 
 from client import Client, NotFoundError, PermissionDeniedError
 from client._http import resolve_base_url
+from emulator.testing import LiveServer
 from tests.conftest import KEY, capitals, fast_settings, in_process, jsonl
 
 PROMPT = "The capital of France is\n\n###\n\n"
@@ -25,8 +27,6 @@ def sdk(request: pytest.FixtureRequest, make_app: Callable[..., FastAPI]) -> Ite
         with Client(api_key=KEY, http=in_process(make_app(speed="instant"), headers={})) as client:
             yield client
         return
-    from emulator.testing import LiveServer
-
     with LiveServer(fast_settings(speed="instant")) as server, Client(server.base_url, KEY) as client:
         yield client
 
@@ -157,3 +157,20 @@ def test_follow_fine_tune_in_process_uses_the_test_client(app: FastAPI) -> None:
     TestClient(app).post("/_emulator/clock/advance", json={"seconds": 3600})
     messages = [event["message"] for event in client.fine_tunes.follow(job["id"])]
     assert messages[0] == f"Created fine-tune: {job['id']}" and messages[-1] == "Fine-tune succeeded"
+
+
+def test_library_example_in_the_docs_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "cli.md").read_text(encoding="utf-8")
+    code = text.split("```python\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "train.jsonl").write_bytes(jsonl(capitals(20)))
+    monkeypatch.chdir(tmp_path)
+    with LiveServer(fast_settings(speed="instant")) as server:
+        monkeypatch.setenv("OPENAI_API_BASE", server.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", KEY)
+        monkeypatch.delenv("FTEMU_API_BASE", raising=False)
+        exec(compile(code, "docs/cli.md", "exec"), {})
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].startswith("Created fine-tune: ft-")
+    assert out.endswith("404 model_not_found The model 'ada:ft-nobody-2023-01-01-00-00-00' does not exist\n")
