@@ -162,7 +162,10 @@ def test_fine_tune_results_with_validation(ftemu: Ftemu) -> None:
     assert text.splitlines()[0].endswith(",validation_loss,validation_sequence_accuracy,validation_token_accuracy")
 
 
-@behaviour("§2.7", "Listing fine-tunes gives `{object: list, data}` in creation order, items without `events`")
+@behaviour(
+    "§2.7",
+    "Listing fine-tunes gives `{object: list, data}`, items without `events`, oldest first (order: ftemu's choice)",
+)
 def test_list_fine_tunes_without_events(ftemu: Ftemu) -> None:
     first, second = create_fine_tune(ftemu)["id"], create_fine_tune(ftemu)["id"]
     body = ftemu.http.get("/fine-tunes").json()
@@ -172,7 +175,7 @@ def test_list_fine_tunes_without_events(ftemu: Ftemu) -> None:
     assert all(list(job) == FINE_TUNE_KEYS[:-1] for job in body["data"])
 
 
-@behaviour("§9.2", "An unknown fine-tune id is a 404 `No such fine-tune: <id>`")
+@behaviour("§9.2", "An unknown fine-tune id is a 404 `No such fine-tune: <id>` (wording unconfirmed; ftemu's choice)")
 def test_retrieve_fine_tune_unknown_is_404(ftemu: Ftemu) -> None:
     assert_error(ftemu.http.get("/fine-tunes/ft-nope"), 404, "No such fine-tune: ft-nope", param="id")
 
@@ -191,7 +194,10 @@ def test_create_fine_tune_invalid_base_model(ftemu: Ftemu) -> None:
     assert (error["type"], error["param"], error["code"]) == ("invalid_request_error", "model", None)
 
 
-@behaviour("§9.2", "A missing training_file is refused: `'training_file' is a required property`")
+@behaviour(
+    "§9.2",
+    "A missing training_file is refused: `'training_file' is a required property` (validator style; unconfirmed)",
+)
 def test_create_fine_tune_missing_training_file(ftemu: Ftemu) -> None:
     assert_error(
         ftemu.http.post("/fine-tunes", json={"model": "ada"}),
@@ -201,7 +207,7 @@ def test_create_fine_tune_missing_training_file(ftemu: Ftemu) -> None:
     )
 
 
-@behaviour("§4", "A suffix longer than 40 characters is refused")
+@behaviour("§4", "A suffix longer than 40 characters is refused (validator wording; unconfirmed)")
 def test_create_fine_tune_suffix_too_long(ftemu: Ftemu) -> None:
     suffix = "x" * 41
     assert_error(
@@ -263,7 +269,10 @@ def test_stream_fine_tune_events_framing(ftemu: Ftemu) -> None:
     assert all(block.startswith("data: {") and "\n" not in block for block in blocks[:-2])
 
 
-@behaviour("§5", "Retraining: a fine-tuned model as `model` is kept on the job; the new name keeps the base prefix")
+@behaviour(
+    "§5",
+    "Retraining from a fine-tuned model: job keeps its name, new name keeps the base, lr halved (ftemu's choices)",
+)
 def test_create_fine_tune_from_a_fine_tuned_model(ftemu: Ftemu) -> None:
     first = ftemu.wait_for_fine_tune(create_fine_tune(ftemu)["id"], {"succeeded"})["fine_tuned_model"]
     job = create_fine_tune(ftemu, model=first)
@@ -290,7 +299,10 @@ def test_stream_fine_tune_events_live(ftemu: Ftemu) -> None:
 
 
 @pytest.mark.emulator_only
-@behaviour("§3.2", "A failed job (scripted) ends `failed` with an error-level `Fine-tune failed` event")
+@behaviour(
+    "§3.2",
+    "A failed job (scripted) ends `failed` with an error-level `Fine-tune failed` event (wording: ftemu's choice)",
+)
 def test_fine_tune_fails(ftemu: Ftemu) -> None:
     job = create_fine_tune(ftemu)
     failed = ftemu.fail(job["id"], "out of capacity")
@@ -312,7 +324,10 @@ def test_fine_tune_queue_numbers(ftemu: Ftemu) -> None:
     assert got.index("Fine-tune is in the queue. Queue number: 0") < got.index("Fine-tune started")
 
 
-@behaviour("§2.15", "`DELETE /fine-tunes/{id}` (the CLI's fine_tunes.delete) is not an endpoint: `Invalid URL`")
+@behaviour(
+    "§2.15",
+    "`DELETE /fine-tunes/{id}` (the CLI's fine_tunes.delete) is not an endpoint: `Invalid URL` (likely; unconfirmed)",
+)
 def test_delete_fine_tune_is_invalid_url(ftemu: Ftemu) -> None:
     job = create_fine_tune(ftemu)
     path = f"/v1/fine-tunes/{job['id']}"
@@ -354,7 +369,10 @@ def test_fine_tune_results_with_classification_metrics(ftemu: Ftemu) -> None:
 
 
 @pytest.mark.spend(0.05)
-@behaviour("§6", "`Fine-tune costs $X.XX` = training tokens (r50k) × n_epochs × the model's price per 1K tokens")
+@behaviour(
+    "§6",
+    "`Fine-tune costs $X.XX` = training tokens (r50k) × n_epochs × the model's price per 1K tokens, rounded half up",
+)
 def test_fine_tune_cost_event(ftemu: Ftemu) -> None:
     from conformance.suite.support import capitals
     from emulator.tokens import r50k_base

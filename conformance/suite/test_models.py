@@ -40,7 +40,10 @@ def test_retrieve_model_base_model_permission(ftemu: Ftemu) -> None:
     assert (permission["organization"], permission["group"], permission["is_blocking"]) == ("*", None, False)
 
 
-@behaviour("§9.2", "Retrieving an unknown model is a 404 with code `model_not_found`")
+@behaviour(
+    "§9.2",
+    "Retrieving an unknown model is a 404 `The model 'X' does not exist`, code `model_not_found` (wording unconfirmed)",
+)
 def test_retrieve_model_unknown_is_404(ftemu: Ftemu) -> None:
     assert_error(
         ftemu.http.get("/models/nope"), 404, "The model 'nope' does not exist", param="model", code="model_not_found"
