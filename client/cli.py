@@ -13,25 +13,13 @@ from client._client import Client
 from client.cli_api import UsageError, add_api_commands
 from client.cli_output import Output
 from client.errors import FtemuError
-from emulator.settings import add_arguments, load_settings
 
 GLOBAL_OPTIONS = ("-b", "--api-base", "-k", "--api-key", "-o", "--organization")
 DELEGATED = {
+    ("serve",): ("client.cli_serve", "the emulator"),
     ("conformance",): ("conformance.cli", "the conformance kit"),
     ("tools", "fine_tunes.prepare_data"): ("client.prepare.cli", "the data-preparation tool"),
 }
-
-
-def _serve(args: argparse.Namespace) -> int:
-    from emulator.server import serve
-
-    try:
-        settings = load_settings(args)
-    except ValueError as exc:
-        print(f"ftemu serve: {exc}", file=sys.stderr)
-        return 2
-    serve(settings)
-    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,9 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-k", "--api-key", help="API key (default: $OPENAI_API_KEY).")
     parser.add_argument("-o", "--organization", help="Organization (default: $OPENAI_ORGANIZATION).")
     commands = parser.add_subparsers(dest="command", metavar="{serve,api,tools,conformance}")
-    serve = commands.add_parser("serve", help="Run the emulator (base URL http://HOST:PORT/v1).")
-    add_arguments(serve)
-    serve.set_defaults(run=_serve)
+    commands.add_parser("serve", add_help=False, help="Run the emulator (base URL http://HOST:PORT/v1).")
     api = commands.add_parser("api", help="Direct API calls (the legacy CLI's commands).")
     add_api_commands(api)
     tools = commands.add_parser("tools", help="Client side tools for convenience.")
@@ -66,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _delegate(argv: list[str]) -> int | None:
-    """`conformance ...` and `tools fine_tunes.prepare_data ...` hand the rest of argv to their own main()."""
+    """`serve`, `conformance` and `tools fine_tunes.prepare_data` hand the rest of argv to their own main()."""
     index = 0
     while index < len(argv) and argv[index].startswith("-"):
         index += 1 if "=" in argv[index] or argv[index] not in GLOBAL_OPTIONS else 2
@@ -128,9 +114,6 @@ def main(argv: Sequence[str] | None = None, *, http: httpx.Client | None = None)
         return _run_api(args, http)
     if hasattr(args, "tool"):
         code: int = args.tool(args, http)
-        return code
-    if hasattr(args, "run"):
-        code = args.run(args)
         return code
     parser.print_help()
     return 0
