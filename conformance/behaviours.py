@@ -81,7 +81,7 @@ def collect() -> list[Behaviour]:
 def render(behaviours: Sequence[Behaviour]) -> str:
     lines = [HEADER]
     for module in dict.fromkeys(b.module for b in behaviours):
-        title = module.removeprefix("test_").replace("_", "-").capitalize()
+        title = module.removeprefix("test_").replace("_", " ").capitalize()
         lines += [
             f"## {title} (`conformance/suite/{module}.py`)",
             "",

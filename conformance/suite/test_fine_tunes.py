@@ -1,12 +1,8 @@
-"""Fine-tunes (§2.6-2.10, §3-§5, §7): create, every status path, events, cancel, failure, names, results."""
+"""Fine-tunes (§2.6-2.9, §3): create, validation, every status path, list, cancel, failure, the queue."""
 
 from __future__ import annotations
 
-import calendar
-import csv
-import io
 import re
-import time
 
 import pytest
 
@@ -113,55 +109,6 @@ def test_fine_tune_fills_in_computed_hyperparams(ftemu: Ftemu) -> None:
     assert job["hyperparams"]["learning_rate_multiplier"] == 0.1
 
 
-@behaviour("§5", "The model name is `{base}:ft-{org}-{UTC time}` and equals the `Uploaded model` event")
-def test_fine_tune_model_name(ftemu: Ftemu) -> None:
-    job = ftemu.wait_for_fine_tune(create_fine_tune(ftemu)["id"], {"succeeded"})
-    name = job["fine_tuned_model"]
-    assert re.fullmatch(rf"ada:ft-[a-z0-9-]+-{STAMP}", name) and ":" not in name[4:].split("-", 1)[0]
-    uploaded = next(e for e in job["events"] if e["message"].startswith("Uploaded model: "))
-    assert uploaded["message"] == f"Uploaded model: {name}"
-    assert 0 <= uploaded["created_at"] - calendar.timegm(time.strptime(name[-19:], "%Y-%m-%d-%H-%M-%S")) <= 1
-
-
-@behaviour("§4, §5", "A suffix is lower-cased, punctuation and spaces become one dash: `{base}:ft-{org}:{suffix}-`")
-def test_fine_tune_model_name_with_suffix(ftemu: Ftemu) -> None:
-    job = ftemu.wait_for_fine_tune(create_fine_tune(ftemu, suffix="My custom  model!")["id"], {"succeeded"})
-    assert re.fullmatch(rf"ada:ft-[a-z0-9-]+:my-custom-model--?{STAMP}", job["fine_tuned_model"])
-
-
-@behaviour("§7", "A succeeded job has one `compiled_results.csv` result file with the documented columns")
-def test_fine_tune_results_file(ftemu: Ftemu) -> None:
-    job = ftemu.wait_for_fine_tune(create_fine_tune(ftemu, n_epochs=1)["id"], {"succeeded"})
-    (result,) = job["result_files"]
-    assert (result["purpose"], result["filename"], result["status"]) == (
-        "fine-tune-results",
-        "compiled_results.csv",
-        "processed",
-    )
-    assert f"Uploaded result file: {result['id']}" in messages(job)
-    text = ftemu.http.get(f"/files/{result['id']}/content").text
-    rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0] == [
-        "step",
-        "elapsed_tokens",
-        "elapsed_examples",
-        "training_loss",
-        "training_sequence_accuracy",
-        "training_token_accuracy",
-    ]
-    steps = [int(row[0]) for row in rows[1:]]
-    assert steps == list(range(1, len(steps) + 1)) and steps
-    assert result["id"] in [f["id"] for f in ftemu.http.get("/files").json()["data"]]
-
-
-@behaviour("§7", "With a validation file the results add the three validation columns")
-def test_fine_tune_results_with_validation(ftemu: Ftemu) -> None:
-    job = create_fine_tune(ftemu, n_epochs=1, validation_file=training_file(ftemu, 5))
-    job = ftemu.wait_for_fine_tune(job["id"], {"succeeded"})
-    text = ftemu.http.get(f"/files/{job['result_files'][0]['id']}/content").text
-    assert text.splitlines()[0].endswith(",validation_loss,validation_sequence_accuracy,validation_token_accuracy")
-
-
 @behaviour(
     "§2.7",
     "Listing fine-tunes gives `{object: list, data}`, items without `events`, oldest first (order: ftemu's choice)",
@@ -241,63 +188,6 @@ def test_cancel_fine_tune_finished_is_400(ftemu: Ftemu) -> None:
     )
 
 
-@behaviour("§2.10", "Listing events gives `{object: list, data}` oldest first, the same as the job's events")
-def test_list_fine_tune_events(ftemu: Ftemu) -> None:
-    job = ftemu.wait_for_fine_tune(create_fine_tune(ftemu)["id"], {"succeeded"})
-    body = ftemu.http.get(f"/fine-tunes/{job['id']}/events").json()
-    assert list(body) == ["object", "data"] and body["object"] == "list"
-    assert body["data"] == job["events"]
-    assert all(list(event) == ["object", "level", "message", "created_at"] for event in body["data"])
-
-
-@behaviour("§2.10, §1.5", "`?stream=true` on a finished job replays every event as `data:` lines, then `[DONE]`")
-def test_stream_fine_tune_events_replays_history(ftemu: Ftemu) -> None:
-    job = ftemu.wait_for_fine_tune(create_fine_tune(ftemu)["id"], {"succeeded"})
-    payloads = ftemu.stream_events(job["id"])
-    assert payloads[:-1] == job["events"] and payloads[-1] == "[DONE]"
-
-
-@behaviour("§2.10", "Each streamed event is framed `data: {json}` followed by a blank line")
-def test_stream_fine_tune_events_framing(ftemu: Ftemu) -> None:
-    job = ftemu.wait_for_fine_tune(create_fine_tune(ftemu)["id"], {"succeeded"})
-    with ftemu.http.stream("GET", f"/fine-tunes/{job['id']}/events?stream=true") as response:
-        text = response.read().decode()
-    assert response.headers["content-type"].startswith("text/event-stream")
-    blocks = text.split("\n\n")
-    assert blocks[-1] == "" and blocks[-2] == "data: [DONE]"
-    assert len(blocks) == len(job["events"]) + 2
-    assert all(block.startswith("data: {") and "\n" not in block for block in blocks[:-2])
-
-
-@behaviour(
-    "§5",
-    "Retraining from a fine-tuned model: job keeps its name, new name keeps the base, lr halved (ftemu's choices)",
-)
-def test_create_fine_tune_from_a_fine_tuned_model(ftemu: Ftemu) -> None:
-    first = ftemu.wait_for_fine_tune(create_fine_tune(ftemu)["id"], {"succeeded"})["fine_tuned_model"]
-    job = create_fine_tune(ftemu, model=first)
-    assert job["model"] == first
-    done = ftemu.wait_for_fine_tune(job["id"], {"succeeded"})
-    assert done["fine_tuned_model"].startswith("ada:ft-") and done["fine_tuned_model"] != first
-    assert done["hyperparams"]["learning_rate_multiplier"] == 0.05
-
-
-@pytest.mark.emulator_only
-@pytest.mark.ftemu(speed="60", clock="manual")
-@behaviour("§2.10", "A stream opened on a running job pushes new events live and ends with `[DONE]`")
-def test_stream_fine_tune_events_live(ftemu: Ftemu) -> None:
-    import threading
-
-    job = create_fine_tune(ftemu)
-    seen: list[object] = []
-    reader = threading.Thread(target=lambda: seen.extend(ftemu.stream_events(job["id"])))
-    reader.start()
-    done = ftemu.wait_for_fine_tune(job["id"], {"succeeded"})
-    reader.join(timeout=30)
-    assert not reader.is_alive()
-    assert seen == [*done["events"], "[DONE]"]
-
-
 @pytest.mark.emulator_only
 @behaviour(
     "§3.2",
@@ -344,41 +234,3 @@ def test_create_fine_tune_classification_hyperparams(ftemu: Ftemu) -> None:
     assert job["hyperparams"]["classification_positive_class"] == " City1\n"
     assert job["hyperparams"]["classification_n_classes"] is None
     assert [f["id"] for f in job["validation_files"]] == [validation]
-
-
-@behaviour("§7", "Binary classification metrics add accuracy, precision, recall, auroc, auprc and f1.0 columns")
-def test_fine_tune_results_with_classification_metrics(ftemu: Ftemu) -> None:
-    job = create_fine_tune(
-        ftemu,
-        n_epochs=1,
-        validation_file=training_file(ftemu, 5),
-        compute_classification_metrics=True,
-        classification_positive_class=" City1\n",
-    )
-    job = ftemu.wait_for_fine_tune(job["id"], {"succeeded"})
-    header = ftemu.http.get(f"/files/{job['result_files'][0]['id']}/content").text.splitlines()[0].split(",")
-    for column in (
-        "classification/accuracy",
-        "classification/precision",
-        "classification/recall",
-        "classification/auroc",
-        "classification/auprc",
-        "classification/f1.0",
-    ):
-        assert column in header
-
-
-@pytest.mark.spend(0.05)
-@behaviour(
-    "§6",
-    "`Fine-tune costs $X.XX` = training tokens (r50k) × n_epochs × the model's price per 1K tokens, rounded half up",
-)
-def test_fine_tune_cost_event(ftemu: Ftemu) -> None:
-    from conformance.suite.support import capitals
-    from emulator.tokens import r50k_base
-
-    encoding = r50k_base()
-    tokens = sum(len(encoding.encode(row["prompt"])) + len(encoding.encode(row["completion"])) for row in capitals(20))
-    job = ftemu.wait_for_fine_tune(create_fine_tune(ftemu, model="davinci", n_epochs=2)["id"], {"succeeded"})
-    cents = int(tokens * 2 * 0.03 / 1000 * 100 + 0.5)
-    assert f"Fine-tune costs ${cents // 100}.{cents % 100:02d}" in messages(job)
