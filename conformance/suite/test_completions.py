@@ -139,3 +139,20 @@ def test_create_completion_with_the_openai_sdk(openai_client: Any) -> None:
     completion = openai_client.completions.create(model="babbage", prompt="Hello", max_tokens=3)
     assert completion.object == "text_completion" and completion.choices[0].index == 0
     assert completion.usage.prompt_tokens == 1
+
+
+@behaviour("§2.14", "A stop sequence ends the text before it, with `finish_reason: stop`; the stop is not included")
+def test_create_completion_stop_sequence(ftemu: Ftemu) -> None:
+    free = complete(ftemu, model="ada", prompt="Hello", max_tokens=60, temperature=0)["choices"][0]["text"]
+    letter = next((c for c in free[1:] if c.isalpha()), None)
+    assert letter is not None, free
+    choice = complete(ftemu, model="ada", prompt="Hello", max_tokens=60, temperature=0, stop=letter)["choices"][0]
+    assert letter not in choice["text"] and choice["finish_reason"] == "stop"
+    assert free.startswith(choice["text"])
+
+
+@behaviour("§2.14", "More than 4 stop sequences are refused with a 400 on `stop`")
+def test_create_completion_too_many_stops_is_400(ftemu: Ftemu) -> None:
+    response = ftemu.http.post("/completions", json={"model": "ada", "prompt": "Hi", "stop": ["a", "b", "c", "d", "e"]})
+    assert response.status_code == 400
+    assert (response.json()["error"]["type"], response.json()["error"]["param"]) == ("invalid_request_error", "stop")
