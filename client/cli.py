@@ -37,8 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("serve", add_help=False, help="Run the emulator (base URL http://HOST:PORT/v1).")
     api = commands.add_parser("api", help="Direct API calls (the legacy CLI's commands).")
     add_api_commands(api)
+    api.set_defaults(help_parser=api)
     tools = commands.add_parser("tools", help="Client side tools for convenience.")
     tool_commands = tools.add_subparsers(title="tools", metavar="TOOL")
+    tools.set_defaults(help_parser=tools)
     tool_commands.add_parser(
         "fine_tunes.prepare_data",
         add_help=False,
@@ -115,5 +117,5 @@ def main(argv: Sequence[str] | None = None, *, http: httpx.Client | None = None)
     if hasattr(args, "tool"):
         code: int = args.tool(args, http)
         return code
-    parser.print_help()
+    getattr(args, "help_parser", parser).print_help()
     return 0

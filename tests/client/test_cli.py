@@ -489,3 +489,15 @@ def test_fine_tunes_follow_sigint_in_a_real_process(servers: dict[str, LiveServe
         f"  {prefix} fine_tunes.follow -i {job['id']}\n\nTo cancel your job, run:\n\n"
         f"  {prefix} fine_tunes.cancel -i {job['id']}\n\n"
     )
+
+
+def test_organization_option_is_sent(ftemu: Ftemu) -> None:
+    result = ftemu("-o", "org-somebody-else", "api", "models.list")
+    assert result == CliResult(
+        1, "", "Error: OpenAI-Organization header should match organization for API key (HTTP status code: 401)\n"
+    )
+
+
+def test_api_without_a_command_prints_its_commands() -> None:
+    result = run_cli(["api"])
+    assert result.code == 0 and "fine_tunes.follow" in result.out and result.out.startswith("usage: ftemu api")
