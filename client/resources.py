@@ -187,6 +187,7 @@ class FineTunes:
             job = self.retrieve(fine_tune_id)
             if job.get("status") in TERMINAL_STATUSES:
                 return job
+            self._t.sleep(1.0)  # the stream ended but the job goes on: look again shortly
 
 
 class Models:
