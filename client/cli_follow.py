@@ -39,6 +39,8 @@ class StatusLine:
             self.stage, self.detail = "running", f"epoch {epoch.group(1)}/{epoch.group(2)}"
         elif message.startswith("Uploaded model"):
             self.stage, self.detail = "running", "uploading the model and results"
+        elif message.startswith(("Fine-tune succeeded", "Fine-tune cancelled", "Fine-tune failed")):
+            self.stage, self.detail = message.split()[1].rstrip(":."), ""
 
     def text(self) -> str:
         return f"[{self.stage}] {self.detail}".rstrip()

@@ -286,6 +286,7 @@ def test_fine_tunes_follow_draws_a_status_line_on_a_terminal(ftemu: Ftemu, train
         "[running] epoch 0/4",
         *(f"[running] epoch {k}/4" for k in range(1, 5)),
         "[running] uploading the model and results",
+        "[succeeded]",
     ):
         stripped = stripped.replace(CLEAR + status, "")
     assert stripped.replace(CLEAR, "") == plain
