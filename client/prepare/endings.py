@@ -19,7 +19,7 @@ def common_prompt_prefix(table: Table) -> Finding:
         return Finding("common_prompt_prefix", immediate=message)
 
     def remove(t: Table, say: Say) -> None:
-        t.prompts = [p[len(prefix) :] for p in t.prompts]
+        t.map_column("prompts", lambda p: p[len(prefix) :])
 
     return Finding(
         "common_prompt_prefix",
@@ -40,7 +40,7 @@ def common_completion_prefix(table: Table) -> Finding:
     keep = " " if prefix[0] == " " else ""
 
     def remove(t: Table, say: Say) -> None:
-        t.completions = [keep + c[len(prefix) :] for c in t.completions]
+        t.map_column("completions", lambda c: keep + c[len(prefix) :])
 
     return Finding(
         "common_completion_prefix",
@@ -79,7 +79,7 @@ def common_completion_suffix(table: Table) -> Finding:
         return Finding("common_completion_suffix", immediate=message)
 
     def add(t: Table, say: Say) -> None:
-        t.completions = [c + suggested for c in t.completions]
+        t.map_column("completions", lambda c: c + suggested)
 
     return Finding(
         "common_completion_suffix",
@@ -99,7 +99,7 @@ def completion_space_start(table: Table) -> Finding:
         return Finding("completion_space_start")
 
     def add(t: Table, say: Say) -> None:
-        t.completions = [c if c[:1] == " " else " " + c for c in t.completions]
+        t.map_column("completions", lambda c: c if c[:1] == " " else " " + c)
 
     return Finding(
         "completion_space_start",

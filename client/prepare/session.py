@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from client.prepare.analysis import analyse, classification_flags, output_names, split, training_time
 from client.prepare.readers import read_any
 from client.prepare.table import Finding, PrepareError, Table
-from client.prepare.tokens import TokenReport, count_tokens
 from client.prepare.writer import write_jsonl
 from client.prepare.xfix import common_suffix, display, task_type
+
+if TYPE_CHECKING:
+    from client.prepare.tokens import TokenReport
 
 EXIT_OK, EXIT_ERROR, EXIT_NEEDS_FIX = 0, 1, 3
 
@@ -105,6 +107,8 @@ class Session:
         return EXIT_NEEDS_FIX if necessary else EXIT_OK
 
     def _count(self, table: Table) -> None:
+        from client.prepare.tokens import count_tokens  # the tokenizer (and the emulator's tables) only when asked
+
         self.token_report = count_tokens(table)
         self.say(self.token_report.message())
 

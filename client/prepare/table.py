@@ -58,6 +58,15 @@ class Table:
         self.prompts = [self.prompts[i] for i in kept]
         self.completions = [self.completions[i] for i in kept]
 
+    def map_column(self, name: str, change: Callable[[str], str], chunk: int = 4096) -> None:
+        """Rewrite `prompts` or `completions` value by value, a chunk at a time, so old strings are freed (and
+        their memory reused) as the new ones are made; the list object is replaced so memoised stats see a change.
+        """
+        values: list[str] = getattr(self, name)
+        for start in range(0, len(values), chunk):
+            values[start : start + chunk] = [change(v) for v in values[start : start + chunk]]
+        setattr(self, name, values[:])
+
     def records(self) -> list[dict[str, str]]:
         return [{"prompt": p, "completion": c} for p, c in zip(self.prompts, self.completions, strict=True)]
 

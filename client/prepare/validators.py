@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import add
 
 from client.prepare.table import FIELDS, Finding, Say, Table, source_column
 from client.prepare.xfix import case_counts, common_suffix, display, task_type
@@ -108,20 +109,19 @@ def format_inferrer(table: Table) -> Finding:
 
 def duplicate_positions(table: Table) -> list[int]:
     """Positions of rows repeating an earlier (prompt, completion) pair: hashes first, strings only on a hit."""
+    hashes = list(map(hash, zip(table.prompts, table.completions, strict=True)))
+    if len(set(hashes)) == len(hashes):
+        return []
     seen: set[int] = set()
-    suspects: set[int] = set()
-    for p, c in zip(table.prompts, table.completions, strict=True):
-        h = hash((p, c))
+    suspects = set()
+    for h in hashes:
         if h in seen:
             suspects.add(h)
         seen.add(h)
-    if not suspects:
-        return []
-    del seen
     first: set[tuple[str, str]] = set()
     rows = []
     for i, pair in enumerate(zip(table.prompts, table.completions, strict=True)):
-        if hash(pair) in suspects:
+        if hashes[i] in suspects:
             if pair in first:
                 rows.append(i)
             first.add(pair)
@@ -147,8 +147,10 @@ def duplicated_rows(table: Table) -> Finding:
 
 
 def long_positions(table: Table) -> list[int]:
-    pairs = zip(table.prompts, table.completions, strict=True)
-    return [i for i, (p, c) in enumerate(pairs) if len(p) + len(c) > MAX_CHARACTERS]
+    if not len(table) or max(map(len, table.prompts)) + max(map(len, table.completions)) <= MAX_CHARACTERS:
+        return []
+    lengths = map(add, map(len, table.prompts), map(len, table.completions))
+    return [i for i, n in enumerate(lengths) if n > MAX_CHARACTERS]
 
 
 def long_examples(table: Table) -> Finding:
@@ -185,10 +187,7 @@ def lower_case(column: str) -> Validator:
             return None
 
         def lower_all(t: Table, say: Say) -> None:
-            if column == "prompt":
-                t.prompts = [p.lower() for p in t.prompts]
-            else:
-                t.completions = [c.lower() for c in t.completions]
+            t.map_column("prompts" if column == "prompt" else "completions", str.lower)
 
         return Finding(
             "lower_case",
@@ -204,22 +203,41 @@ def lower_case(column: str) -> Validator:
     return validate
 
 
-def _first_absent(options: tuple[str, ...], values: list[str], fallback: str) -> str:
+def _joined(values: list[str]) -> str:
+    """All values in one string; `\x00` between them, so a needle without `\x00` never matches across two."""
+    return "\x00".join(values)
+
+
+def _contains(values: list[str], needle: str, joined: str | None = None) -> bool:
+    if "\x00" in needle:
+        return any(needle in v for v in values)
+    return needle in (joined if joined is not None else _joined(values))
+
+
+def _first_absent(options: tuple[str, ...], values: list[str], fallback: str, joined: str | None = None) -> str:
+    joined = _joined(values) if joined is None else joined
     for option in options:
-        if not any(option in v for v in values):
+        if not _contains(values, option, joined):
             return option
     return fallback
 
 
 def _repeats(values: list[str], suffix: str) -> bool:
-    return any(suffix in v[: -len(suffix)] for v in values)
+    """Some value holds the suffix before its end too (`v[:-len(suffix)]` contains it).
+
+    Every value ends with it, so that is "two non-overlapping occurrences in a value": more than one per value.
+    """
+    if "\x00" in suffix:
+        return any(suffix in v[: -len(suffix)] for v in values)
+    return _joined(values).count(suffix) > len(values)
 
 
 def common_prompt_suffix(table: Table) -> Finding:
     prompts = table.prompts
-    newline = any("\n" in p for p in prompts)
-    options = PROMPT_SEPARATORS[1:] if newline else PROMPT_SEPARATORS
-    suggested = _first_absent(options, prompts, "\n\n### =>\n\n")
+    joined = _joined(prompts)
+    options = PROMPT_SEPARATORS[1:] if _contains(prompts, "\n", joined) else PROMPT_SEPARATORS
+    suggested = _first_absent(options, prompts, "\n\n### =>\n\n", joined)
+    del joined
     if task_type(prompts, table.completions) == "open-ended generation":
         return Finding("common_suffix")
     suffix = common_suffix(prompts)
@@ -243,7 +261,7 @@ def common_prompt_suffix(table: Table) -> Finding:
         return Finding("common_completion_suffix", immediate=message)
 
     def add(t: Table, say: Say) -> None:
-        t.prompts = [p + suggested for p in t.prompts]
+        t.map_column("prompts", lambda p: p + suggested)
 
     return Finding(
         "common_completion_suffix",

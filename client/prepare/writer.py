@@ -11,6 +11,7 @@ from client.prepare.table import Table
 
 _encode: Any = getattr(json.encoder, "c_encode_basestring", None) or json.encoder.py_encode_basestring
 _SURROGATE = re.compile("[\ud800-\udfff]")
+BATCH = 8192
 
 
 def quote(text: str) -> str:
@@ -28,6 +29,22 @@ def lines(table: Table) -> Iterable[str]:
         yield '{"prompt":' + quote(p) + ',"completion":' + quote(c) + "}\n"
 
 
+def _batch(prompts: list[str], completions: list[str]) -> str:
+    """Many lines at once: the C encoder per value, then `/` and lone surrogates fixed over the whole batch."""
+    enc = _encode
+    text = "".join(
+        ['{"prompt":' + enc(p) + ',"completion":' + enc(c) + "}\n" for p, c in zip(prompts, completions, strict=True)]
+    )
+    if "/" in text:
+        text = text.replace("/", "\\/")
+    return text
+
+
+def _escape_surrogates(text: str) -> str:
+    """Lone surrogates (only JSON escapes can produce them) as `\\uXXXX`, which stays valid JSON."""
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def write_jsonl(records: Table | Iterable[Mapping[str, object]], target: str | TextIO) -> None:
     """Write prepared records (prompt and completion only) to a path or an open text stream."""
     table = records if isinstance(records, Table) else Table.from_records(records)
@@ -35,17 +52,28 @@ def write_jsonl(records: Table | Iterable[Mapping[str, object]], target: str | T
         with open(target, "w", encoding="utf-8", newline="") as handle:
             _write(table, handle)
     else:
-        _write(table, target)
+        _write(table, _Escaping(target))
 
 
-def _write(table: Table, handle: TextIO) -> None:
+def _write(table: Table, handle: TextIO | _Escaping) -> None:
     if not len(table):
         handle.write("\n")
         return
-    batch: list[str] = []
-    for line in lines(table):
-        batch.append(line)
-        if len(batch) >= 4096:
-            handle.write("".join(batch))
-            batch.clear()
-    handle.write("".join(batch))
+    for start in range(0, len(table), BATCH):
+        text = _batch(table.prompts[start : start + BATCH], table.completions[start : start + BATCH])
+        try:
+            handle.write(text)
+        except UnicodeEncodeError:
+            handle.write(_escape_surrogates(text))
+
+
+class _Escaping:
+    """A caller's text stream (which may accept lone surrogates, like StringIO): escape them up front."""
+
+    def __init__(self, target: TextIO) -> None:
+        self.target = target
+
+    def write(self, text: str) -> int:
+        if not text.isascii() and _SURROGATE.search(text):
+            text = _escape_surrogates(text)
+        return self.target.write(text)

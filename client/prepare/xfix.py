@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import os
-import re
 from collections import Counter
-from itertools import repeat
 
 CHUNK = 4096
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_ASCII = bytes(range(128))
 _UPPER = bytes(range(65, 91))
 _LOWER = bytes(range(97, 123))
 
@@ -20,16 +19,30 @@ def common_prefix(values: list[str]) -> str:
     return os.path.commonprefix([min(values), max(values)])  # noqa: RUF071 (character-wise on purpose)
 
 
+_last_suffix: tuple[list[str], str] | None = None
+
+
 def common_suffix(values: list[str]) -> str:
-    """The longest string every value ends with ("" for no values)."""
+    """The longest string every value ends with ("" for no values); remembered for the last list."""
+    global _last_suffix
+    if _last_suffix is not None and _last_suffix[0] is values:
+        return _last_suffix[1]
+    suffix = _common_suffix(values)
+    _last_suffix = (values, suffix)
+    return suffix
+
+
+def _common_suffix(values: list[str]) -> str:
     if not values:
         return ""
-    suffix = values[0]
-    if all(map(str.endswith, values, repeat(suffix))):
-        return suffix
-    for value in values:
-        while suffix and not value.endswith(suffix):
-            suffix = suffix[len(suffix) - _shared_tail(value, suffix) :]
+    suffix, start = values[0], 1
+    while suffix:
+        # C-level scan for the next value that does not end with the current candidate.
+        ends = list(map(str.endswith, itertools.islice(values, start, None), itertools.repeat(suffix)))
+        if all(ends):
+            return suffix
+        start += ends.index(False)
+        suffix = suffix[len(suffix) - _shared_tail(values[start], suffix) :]
     return suffix
 
 
@@ -42,13 +55,32 @@ def _shared_tail(a: str, b: str) -> int:
     return n
 
 
+_last_task: tuple[list[str], list[str], str] | None = None
+
+
 def task_type(prompts: list[str], completions: list[str]) -> str:
-    """`open-ended generation`, `classification` (few distinct completions) or `conditional generation`."""
+    """`open-ended generation`, `classification` (few distinct completions) or `conditional generation`.
+
+    Remembered for the last pair of lists (fixes always make new lists, never change them in place).
+    """
+    global _last_task
+    if _last_task is not None and _last_task[0] is prompts and _last_task[1] is completions:
+        return _last_task[2]
+    result = _task_type(prompts, completions)
+    _last_task = (prompts, completions, result)
+    return result
+
+
+def _task_type(prompts: list[str], completions: list[str]) -> str:
     if not any(prompts):
         return "open-ended generation"
-    if len(set(completions)) < len(completions) / 3:
-        return "classification"
-    return "conditional generation"
+    limit = len(completions) / 3
+    distinct: set[str] = set()
+    for start in range(0, len(completions), CHUNK * 16):
+        distinct.update(completions[start : start + CHUNK * 16])
+        if len(distinct) >= limit:
+            return "conditional generation"  # enough distinct completions already: no need to hold them all
+    return "classification" if len(distinct) < limit else "conditional generation"
 
 
 def case_counts(values: list[str]) -> tuple[int, int]:
@@ -60,7 +92,8 @@ def case_counts(values: list[str]) -> tuple[int, int]:
         upper += len(data) - len(data.translate(None, _UPPER))
         lower += len(data) - len(data.translate(None, _LOWER))
         if not text.isascii():
-            for char, count in Counter(_NON_ASCII.findall(text)).items():
+            others = data.translate(None, _ASCII).decode("utf-8", "surrogatepass")
+            for char, count in Counter(others).items():
                 if char.isalpha():
                     upper += count if char.isupper() else 0
                     lower += count if char.islower() else 0

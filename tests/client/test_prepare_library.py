@@ -184,3 +184,18 @@ def test_write_jsonl_then_read_any_round_trips(tmp_path: Path) -> None:
     write_jsonl(records, str(tmp_path / "out.jsonl"))
     assert read_any(str(tmp_path / "out.jsonl")).records() == records
     assert [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()] == records
+
+
+@pytest.mark.parametrize("text", ['prompt,completion\na,"b\n', 'prompt,completion\na,b\nc,"d'])
+def test_read_any_csv_ending_inside_quotes_is_malformed(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "open.csv"
+    path.write_text(text)
+    with pytest.raises(PrepareError) as caught:
+        read_any(str(path), line_numbers=True)
+    assert caught.value.message.endswith("end of file inside a quoted field.")
+
+
+def test_read_any_csv_delimiter_after_blank_cr_line_is_eaten(tmp_path: Path) -> None:
+    path = tmp_path / "cr.csv"
+    path.write_bytes(b"prompt,completion\na,b\r\r,x\r\n")
+    assert read_any(str(path)).records() == [{"prompt": "a", "completion": "b"}, {"prompt": "x", "completion": ""}]
