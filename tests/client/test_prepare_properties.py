@@ -59,7 +59,7 @@ def run_tool(directory: Path, name: str, data: bytes) -> int:
     code = run(args, stdin=io.StringIO(), stdout=out, stderr=err)
     assert code in (0, 1, 3)
     if code == 1:
-        assert err.getvalue().startswith("\n\nERROR in ") and err.getvalue().endswith(" validator: ") is False
+        assert err.getvalue().startswith("\n\nERROR in ") and err.getvalue().endswith("\n\nAborting...")
     return code
 
 
