@@ -209,6 +209,9 @@ def _run(args: argparse.Namespace, http: httpx.Client | None) -> int:
         except FtemuError as exc:
             output.error(exc.line())
             return 1
+        except OSError as exc:
+            output.error(f"Error: {exc}")
+            return 1
 
 
 def add_choose_model(tools: Any) -> None:

@@ -94,6 +94,9 @@ def _run_api(args: argparse.Namespace, http: httpx.Client | None) -> int:
     except FtemuError as exc:
         output.error(exc.line())
         return 1
+    except OSError as exc:
+        output.error(f"Error: {exc}")
+        return 1
     except KeyboardInterrupt:
         output.error("")
         return 1

@@ -190,3 +190,9 @@ def test_recipe_tries_models_in_the_walkthrough_order(scores: dict[str, float], 
 )
 def test_end_marker_is_the_shared_non_alphanumeric_tail(completions: list[str], marker: str) -> None:
     assert end_marker(completions) == marker
+
+
+def test_choose_model_missing_training_file_exits_1(make_app: Callable[..., FastAPI], tmp_path: Path) -> None:
+    missing = tmp_path / "nope.jsonl"
+    result = choose(make_app, SHIPPED, "-t", str(missing))
+    assert result == CliResult(1, "", f"Error: [Errno 2] No such file or directory: '{missing}'\n")

@@ -502,3 +502,22 @@ def test_organization_option_is_sent(ftemu: Ftemu) -> None:
 def test_api_without_a_command_prints_its_commands() -> None:
     result = run_cli(["api"])
     assert result.code == 0 and "fine_tunes.follow" in result.out and result.out.startswith("usage: ftemu api")
+
+
+def test_files_create_missing_local_file_exits_1(ftemu: Ftemu, tmp_path: Path) -> None:
+    missing = tmp_path / "nope.jsonl"
+    result = ftemu("api", "files.create", "-f", str(missing), "-p", "fine-tune")
+    assert result == CliResult(1, "", f"Error: [Errno 2] No such file or directory: '{missing}'\n")
+
+
+def test_fine_tunes_create_with_a_validation_file(ftemu: Ftemu, train: Path, tmp_path: Path) -> None:
+    valid = tmp_path / "valid.jsonl"
+    valid.write_bytes(jsonl(capitals(30)[20:]))
+    job = ftemu.json("api", "fine_tunes.create", "-t", str(train), "-v", str(valid), "--no_follow")
+    assert [f["filename"] for f in job["validation_files"]] == [str(valid)]
+
+
+def test_completions_create_with_an_engine(ftemu: Ftemu, train: Path) -> None:
+    model = tuned_job(ftemu, train)["fine_tuned_model"]
+    result = ftemu("api", "completions.create", "-e", model, "-p", PROMPT, "-M", "2", "-t", "0")
+    assert result.code == 0 and result.out.startswith(PROMPT + " Paris")
