@@ -146,6 +146,10 @@ def data_sets(seed: int = 5) -> dict[str, Rows]:
         "long_suffix": conditional(rng, 12, separator=" and that is the end of it ->", ending=" and so it goes"),
         "repeated_suffix": [{"prompt": f"x -> {i} ->", "completion": f" y{i}.\n"} for i in range(12)],
     }
+    sets["repeated_completion_suffix"] = [{"prompt": f"q{i} ->", "completion": f" a. b{i}. c."} for i in range(12)]
+    sets["completion_is_prefix"] = [
+        {"prompt": f"q{i} ->", "completion": " Answer" + ("" if i == 0 else f" {i}")} for i in range(12)
+    ]
     dup = conditional(rng, 20)
     sets["duplicates"] = [*dup, dup[3], dup[7], dup[3]]
     empties = conditional(rng, 20)
@@ -269,6 +273,8 @@ def cases(seed: int = 5) -> list[Case]:
         for format_name, render in FORMATS.items():
             target, data = render(rows)
             result.append(Case(f"{set_name}-{format_name}", target, {target: data}))
+    big = classification(random.Random(8), 6000, ("yes", "no", "maybe"))
+    result.append(Case("classification_valid_cap-csv", "data.csv", {"data.csv": _csv(_table(big))}))
     return result + _odd_files() + _interactive()
 
 

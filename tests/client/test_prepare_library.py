@@ -199,3 +199,9 @@ def test_read_any_csv_delimiter_after_blank_cr_line_is_eaten(tmp_path: Path) -> 
     path = tmp_path / "cr.csv"
     path.write_bytes(b"prompt,completion\na,b\r\r,x\r\n")
     assert read_any(str(path)).records() == [{"prompt": "a", "completion": "b"}, {"prompt": "x", "completion": ""}]
+
+
+def test_fix_completion_emptied_by_prefix_removal_gets_a_space() -> None:
+    # The legacy tool crashes here (IndexError on ""[0]); ftemu keeps the row with a single space.
+    records = [{"prompt": f"q{i} ->", "completion": "Answer" + ("" if i == 0 else f" {i}r")} for i in range(6)]
+    assert fix(records).completions[:2] == [" ", " 1r"]
