@@ -20,6 +20,13 @@ def common_prefix(values: list[str]) -> str:
 
 
 _last_suffix: tuple[list[str], str] | None = None
+_last_task: tuple[list[str], list[str], str] | None = None
+
+
+def forget() -> None:
+    """Drop the remembered results (and the lists they hold); a new analysis starts from scratch."""
+    global _last_suffix, _last_task
+    _last_suffix = _last_task = None
 
 
 def common_suffix(values: list[str]) -> str:
@@ -53,9 +60,6 @@ def _shared_tail(a: str, b: str) -> int:
             break
         n += 1
     return n
-
-
-_last_task: tuple[list[str], list[str], str] | None = None
 
 
 def task_type(prompts: list[str], completions: list[str]) -> str:

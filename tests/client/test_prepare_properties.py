@@ -52,9 +52,9 @@ def test_fix_single_pass_leaves_no_necessary_fix(records: list[dict[str, str]]) 
         assert [f.necessary for f in check(fixed) if f.necessary] == []
 
 
-def run_tool(directory: Path, name: str, data: bytes) -> int:
+def run_tool(directory: Path, name: str, data: bytes, *, write: bool = False) -> int:
     (directory / name).write_bytes(data)
-    args = build_parser().parse_args(["-f", str(directory / name), "-q", "--check"])
+    args = build_parser().parse_args(["-f", str(directory / name), "-q", *([] if write else ["--check"])])
     out, err = io.StringIO(), io.StringIO()
     code = run(args, stdin=io.StringIO(), stdout=out, stderr=err)
     assert code in (0, 1, 3)
@@ -64,10 +64,10 @@ def run_tool(directory: Path, name: str, data: bytes) -> int:
 
 
 @FAST
-@given(st.binary(max_size=300), file_formats())
-def test_prepare_data_arbitrary_bytes_give_a_result_or_a_clear_error(data: bytes, extension: str) -> None:
+@given(st.binary(max_size=300), file_formats(), st.booleans())
+def test_prepare_data_arbitrary_bytes_give_a_result_or_a_clear_error(data: bytes, extension: str, write: bool) -> None:
     with tempfile.TemporaryDirectory() as directory:
-        run_tool(Path(directory), f"input.{extension}", data)
+        run_tool(Path(directory), f"input.{extension}", data, write=write)
 
 
 @FAST
@@ -75,9 +75,9 @@ def test_prepare_data_arbitrary_bytes_give_a_result_or_a_clear_error(data: bytes
 def test_prepare_data_arbitrary_json_gives_a_result_or_a_clear_error(values: list[Any], as_lines: bool) -> None:
     with tempfile.TemporaryDirectory() as directory:
         if as_lines:
-            run_tool(Path(directory), "input.jsonl", "\n".join(json.dumps(v) for v in values).encode())
+            run_tool(Path(directory), "input.jsonl", "\n".join(json.dumps(v) for v in values).encode(), write=True)
         else:
-            run_tool(Path(directory), "input.json", json.dumps(values).encode())
+            run_tool(Path(directory), "input.json", json.dumps(values).encode(), write=True)
 
 
 def cells(**options: Any) -> st.SearchStrategy[str]:
