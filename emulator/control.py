@@ -71,15 +71,10 @@ async def fail_fine_tune(fine_tune_id: str, request: Request, app: Services = De
     organization = app.store.get_organization(job.organization_id) if job else None
     if job is None or organization is None:
         raise not_found(f"No such fine-tune: {fine_tune_id}", param="id")
-    app.catch_up(organization)
-    job = app.store.find_fine_tune(fine_tune_id)
-    assert job is not None
-    if job.status in TERMINAL:
-        raise invalid_request(f"Cannot fail a fine-tune that has already {job.status}: {job.id}", param="id")
     message = f"Fine-tune failed: {reason}" if reason else "Fine-tune failed"
-    app.trainer.end(organization, job, "failed", message, app.now(), level="error")
-    app.catch_up(organization)
-    app.notifier.notify()
+    before = app.trainer.stop(organization, job.id, "failed", message, app.now(), level="error")
+    if before.status in TERMINAL:
+        raise invalid_request(f"Cannot fail a fine-tune that has already {before.status}: {job.id}", param="id")
     job = app.store.find_fine_tune(fine_tune_id)
     assert job is not None
     return fine_tune_object(app, job)

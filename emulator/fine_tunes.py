@@ -119,11 +119,9 @@ async def cancel_fine_tune(
     fine_tune_id: str, org: Organization = Depends(current_organization), app: Services = Depends(services)
 ) -> dict[str, Any]:
     job = get_owned_fine_tune(app, org, fine_tune_id)
-    if job.status in TERMINAL:
-        raise invalid_request(f"Cannot cancel a fine-tune that has already {job.status}: {job.id}", param="id")
-    app.trainer.end(org, job, "cancelled", "Fine-tune cancelled", app.now())
-    app.catch_up(org)
-    app.notifier.notify()
+    before = app.trainer.stop(org, job.id, "cancelled", "Fine-tune cancelled", app.now())
+    if before.status in TERMINAL:
+        raise invalid_request(f"Cannot cancel a fine-tune that has already {before.status}: {job.id}", param="id")
     return fine_tune_object(app, get_owned_fine_tune(app, org, fine_tune_id))
 
 
@@ -144,6 +142,9 @@ async def _event_stream(
                 yield f"data: {json.dumps(event_object(event), separators=(',', ':'))}\n\n"
             job = app.store.get_fine_tune(org.id, fine_tune_id)
             if job is None or job.status in TERMINAL:
+                # The terminal event may have landed between the two reads: send it before [DONE].
+                for event in app.store.list_events(fine_tune_id, after_seq=last):
+                    yield f"data: {json.dumps(event_object(event), separators=(',', ':'))}\n\n"
                 yield "data: [DONE]\n\n"
                 return
             await app.wait_for_change(org)

@@ -10,6 +10,7 @@ never depends on a background thread and a restart resumes every job where the c
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -125,13 +126,18 @@ class Trainer:
         self.slots = slots
         self.on_change = on_change
         self._idle: set[str] = set()  # organisations known to have no pending or running job
+        # One writer of the schedule at a time: concurrent catch-ups (threads of an in-process app) must not
+        # apply the same transition twice, nor end a job that another thread just finished.
+        self._lock = threading.RLock()
 
     def wake(self, organization_id: str) -> None:
         """A job was created (or the store changed under us): look at the organisation again."""
-        self._idle.discard(organization_id)
+        with self._lock:
+            self._idle.discard(organization_id)
 
     def forget(self) -> None:
-        self._idle.clear()
+        with self._lock:
+            self._idle.clear()
 
     # reading the schedule ---------------------------------------------------------------------------------
 
@@ -160,6 +166,10 @@ class Trainer:
     def catch_up(self, organization: Organization, now: float) -> None:
         if organization.id in self._idle:
             return
+        with self._lock:
+            self._catch_up(organization, now)
+
+    def _catch_up(self, organization: Organization, now: float) -> None:
         if not self.store.has_active_fine_tunes(organization.id):
             self._idle.add(organization.id)
             return
@@ -288,6 +298,26 @@ class Trainer:
         self.blobs.write_bytes(record.id, data)
         self.store.insert_file(record)
         return record
+
+    def stop(
+        self, organization: Organization, job_id: str, status: str, message: str, when: float, *, level: str = "info"
+    ) -> FineTuneRecord:
+        """Cancel or fail a job now (after applying whatever was due); returns the job as it then stands.
+
+        A job already over is returned unchanged: the caller tells the client. Only one terminal event, ever.
+        """
+        with self._lock:
+            self._catch_up(organization, when)
+            job = self.store.get_fine_tune(organization.id, job_id)
+            assert job is not None
+            if job.status not in TERMINAL:
+                self.end(organization, job, status, message, when, level=level)
+                self._catch_up(organization, when)
+            final = self.store.get_fine_tune(organization.id, job_id)
+        assert final is not None
+        if final.status != job.status:
+            self.on_change()
+        return job
 
     def end(
         self,
