@@ -316,3 +316,31 @@ def test_fine_tune_determinism_same_seed_same_bytes(make_app: Callable[..., Fast
 
 def test_default_batch_size_rule() -> None:
     assert [default_batch_size(n) for n in (1, 100, 749, 750, 5000, 1_000_000)] == [1, 1, 1, 2, 10, 256]
+
+
+def test_fine_tune_concurrent_readers_never_duplicate_events(api: httpx.Client) -> None:
+    """Threads of an in-process app reading while the clock moves: every transition is applied once."""
+    import threading
+
+    job_id = create_job(api)["id"]
+    stop = threading.Event()
+
+    def read() -> None:
+        while not stop.is_set():
+            api.get(f"/fine-tunes/{job_id}")
+
+    readers = [threading.Thread(target=read) for _ in range(4)]
+    for reader in readers:
+        reader.start()
+    try:
+        for _ in range(200):
+            advance(api, 0.05)
+            if get_job(api, job_id)["status"] == "succeeded":
+                break
+    finally:
+        stop.set()
+        for reader in readers:
+            reader.join()
+    done = get_job(api, job_id)
+    assert done["status"] == "succeeded"
+    assert len(messages(done)) == len(set(messages(done))) == len(SUCCESS_SHAPE)
