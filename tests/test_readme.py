@@ -50,3 +50,22 @@ def test_readme_python_snippets_run_against_a_live_server(tmp_path: Path, monkey
         for block in blocks:
             code = block.replace("http://127.0.0.1:8000/v1", server.base_url)
             exec(compile(code, "README.md", "exec"), {"__name__": "readme"})
+
+
+def test_readme_pytest_example_passes(tmp_path: Path) -> None:
+    """The README's pytest example runs with the installed plugin and passes."""
+    import subprocess
+    import sys
+
+    example = next(block for block in _python_blocks() if "def test_" in block)
+    (tmp_path / "test_readme_example.py").write_text(example)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 passed" in done.stdout

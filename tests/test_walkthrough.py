@@ -14,7 +14,8 @@ from emulator.settings import parse_settings
 from emulator.testing import LiveServer
 
 ROOT = Path(__file__).resolve().parent.parent
-WALKTHROUGH = ROOT / "docs" / "quickstart.md"  # the README's quickstart section, once it moves there
+README = ROOT / "README.md"
+QUICKSTART = re.compile(r"<!-- quickstart:start -->\n(.*?)<!-- quickstart:end -->", re.S)
 NOT_RUN = "<!-- walkthrough: not run"
 EXPECT = re.compile(r"^<!-- expect: (.*) -->$")
 MARK = "::walkthrough-block-{}::"
@@ -45,6 +46,13 @@ def blocks(markdown: str) -> list[Block]:
     return found
 
 
+def quickstart() -> str:
+    """The README's quickstart section, which is the seed's walkthrough with ftemu."""
+    match = QUICKSTART.search(README.read_text(encoding="utf-8"))
+    assert match, "README.md has no quickstart section"
+    return match.group(1)
+
+
 def serve_settings(block: Block) -> list[str]:
     """The flags of the `ftemu serve` line of the set-up block."""
     for line in block.code.splitlines():
@@ -55,13 +63,13 @@ def serve_settings(block: Block) -> list[str]:
 
 
 def test_walkthrough_blocks_are_found() -> None:
-    found = blocks(WALKTHROUGH.read_text(encoding="utf-8"))
+    found = blocks(quickstart())
     assert [block.run for block in found] == [False, *[True] * (len(found) - 1)]
     assert all(block.expect for block in found[1:])
 
 
 def test_walkthrough_runs_as_written(tmp_path: Path) -> None:
-    found = blocks(WALKTHROUGH.read_text(encoding="utf-8"))
+    found = blocks(quickstart())
     settings = parse_settings(serve_settings(found[0])).replace(memory=True, port=0)
     script = "exec 2>&1\n" + "".join(
         f"printf '\\n{MARK.format(number)}\\n'\n{block.code}\n" for number, block in enumerate(found) if block.run
