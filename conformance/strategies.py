@@ -8,31 +8,11 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from client.prepare.csvfile import NA_VALUES
+
 SEPARATOR = "\n\n###\n\n"
 ENDING = "\n"
-NA_WORDS = frozenset(
-    {
-        "",
-        "#N/A",
-        "#N/A N/A",
-        "#NA",
-        "-1.#IND",
-        "-1.#QNAN",
-        "-NaN",
-        "-nan",
-        "1.#IND",
-        "1.#QNAN",
-        "<NA>",
-        "N/A",
-        "NA",
-        "NULL",
-        "NaN",
-        "None",
-        "n/a",
-        "nan",
-        "null",
-    }
-)
+NA_WORDS = NA_VALUES  # cells pandas reads as missing: the legacy tool sees them as ""
 FORMATS = ("csv", "tsv", "xlsx", "txt", "json", "jsonl")
 _TRICKY = " ,\"'\n\t\\/;|#=.-> éüßİ日本😀\u2028"
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ import pytest
 from fastapi import FastAPI
 from starlette.testclient import TestClient
 
+from conformance.suite.support import assert_error, jsonl
 from emulator import Settings, create_app
 from emulator.testing import LiveServer
 
@@ -79,10 +79,6 @@ def client(request: pytest.FixtureRequest, make_app: Callable[..., FastAPI]) -> 
         yield http
 
 
-def jsonl(records: list[dict[str, Any]]) -> bytes:
-    return "".join(json.dumps(record) + "\n" for record in records).encode()
-
-
 def capitals(count: int = 100) -> list[dict[str, str]]:
     """A capitals data set: prompt ends with the separator, completion with the end marker."""
     known = [
@@ -118,15 +114,4 @@ def upload(
     return body
 
 
-def assert_error(
-    response: httpx.Response,
-    status: int,
-    message: str,
-    *,
-    type: str = "invalid_request_error",
-    param: str | None = None,
-    code: str | None = None,
-) -> None:
-    """The whole envelope: status, and all four keys."""
-    assert response.status_code == status, response.text
-    assert response.json() == {"error": {"message": message, "type": type, "param": param, "code": code}}
+__all__ = ["assert_error", "jsonl"]

@@ -9,24 +9,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from conformance.suite.support import FINE_TUNE_KEYS
 from tests.conftest import assert_error, capitals, in_process, upload
 from tests.emulator.lifecycle import create_job, messages, run_to_end
 
-JOB_KEYS = [
-    "object",
-    "id",
-    "hyperparams",
-    "organization_id",
-    "model",
-    "training_files",
-    "validation_files",
-    "result_files",
-    "created_at",
-    "updated_at",
-    "status",
-    "fine_tuned_model",
-    "events",
-]
+JOB_KEYS = FINE_TUNE_KEYS
 
 
 def test_create_fine_tune_returns_pending_job_with_one_event(client: httpx.Client) -> None:
