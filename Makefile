@@ -52,8 +52,8 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy
 
-bench: install
-	@for script in bench/bench_*.py; do name=$$(basename $$script .py); echo "== $$name"; \
+bench: install $(COMPAT_STAMP)
+	@export FTEMU_COMPAT_PYTHON=$(abspath $(COMPAT_VENV))/bin/python; for script in bench/bench_*.py; do name=$$(basename $$script .py); echo "== $$name"; \
 		$(PY) -m bench.$$name || exit 1; done
 
 fuzz: install
