@@ -44,6 +44,9 @@ def test_files_commands(legacy: Legacy, tmp_path: Path) -> None:
     assert missing.returncode == 1
     assert f"No such File object: {created['id']} (HTTP status code: 404)" in missing.stderr
     assert "[organization=personal]" in missing.stderr
+    probe = legacy.run("api", "files.get", "-i", "data/train.jsonl")
+    assert probe.returncode == 1
+    assert "No such File object: data/train.jsonl (HTTP status code: 404)" in probe.stderr
 
 
 def test_files_create_bad_file_prints_the_real_error(legacy: Legacy, tmp_path: Path) -> None:
