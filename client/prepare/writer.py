@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, TextIO
 
 from client.prepare.table import Table
@@ -49,22 +49,29 @@ def write_jsonl(records: Table | Iterable[Mapping[str, object]], target: str | T
     """Write prepared records (prompt and completion only) to a path or an open text stream."""
     table = records if isinstance(records, Table) else Table.from_records(records)
     if isinstance(target, str):
-        with open(target, "w", encoding="utf-8", newline="") as handle:
-            _write(table, handle)
+        with open(target, "wb") as handle:
+            for text in _texts(table):
+                handle.write(_utf8(text))
     else:
-        _write(table, _Escaping(target))
+        escaping = _Escaping(target)
+        for text in _texts(table):
+            escaping.write(text)
 
 
-def _write(table: Table, handle: TextIO | _Escaping) -> None:
+def _texts(table: Table) -> Iterator[str]:
+    """The file's text, a batch of lines at a time ("\n" alone for no records, as pandas writes)."""
     if not len(table):
-        handle.write("\n")
-        return
+        yield "\n"
     for start in range(0, len(table), BATCH):
-        text = _batch(table.prompts[start : start + BATCH], table.completions[start : start + BATCH])
-        try:
-            handle.write(text)
-        except UnicodeEncodeError:
-            handle.write(_escape_surrogates(text))
+        yield _batch(table.prompts[start : start + BATCH], table.completions[start : start + BATCH])
+
+
+def _utf8(text: str) -> bytes:
+    """UTF-8 in one C call (a text stream's encoder is slower on big writes); lone surrogates escaped first."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _escape_surrogates(text).encode("utf-8")
 
 
 class _Escaping:
