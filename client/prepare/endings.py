@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from client.prepare.table import Finding, Say, Table
 from client.prepare.validators import COMPLETION_ENDINGS, GUIDE, SHORTER, _first_absent, _repeats
 from client.prepare.xfix import common_prefix, common_suffix, display, task_type
@@ -99,7 +101,10 @@ def completion_space_start(table: Table) -> Finding:
         return Finding("completion_space_start")
 
     def add(t: Table, say: Say) -> None:
-        t.map_column("completions", lambda c: c if c[:1] == " " else " " + c)
+        if any(map(str.startswith, t.completions, itertools.repeat(" "))):
+            t.map_column("completions", lambda c: c if c[:1] == " " else " " + c)
+        else:
+            t.map_column("completions", " ".__add__)  # none starts with a space (the usual case): all in C
 
     return Finding(
         "completion_space_start",

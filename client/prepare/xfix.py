@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import operator
 import os
 from collections import Counter
 
@@ -44,11 +45,12 @@ def _common_suffix(values: list[str]) -> str:
         return ""
     suffix, start = values[0], 1
     while suffix:
-        # C-level scan for the next value that does not end with the current candidate.
-        ends = list(map(str.endswith, itertools.islice(values, start, None), itertools.repeat(suffix)))
-        if all(ends):
+        # C-level scan (no intermediate list) for the next value that does not end with the current candidate.
+        ends = map(str.endswith, itertools.islice(values, start, None), itertools.repeat(suffix))
+        miss = next(itertools.compress(itertools.count(start), map(operator.not_, ends)), None)
+        if miss is None:
             return suffix
-        start += ends.index(False)
+        start = miss
         suffix = suffix[len(suffix) - _shared_tail(values[start], suffix) :]
     return suffix
 
