@@ -6,7 +6,7 @@ from collections.abc import Callable
 from operator import add
 
 from client.prepare.table import FIELDS, Finding, Say, Table, source_column
-from client.prepare.xfix import case_counts, common_suffix, display, task_type
+from client.prepare.xfix import common_suffix, display, mostly_upper, task_type
 
 GUIDE = "https://platform.openai.com/docs/guides/fine-tuning/preparing-your-dataset"
 MIN_EXAMPLES = 100
@@ -182,8 +182,7 @@ def long_examples(table: Table) -> Finding:
 
 def lower_case(column: str) -> Validator:
     def validate(table: Table) -> Finding | None:
-        upper, lower = case_counts(table.prompts if column == "prompt" else table.completions)
-        if upper * 2 <= lower:
+        if not mostly_upper(table.prompts if column == "prompt" else table.completions):
             return None
 
         def lower_all(t: Table, say: Say) -> None:

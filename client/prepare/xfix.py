@@ -119,6 +119,27 @@ def case_counts(values: list[str]) -> tuple[int, int]:
     return upper, lower
 
 
+def mostly_upper(values: list[str]) -> bool:
+    """`upper * 2 > lower` for the counts of `case_counts`, usually without counting every letter.
+
+    No upper-case letter at all is the common case: `str.islower()` (false on any upper-case character, in C)
+    settles a chunk in one pass. Otherwise lower-case letters are counted only until they reach twice the upper.
+    """
+    upper = 0
+    for start in range(0, len(values), CHUNK):
+        chunk = values[start : start + CHUNK]
+        if not "".join(chunk).islower():
+            upper += case_counts(chunk)[0]
+    if upper == 0:
+        return False
+    lower = 0
+    for start in range(0, len(values), CHUNK):
+        lower += case_counts(values[start : start + CHUNK])[1]
+        if upper * 2 <= lower:
+            return False
+    return True
+
+
 def _wide_case_counts(text: str) -> tuple[int, int]:
     data = text.encode("utf-8", "surrogatepass")
     upper = len(data) - len(data.translate(None, _UPPER))
