@@ -6,13 +6,13 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import httpx
-
-from client._client import Client
-from client.cli_api import UsageError, add_api_commands
 from client.cli_output import Output
 from client.errors import FtemuError
+
+if TYPE_CHECKING:  # httpx and the client library load only for `api` and `tools` (delegated commands skip them)
+    import httpx
 
 GLOBAL_OPTIONS = ("-b", "--api-base", "-k", "--api-key", "-o", "--organization")
 DELEGATED = {
@@ -35,6 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-o", "--organization", help="Organization (default: $OPENAI_ORGANIZATION).")
     commands = parser.add_subparsers(dest="command", metavar="{serve,api,tools,conformance}")
     commands.add_parser("serve", add_help=False, help="Run the emulator (base URL http://HOST:PORT/v1).")
+    from client.cli_api import add_api_commands
+
     api = commands.add_parser("api", help="Direct API calls (the legacy CLI's commands).")
     add_api_commands(api)
     api.set_defaults(help_parser=api)
@@ -82,6 +84,9 @@ def _exit_code(exc: SystemExit) -> int:
 
 
 def _run_api(args: argparse.Namespace, http: httpx.Client | None) -> int:
+    from client._client import Client
+    from client.cli_api import UsageError
+
     output = Output(sys.stdout, sys.stderr, json=getattr(args, "json", False))
     args.prefix = f"ftemu -b {args.api_base} api" if args.api_base else "ftemu api"
     client = Client(args.api_base, args.api_key, args.organization, http=http)
