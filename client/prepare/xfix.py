@@ -122,14 +122,22 @@ def case_counts(values: list[str]) -> tuple[int, int]:
 def mostly_upper(values: list[str]) -> bool:
     """`upper * 2 > lower` for the counts of `case_counts`, usually without counting every letter.
 
-    No upper-case letter at all is the common case: `str.islower()` (false on any upper-case character, in C)
-    settles a chunk in one pass. Otherwise lower-case letters are counted only until they reach twice the upper.
+    No upper-case letter at all is the common case: Latin-1 text is mapped to case classes by one `bytes.translate`
+    and searched with memchr (other text asks `str.islower()`, false on any upper-case character). Lower-case
+    letters are counted only when some letter is upper case, and only until they reach twice the upper.
     """
     upper = 0
     for start in range(0, len(values), CHUNK):
         chunk = values[start : start + CHUNK]
-        if not "".join(chunk).islower():
-            upper += case_counts(chunk)[0]
+        text = "".join(chunk)
+        try:
+            classes = text.encode("latin-1").translate(_CASE)
+        except UnicodeEncodeError:
+            if not text.islower():
+                upper += case_counts(chunk)[0]
+            continue
+        if 1 in classes:
+            upper += classes.count(1)
     if upper == 0:
         return False
     lower = 0
