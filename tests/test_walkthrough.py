@@ -53,24 +53,29 @@ def quickstart() -> str:
     return match.group(1)
 
 
-def serve_settings(block: Block) -> list[str]:
-    """The flags of the `ftemu serve` line of the set-up block."""
-    for line in block.code.splitlines():
-        words = shlex.split(line, comments=True)
-        if words[:2] == ["ftemu", "serve"]:
-            return words[2:]
-    raise AssertionError("the set-up block has no `ftemu serve` line")
+def serve_settings(found: list[Block]) -> list[str]:
+    """The flags of the set-up's `ftemu serve ...` or `make serve [ARGS="..."]` line."""
+    for block in found:
+        for line in block.code.splitlines():
+            words = shlex.split(line, comments=True)
+            if words[:2] == ["ftemu", "serve"]:
+                return words[2:]
+            if words[:2] == ["make", "serve"]:
+                extra = [word.removeprefix("ARGS=") for word in words[2:] if word.startswith("ARGS=")]
+                return shlex.split(extra[0]) if extra else []
+    raise AssertionError("the set-up has no `make serve` or `ftemu serve` line")
 
 
 def test_walkthrough_blocks_are_found() -> None:
     found = blocks(quickstart())
-    assert [block.run for block in found] == [False, *[True] * (len(found) - 1)]
-    assert all(block.expect for block in found[1:])
+    setup = [block for block in found if not block.run]
+    assert setup and [block.run for block in found] == [False] * len(setup) + [True] * (len(found) - len(setup))
+    assert all(block.expect for block in found if block.run)
 
 
 def test_walkthrough_runs_as_written(tmp_path: Path) -> None:
     found = blocks(quickstart())
-    settings = parse_settings(serve_settings(found[0])).replace(memory=True, port=0)
+    settings = parse_settings(serve_settings(found)).replace(memory=True, port=0)
     script = "exec 2>&1\n" + "".join(
         f"printf '\\n{MARK.format(number)}\\n'\n{block.code}\n" for number, block in enumerate(found) if block.run
     )
