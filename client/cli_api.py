@@ -150,8 +150,7 @@ def _add(
     return parser
 
 
-def _add_fine_tunes_create(commands: Any, common: argparse.ArgumentParser) -> None:
-    p = _add(commands, "fine_tunes.create", fine_tunes_create, "Create a fine-tune job (and follow it)", common)
+def _fine_tunes_create_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("-t", "--training_file", required=True, help="JSONL file of prompt-completion pairs. " + FILE_HELP)
     p.add_argument("-v", "--validation_file", help="JSONL file to compute validation metrics. " + FILE_HELP)
     p.add_argument(
@@ -177,8 +176,7 @@ def _add_fine_tunes_create(commands: Any, common: argparse.ArgumentParser) -> No
     p.add_argument("--classification_betas", type=float, nargs="+", help="F-beta scores at these betas.")
 
 
-def _add_completions_create(commands: Any, common: argparse.ArgumentParser) -> None:
-    p = _add(commands, "completions.create", completions_create, "Complete a prompt (prints prompt + text)", common)
+def _completions_create_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("-e", "--engine", help="The engine to use (sends POST /engines/{engine}/completions).")
     p.add_argument("-m", "--model", help="The model to use.")
     p.add_argument("--stream", action="store_true", help="Print the text as it arrives.")
@@ -191,99 +189,65 @@ def _add_completions_create(commands: Any, common: argparse.ArgumentParser) -> N
     p.add_argument("--stop", help="A stop sequence.")
 
 
+_ID_HELP = {"files": "The file id", "fine_tunes": "The fine-tune job id", "models": "The model id"}
+_METHODS = {"get": "retrieve", "delete": "delete", "cancel": "cancel"}
+
+
+def _simple(name: str) -> Command:
+    """`X.list` lists; `X.get`, `X.delete` and `X.cancel` call the namespace's method with the id."""
+    namespace, verb = name.split(".")
+    if verb == "list":
+        return _listing(namespace)
+    method = _METHODS[verb]
+    return _by_id(lambda ns, i: getattr(ns, method)(i), namespace)
+
+
+# (command, run, help, takes -i/--id) in the legacy CLI's order; None: a simple command built by _simple.
+_COMMANDS: list[tuple[str, Command | None, str, bool]] = [
+    ("files.create", files_create, "Upload a file", False),
+    ("files.get", None, "Show a file", True),
+    ("files.delete", None, "Delete a file", True),
+    ("files.list", None, "List files", False),
+    ("fine_tunes.list", None, "List fine-tune jobs", False),
+    ("fine_tunes.create", fine_tunes_create, "Create a fine-tune job (and follow it)", False),
+    ("fine_tunes.get", None, "Show a fine-tune job", True),
+    ("fine_tunes.results", fine_tunes_results, "Print a job's results (CSV)", True),
+    ("fine_tunes.events", fine_tunes_events, "List a job's events", True),
+    ("fine_tunes.follow", _follow, "Stream a job's events until it is over", True),
+    ("fine_tunes.cancel", None, "Cancel a job", True),
+    ("models.list", None, "List models", False),
+    ("models.get", None, "Show a model", True),
+    ("models.delete", None, "Delete a fine-tuned model", True),
+    ("completions.create", completions_create, "Complete a prompt (prints prompt + text)", False),
+]
+
+
 def add_api_commands(api: argparse.ArgumentParser) -> None:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="Print the raw API objects as JSON.")
     commands = api.add_subparsers(title="commands", metavar="COMMAND")
-    _add(commands, "files.create", files_create, "Upload a file", common).add_argument(
-        "-f", "--file", required=True, help="The file to upload."
-    )
-    commands.choices["files.create"].add_argument(
-        "-p", "--purpose", required=True, help="Why the file is uploaded (fine-tune)."
-    )
-    _add(
-        commands,
-        "files.get",
-        _by_id(lambda ns, i: ns.retrieve(i), "files"),
-        "Show a file",
-        common,
-        needs_id=True,
-        id_help="The file id",
-    )
-    _add(
-        commands,
-        "files.delete",
-        _by_id(lambda ns, i: ns.delete(i), "files"),
-        "Delete a file",
-        common,
-        needs_id=True,
-        id_help="The file id",
-    )
-    _add(commands, "files.list", _listing("files"), "List files", common)
-    _add(commands, "fine_tunes.list", _listing("fine_tunes"), "List fine-tune jobs", common)
-    _add_fine_tunes_create(commands, common)
-    _add(
-        commands,
-        "fine_tunes.get",
-        _by_id(lambda ns, i: ns.retrieve(i), "fine_tunes"),
-        "Show a fine-tune job",
-        common,
-        needs_id=True,
-        id_help="The fine-tune job id",
-    )
-    _add(
-        commands,
-        "fine_tunes.results",
-        fine_tunes_results,
-        "Print a job's results (CSV)",
-        common,
-        needs_id=True,
-        id_help="The fine-tune job id",
-    )
-    _add(
-        commands,
-        "fine_tunes.events",
-        fine_tunes_events,
-        "List a job's events",
-        common,
-        needs_id=True,
-        id_help="The fine-tune job id",
-    ).add_argument("-s", "--stream", action="store_true", help="Deprecated: use fine_tunes.follow.")
-    _add(
-        commands,
-        "fine_tunes.follow",
-        _follow,
-        "Stream a job's events until it is over",
-        common,
-        needs_id=True,
-        id_help="The fine-tune job id",
-    )
-    _add(
-        commands,
-        "fine_tunes.cancel",
-        _by_id(lambda ns, i: ns.cancel(i), "fine_tunes"),
-        "Cancel a job",
-        common,
-        needs_id=True,
-        id_help="The fine-tune job id",
-    )
-    _add(commands, "models.list", _listing("models"), "List models", common)
-    _add(
-        commands,
-        "models.get",
-        _by_id(lambda ns, i: ns.retrieve(i), "models"),
-        "Show a model",
-        common,
-        needs_id=True,
-        id_help="The model id",
-    )
-    _add(
-        commands,
-        "models.delete",
-        _by_id(lambda ns, i: ns.delete(i), "models"),
-        "Delete a fine-tuned model",
-        common,
-        needs_id=True,
-        id_help="The model id",
-    )
-    _add_completions_create(commands, common)
+    for name, run, help, needs_id in _COMMANDS:
+        id_help = _ID_HELP.get(name.split(".")[0], "The id")
+        parser = _add(commands, name, run or _simple(name), help, common, needs_id=needs_id, id_help=id_help)
+        _OPTIONS.get(name, _no_options)(parser)
+
+
+def _no_options(parser: argparse.ArgumentParser) -> None:
+    return None
+
+
+def _files_create_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-f", "--file", required=True, help="The file to upload.")
+    parser.add_argument("-p", "--purpose", required=True, help="Why the file is uploaded (fine-tune).")
+
+
+def _events_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-s", "--stream", action="store_true", help="Deprecated: use fine_tunes.follow.")
+
+
+_OPTIONS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
+    "files.create": _files_create_options,
+    "fine_tunes.create": _fine_tunes_create_options,
+    "fine_tunes.events": _events_options,
+    "completions.create": _completions_create_options,
+}
