@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import itertools
+import os
 import re
 import sys
 from collections import defaultdict
@@ -37,6 +38,9 @@ NA_VALUES = frozenset(
         "null",
     }
 )
+
+# Files this big (bytes) are parsed in two processes on Linux (csvsplit); tests lower it to force that path.
+PARALLEL_MIN_BYTES = 4 * 2**20
 
 _END = '\x00ftemu-eof"\x00'  # unquoted, the quote is literal; in an open quoted field it closes it
 _END_QUOTED = "\x00ftemu-eof\x00"
@@ -144,42 +148,67 @@ def _chain(first: tuple[int, list[str]], rest: Iterator[tuple[int, list[str]]]) 
     yield from rest
 
 
-class _Unusual(Exception):
+class Unusual(Exception):
     """The fast path met a row it does not handle (short, blank-looking or overlong): use the exact path."""
 
 
 def _fast(path: str, delimiter: str, chunk: int = 8192) -> Table:
     """Files without `\r` whose rows all have the header's width: whole chunks through C-level comprehensions."""
     with open(path, encoding="utf-8-sig", newline="") as handle:
-        lines = itertools.chain(handle, [_END])
-        reader = csv.reader(lines, delimiter=delimiter, quotechar='"', doublequote=True, strict=False)
-        header = next(reader, None)
-        if header is None or not header or header == [_END]:
-            raise _Unusual
-        columns = column_names(list(header))
-        width = len(columns)
-        if width < 2:
-            raise _Unusual  # a one-column file: whitespace-only rows are blank lines to pandas
-        table = pick(columns, [])
-        p, c = source_column(columns, "prompt"), source_column(columns, "completion")
-        na = NA_VALUES
-        while rows := list(itertools.islice(reader, chunk)):
-            if rows[-1] == [_END]:
-                rows.pop()
-                if not rows:
-                    break
-            elif rows[-1] and rows[-1][-1].endswith(_END_QUOTED):
-                raise _Unusual  # the file ends inside a quoted field: the exact path words the error
-            if min(map(len, rows)) != width or max(map(len, rows)) != width:
-                raise _Unusual
-            if p is not None:
-                table.prompts += ["" if v in na else v for v in map(itemgetter(p), rows)]
-            if c is not None:
-                table.completions += ["" if v in na else v for v in map(itemgetter(c), rows)]
-        n = max(len(table.prompts), len(table.completions))
-        table.prompts = table.prompts or [""] * n
-        table.completions = table.completions or [""] * n
-        return table
+        reader = fast_reader(handle, delimiter)
+        columns, p, c = fast_header(reader)
+        prompts, completions = fast_columns(reader, len(columns), p, c, chunk)
+        return fast_table(columns, prompts, completions)
+
+
+def fast_reader(lines: Iterable[str], delimiter: str) -> Iterator[list[str]]:
+    """The csv reader the fast path uses, over `lines` then the `_END` sentinel line."""
+    return csv.reader(
+        itertools.chain(lines, [_END]), delimiter=delimiter, quotechar='"', doublequote=True, strict=False
+    )
+
+
+def fast_header(reader: Iterator[list[str]]) -> tuple[list[Column], int | None, int | None]:
+    """The column names and the positions of the would-be prompt and completion columns."""
+    header = next(reader, None)
+    if header is None or not header or header == [_END]:
+        raise Unusual
+    columns = column_names(list(header))
+    if len(columns) < 2:
+        raise Unusual  # a one-column file: whitespace-only rows are blank lines to pandas
+    return columns, source_column(columns, "prompt"), source_column(columns, "completion")
+
+
+def fast_columns(
+    reader: Iterator[list[str]], width: int, p: int | None, c: int | None, chunk: int = 8192
+) -> tuple[list[str], list[str]]:
+    """The prompt and completion values of every row up to the `_END` sentinel ([] for a missing column)."""
+    prompts: list[str] = []
+    completions: list[str] = []
+    na = NA_VALUES
+    ended = False
+    while rows := list(itertools.islice(reader, chunk)):
+        if rows[-1] == [_END]:
+            ended = True
+            rows.pop()
+            if not rows:
+                break
+        elif rows[-1] and rows[-1][-1].endswith(_END_QUOTED):
+            raise Unusual  # the file ends inside a quoted field: the exact path words the error
+        if min(map(len, rows)) != width or max(map(len, rows)) != width:
+            raise Unusual
+        if p is not None:
+            prompts += ["" if v in na else v for v in map(itemgetter(p), rows)]
+        if c is not None:
+            completions += ["" if v in na else v for v in map(itemgetter(c), rows)]
+    if not ended:
+        raise Unusual  # the sentinel was swallowed (by a header with an open quote): not a clean record end
+    return prompts, completions
+
+
+def fast_table(columns: list[Column], prompts: list[str], completions: list[str]) -> Table:
+    n = max(len(prompts), len(completions))
+    return Table(columns, prompts or [""] * n, completions or [""] * n)
 
 
 _LONE_CR = re.compile(rb"\r(?!\n)")
@@ -201,9 +230,15 @@ def read_delimited(path: str, delimiter: str) -> Table:
     """Rows of a CSV (`,`) or TSV (`\t`) file; raises MalformedFile (or UnicodeDecodeError)."""
     csv.field_size_limit(sys.maxsize)
     if not _has_lone_carriage_return(path):
+        if os.path.getsize(path) >= PARALLEL_MIN_BYTES:
+            from client.prepare.csvsplit import read_parallel  # only big files need it (and its imports)
+
+            table = read_parallel(path, delimiter)
+            if table is not None:
+                return table
         try:
             return _fast(path, delimiter)
-        except (_Unusual, csv.Error):
+        except (Unusual, csv.Error):
             pass
     with open(path, encoding="utf-8-sig", newline="") as handle:
         rows = _rows(handle, delimiter)

@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from client.prepare.table import Table
 
 _encode: Any = getattr(json.encoder, "c_encode_basestring", None) or json.encoder.py_encode_basestring
 _SURROGATE = re.compile("[\ud800-\udfff]")
 BATCH = 8192
+# Tables with this many characters are encoded in two processes on Linux (writesplit); tests lower it.
+PARALLEL_MIN_CHARS = 4 * 2**20
 
 
 def quote(text: str) -> str:
@@ -49,21 +51,39 @@ def write_jsonl(records: Table | Iterable[Mapping[str, object]], target: str | T
     """Write prepared records (prompt and completion only) to a path or an open text stream."""
     table = records if isinstance(records, Table) else Table.from_records(records)
     if isinstance(target, str):
+        if len(table) > 1 and _characters(table) >= PARALLEL_MIN_CHARS:
+            from client.prepare.writesplit import write_parallel  # only big tables need it (and its imports)
+
+            if write_parallel(table, target):
+                return
         with open(target, "wb") as handle:
-            for text in _texts(table):
-                handle.write(_utf8(text))
+            write_rows(handle, table, 0, len(table))
     else:
         escaping = _Escaping(target)
         for text in _texts(table):
             escaping.write(text)
 
 
-def _texts(table: Table) -> Iterator[str]:
+def _characters(table: Table) -> int:
+    return sum(map(len, table.prompts)) + sum(map(len, table.completions))
+
+
+def write_rows(handle: BinaryIO, table: Table, start: int, stop: int) -> int:
+    """Rows `start:stop` as UTF-8 JSON lines (the whole file of an empty table is "\n"); returns bytes written."""
+    written = 0
+    for text in _texts(table, start, stop):
+        written += handle.write(_utf8(text))
+    return written
+
+
+def _texts(table: Table, start: int = 0, stop: int | None = None) -> Iterator[str]:
     """The file's text, a batch of lines at a time ("\n" alone for no records, as pandas writes)."""
+    stop = len(table) if stop is None else stop
     if not len(table):
         yield "\n"
-    for start in range(0, len(table), BATCH):
-        yield _batch(table.prompts[start : start + BATCH], table.completions[start : start + BATCH])
+    for first in range(start, stop, BATCH):
+        last = min(first + BATCH, stop)
+        yield _batch(table.prompts[first:last], table.completions[first:last])
 
 
 def _utf8(text: str) -> bytes:

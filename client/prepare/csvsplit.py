@@ -1,0 +1,82 @@
+"""Big CSV/TSV files parsed in two processes: the second half in a forked child, from a record boundary on."""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+
+from client.prepare import fork
+from client.prepare.csvfile import Unusual, fast_columns, fast_header, fast_reader, fast_table
+from client.prepare.table import Table
+
+BLOCK = 1 << 20
+SCAN = 1 << 20  # how far past the middle to look for a line end with an even number of quotes before it
+
+Columns = tuple[list[str], list[str]]
+
+
+def split_point(path: str) -> tuple[int, int] | None:
+    """(offset, lines before it): just past the first `\\n` after the middle with an even count of `"` before it.
+
+    Parity is only a guess at "outside any quoted field" (a literal `"` inside an unquoted field breaks it); the
+    parent's parse proves it by ending exactly at a record boundary there, or the whole split is abandoned.
+    """
+    with open(path, "rb") as handle:
+        size = handle.seek(0, io.SEEK_END)
+        middle = size // 2
+        handle.seek(0)
+        quotes = lines = done = 0
+        while done < middle:
+            block = handle.read(min(BLOCK, middle - done))
+            if not block:
+                return None
+            quotes += block.count(b'"')
+            lines += block.count(b"\n")
+            done += len(block)
+        tail = handle.read(SCAN)
+    start = 0
+    while (end := tail.find(b"\n", start)) != -1:
+        quotes += tail.count(b'"', start, end)
+        lines += 1
+        if quotes % 2 == 0:
+            offset = middle + end + 1
+            return (offset, lines) if offset < size else None
+        start = end + 1
+    return None
+
+
+def read_parallel(path: str, delimiter: str) -> Table | None:
+    """The fast path's table, the second half parsed in a child; None when anything is unusual or fails.
+
+    None means "read it the ordinary way": that path then reproduces every pandas quirk and every error.
+    """
+    if not fork.available():
+        return None
+    point = split_point(path)
+    if point is None:
+        return None
+    offset, lines = point
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            reader = fast_reader(itertools.islice(handle, lines), delimiter)
+            columns, p, c = fast_header(reader)
+            width = len(columns)
+            with fork.Child(lambda: second_half(path, offset, delimiter, width, p, c)) as child:
+                prompts, completions = fast_columns(reader, width, p, c)
+                rest = child.result()
+    except (Unusual, csv.Error, ValueError):  # ValueError: also a UnicodeDecodeError, worded by the exact path
+        return None
+    if rest is None:
+        return None
+    prompts += rest[0]
+    completions += rest[1]
+    return fast_table(columns, prompts, completions)
+
+
+def second_half(path: str, offset: int, delimiter: str, width: int, p: int | None, c: int | None) -> Columns:
+    """The prompt and completion values of the rows from byte `offset` (a record boundary) to the end."""
+    with open(path, "rb") as raw:
+        raw.seek(offset)
+        with io.TextIOWrapper(raw, encoding="utf-8", newline="") as handle:
+            return fast_columns(fast_reader(handle, delimiter), width, p, c)

@@ -1,0 +1,72 @@
+"""Big prepared files written by two processes: a forked child encodes the second half into a spill file."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from typing import BinaryIO
+
+from client.prepare import fork
+from client.prepare.table import Table
+from client.prepare.writer import write_rows
+
+
+def write_parallel(table: Table, path: str) -> bool:
+    """Write `table` to `path`, the second half encoded by a child meanwhile; False (nothing promised) if unable.
+
+    A child that fails in any way leaves the parent to encode the second half itself: the file is always whole.
+    """
+    if not fork.available():
+        return False
+    half = len(table) // 2
+    try:
+        descriptor, spill = tempfile.mkstemp(prefix=".ftemu-prepare-", suffix=".part", dir=_directory(path))
+    except OSError:
+        return False
+    os.close(descriptor)
+    try:
+        with open(path, "wb") as handle:
+            with fork.Child(lambda: _spill(table, half, spill)) as child:
+                write_rows(handle, table, 0, half)
+                written = child.result()
+            if written is None or os.path.getsize(spill) != written:
+                write_rows(handle, table, half, len(table))
+            else:
+                _append(handle, spill, written)
+    finally:
+        _remove(spill)
+    return True
+
+
+def _directory(path: str) -> str:
+    return os.path.dirname(os.path.abspath(path))
+
+
+def _spill(table: Table, start: int, spill: str) -> int:
+    """In the child: rows `start:` into the spill file; the bytes written."""
+    with open(spill, "wb") as handle:
+        return write_rows(handle, table, start, len(table))
+
+
+def _append(handle: BinaryIO, spill: str, size: int) -> None:
+    """The spill file's bytes after what `handle` holds, copied in the kernel when it can."""
+    handle.flush()
+    with open(spill, "rb") as source:
+        try:
+            left = size
+            while left > 0:
+                copied = os.copy_file_range(source.fileno(), handle.fileno(), left)
+                if copied == 0:
+                    raise OSError("copy_file_range copied nothing")
+                left -= copied
+        except OSError:
+            source.seek(size - left)
+            handle.seek(0, os.SEEK_END)
+            shutil.copyfileobj(source, handle)
+
+
+def _remove(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)

@@ -1,0 +1,188 @@
+"""The two-process CSV reader and JSONL writer: forced on small files, byte-identical to one process, safe fallback."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import signal
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from client.prepare import PrepareError, Table, csvfile, csvsplit, fork, writer, writesplit
+from client.prepare.readers import read_any
+from client.prepare.writer import write_jsonl
+from conformance.strategies import NA_WORDS, texts
+from tests.conftest import FIXTURES
+
+DATA = FIXTURES / "prepare"
+FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+pytestmark = pytest.mark.skipif(not fork.available(), reason="the parallel path needs Linux fork and one thread")
+
+
+def outcome(path: Path, *, parallel: bool, monkeypatch: pytest.MonkeyPatch) -> object:
+    """What read_any makes of the file (the table's fields, or the error) on one path or the other."""
+    with monkeypatch.context() as patch:
+        patch.setattr(csvfile, "PARALLEL_MIN_BYTES", 0 if parallel else 1 << 62)
+        try:
+            table = read_any(str(path))
+        except PrepareError as exc:
+            return ("error", exc.name, exc.message)
+    return (table.columns, table.prompts, table.completions)
+
+
+def written(table: Table, path: Path, *, parallel: bool, monkeypatch: pytest.MonkeyPatch) -> bytes:
+    with monkeypatch.context() as patch:
+        patch.setattr(writer, "PARALLEL_MIN_CHARS", 0 if parallel else 1 << 62)
+        write_jsonl(table, str(path))
+    return path.read_bytes()
+
+
+def csv_bytes(rows: list[list[str]], delimiter: str = ",", terminator: str = "\n") -> bytes:
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter, lineterminator=terminator).writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+cells = st.one_of(texts(max_size=30), st.sampled_from(sorted(NA_WORDS)), st.sampled_from(['"', '""', "a\nb", ",", "x"]))
+csv_rows = st.lists(st.lists(cells, min_size=2, max_size=2), min_size=1, max_size=40)
+
+
+@pytest.mark.parametrize(
+    "name", ["extra_columns.csv", "missing_prompt.csv", "uppercase_columns.csv", "classification.tsv"]
+)
+def test_read_any_parallel_matches_single_process_on_fixtures(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = DATA / name
+    assert outcome(path, parallel=True, monkeypatch=monkeypatch) == outcome(
+        path, parallel=False, monkeypatch=monkeypatch
+    )
+
+
+@FAST
+@given(csv_rows, st.sampled_from(["\n", "\r\n"]), st.booleans())
+def test_read_any_parallel_matches_single_process_on_quoted_csv(
+    rows: list[list[str]], terminator: str, broken: bool
+) -> None:
+    data = csv_bytes([["prompt", "completion"], *rows], terminator=terminator)
+    if broken:
+        data += b'"unterminated,x\n'  # an open quote at the end: an error, worded by the exact path
+    with pytest.MonkeyPatch.context() as monkeypatch, _scratch() as directory:
+        path = directory / "data.csv"
+        path.write_bytes(data)
+        assert outcome(path, parallel=True, monkeypatch=monkeypatch) == outcome(
+            path, parallel=False, monkeypatch=monkeypatch
+        )
+
+
+@FAST
+@given(st.lists(st.lists(cells, min_size=3, max_size=3), min_size=2, max_size=40))
+def test_read_parallel_matches_fast_path_when_it_splits(rows: list[list[str]]) -> None:
+    with _scratch() as directory:
+        path = directory / "data.tsv"
+        path.write_bytes(csv_bytes([["Prompt", "x", "completion"], *rows], delimiter="\t"))
+        table = csvsplit.read_parallel(str(path), "\t")
+        if table is not None:
+            assert table == csvfile._fast(str(path), "\t")
+
+
+def test_read_parallel_splits_inside_quoted_newlines(tmp_path: Path) -> None:
+    rows = [["prompt", "completion"]] + [[f'say "hi"\n{i}', f"a, b\n\nc {i}"] for i in range(200)]
+    path = tmp_path / "data.csv"
+    path.write_bytes(csv_bytes(rows))
+    table = csvsplit.read_parallel(str(path), ",")
+    assert table is not None
+    assert table == csvfile._fast(str(path), ",")
+    assert table.prompts[199] == 'say "hi"\n199'
+
+
+def test_read_parallel_is_exact_when_literal_quotes_mislead_parity(tmp_path: Path) -> None:
+    path = tmp_path / "data.csv"
+    path.write_bytes(b"prompt,completion\n" + b'a"b,c\n' * 400)  # literal quotes in unquoted fields
+    table = csvsplit.read_parallel(str(path), ",")
+    assert table is None or table == csvfile._fast(str(path), ",")
+    assert table is None or table.prompts == ['a"b'] * 400
+
+
+def _failing(how: str) -> None:
+    if how == "raise":
+        raise RuntimeError("child failed")
+    if how == "exit":
+        os._exit(3)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+@pytest.mark.parametrize("how", ["raise", "exit", "signal"])
+def test_read_any_falls_back_when_parse_child_fails(how: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "data.csv"
+    path.write_bytes(csv_bytes([["prompt", "completion"]] + [[f"p {i}", f"c {i}"] for i in range(300)]))
+    expected = outcome(path, parallel=False, monkeypatch=monkeypatch)
+    monkeypatch.setattr(csvsplit, "second_half", lambda *args: _failing(how))
+    assert csvsplit.read_parallel(str(path), ",") is None
+    assert outcome(path, parallel=True, monkeypatch=monkeypatch) == expected
+
+
+records = st.lists(st.tuples(texts(max_size=30), texts(max_size=30)), min_size=0, max_size=40)
+
+
+@FAST
+@given(records)
+def test_write_jsonl_parallel_writes_the_same_bytes(pairs: list[tuple[str, str]]) -> None:
+    table = Table(["prompt", "completion"], [p for p, _ in pairs], [c for _, c in pairs])
+    with pytest.MonkeyPatch.context() as monkeypatch, _scratch() as directory:
+        one = written(table, directory / "one.jsonl", parallel=False, monkeypatch=monkeypatch)
+        two = written(table, directory / "two.jsonl", parallel=True, monkeypatch=monkeypatch)
+        assert two == one
+        assert sorted(p.name for p in directory.iterdir()) == ["one.jsonl", "two.jsonl"]
+
+
+def test_write_parallel_uses_a_child(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    table = Table(["prompt", "completion"], [f"p/{i}" for i in range(100)], [f"c\ud800{i}" for i in range(100)])
+    pids: list[int] = []
+    real = writesplit._spill
+
+    def spill(*args: object) -> int:
+        pids.append(os.getpid())
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(writesplit, "_spill", spill)
+    assert writesplit.write_parallel(table, str(tmp_path / "two.jsonl"))
+    assert pids == []  # the spill ran in the child, whose list the parent never sees
+    assert (tmp_path / "two.jsonl").read_bytes() == written(
+        table, tmp_path / "one.jsonl", parallel=False, monkeypatch=monkeypatch
+    )
+
+
+@pytest.mark.parametrize("how", ["raise", "exit", "signal"])
+def test_write_jsonl_falls_back_when_write_child_fails(
+    how: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    table = Table(["prompt", "completion"], [f"p {i}" for i in range(500)], [f" c {i}\n" for i in range(500)])
+    expected = written(table, tmp_path / "one.jsonl", parallel=False, monkeypatch=monkeypatch)
+    monkeypatch.setattr(writesplit, "_spill", lambda *args: _failing(how))
+    assert written(table, tmp_path / "two.jsonl", parallel=True, monkeypatch=monkeypatch) == expected
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["one.jsonl", "two.jsonl"]
+
+
+def test_write_parallel_declines_without_fork(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fork, "available", lambda: False)
+    table = Table(["prompt", "completion"], ["a", "b"], ["c", "d"])
+    assert not writesplit.write_parallel(table, str(tmp_path / "out.jsonl"))
+    assert written(table, tmp_path / "out.jsonl", parallel=True, monkeypatch=monkeypatch) == (
+        b'{"prompt":"a","completion":"c"}\n{"prompt":"b","completion":"d"}\n'
+    )
+
+
+class _scratch:
+    """A fresh temporary directory per Hypothesis example (pytest's tmp_path is per test)."""
+
+    def __enter__(self) -> Path:
+        import tempfile
+
+        self._dir = tempfile.TemporaryDirectory()
+        return Path(self._dir.name)
+
+    def __exit__(self, *exc: object) -> None:
+        self._dir.cleanup()
