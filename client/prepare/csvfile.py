@@ -195,7 +195,7 @@ def fast_columns(
                 break
         elif rows[-1] and rows[-1][-1].endswith(_END_QUOTED):
             raise Unusual  # the file ends inside a quoted field: the exact path words the error
-        if min(map(len, rows)) != width or max(map(len, rows)) != width:
+        if list(map(len, rows)).count(width) != len(rows):
             raise Unusual
         if p is not None:
             prompts += ["" if v in na else v for v in map(itemgetter(p), rows)]

@@ -210,7 +210,10 @@ def _joined(values: list[str]) -> str:
 def _contains(values: list[str], needle: str, joined: str | None = None) -> bool:
     if "\x00" in needle:
         return any(needle in v for v in values)
-    return needle in (joined if joined is not None else _joined(values))
+    text = joined if joined is not None else _joined(values)
+    if any(char not in text for char in set(needle)):
+        return False  # a character of the needle never occurs: one memchr-speed scan per character settles it
+    return needle in text
 
 
 def _first_absent(options: tuple[str, ...], values: list[str], fallback: str, joined: str | None = None) -> str:

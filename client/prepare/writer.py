@@ -64,8 +64,10 @@ def write_jsonl(records: Table | Iterable[Mapping[str, object]], target: str | T
             escaping.write(text)
 
 
-def _characters(table: Table) -> int:
-    return sum(map(len, table.prompts)) + sum(map(len, table.completions))
+def _characters(table: Table, step: int = 64) -> int:
+    """About how many characters the table holds: every `step`-th row counted (a full count costs milliseconds)."""
+    sample = sum(map(len, table.prompts[::step])) + sum(map(len, table.completions[::step]))
+    return sample * step
 
 
 def write_rows(handle: BinaryIO, table: Table, start: int, stop: int) -> int:

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from client.prepare import PrepareError, Table, csvfile, csvsplit, fork, writer, writesplit
+from client.prepare import PrepareError, Table, csvfile, csvsplit, fork, validators, writer, writesplit, xfix
 from client.prepare.readers import read_any
 from client.prepare.writer import write_jsonl
 from conformance.strategies import NA_WORDS, texts
@@ -186,3 +186,16 @@ class _scratch:
 
     def __exit__(self, *exc: object) -> None:
         self._dir.cleanup()
+
+
+@FAST
+@given(st.lists(st.sampled_from(["", "a", "ab", "abc", "abd", "b", "a\x00"]) | texts(max_size=6), max_size=12))
+def test_common_prefix_matches_pairwise_definition(values: list[str]) -> None:
+    expected = os.path.commonprefix(values)  # noqa: RUF071 (character-wise on purpose)
+    assert xfix.common_prefix(values) == expected
+
+
+@FAST
+@given(st.lists(texts(max_size=12), max_size=8), st.sampled_from([" ->", "\n", "\n\n###\n\n", "é", "a\x00"]))
+def test_contains_matches_substring_search(values: list[str], needle: str) -> None:
+    assert validators._contains(values, needle) == any(needle in v for v in values)
