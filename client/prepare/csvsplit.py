@@ -50,6 +50,7 @@ def read_parallel(path: str, delimiter: str) -> Table | None:
     """The fast path's table, the second half parsed in a child; None when anything is unusual or fails.
 
     None means "read it the ordinary way": that path then reproduces every pandas quirk and every error.
+    Only for files without a lone `\r` (read_delimited checks): lines are counted by `\n` alone.
     """
     if not fork.available():
         return None

@@ -9,7 +9,7 @@ import signal
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from client.prepare import PrepareError, Table, csvfile, csvsplit, fork, validators, writer, writesplit, xfix
@@ -83,6 +83,7 @@ def test_read_parallel_matches_fast_path_when_it_splits(rows: list[list[str]]) -
     with _scratch() as directory:
         path = directory / "data.tsv"
         path.write_bytes(csv_bytes([["Prompt", "x", "completion"], *rows], delimiter="\t"))
+        assume(not csvfile._has_lone_carriage_return(str(path)))  # read_delimited sends those to the exact path
         table = csvsplit.read_parallel(str(path), "\t")
         if table is not None:
             assert table == csvfile._fast(str(path), "\t")
