@@ -11,7 +11,10 @@ from client.prepare.csvfile import Unusual, fast_columns, fast_header, fast_read
 from client.prepare.table import Table
 
 BLOCK = 1 << 20
-SCAN = 1 << 20  # how far past the middle to look for a line end with an even number of quotes before it
+SCAN = 1 << 20  # how far past the split to look for a line end with an even number of quotes before it
+# The parent's share of the bytes: the child also pickles its values, the parent unpickles them after its own
+# parse, so an even split leaves the parent waiting; measured best near 0.58 on both bench shapes.
+PARENT_SHARE = 0.58
 
 Columns = tuple[list[str], list[str]]
 
@@ -24,7 +27,7 @@ def split_point(path: str) -> tuple[int, int] | None:
     """
     with open(path, "rb") as handle:
         size = handle.seek(0, io.SEEK_END)
-        middle = size // 2
+        middle = int(size * PARENT_SHARE)
         handle.seek(0)
         quotes = lines = done = 0
         while done < middle:
