@@ -81,7 +81,7 @@ def common_completion_suffix(table: Table) -> Finding:
         return Finding("common_completion_suffix", immediate=message)
 
     def add(t: Table, say: Say) -> None:
-        t.map_column("completions", lambda c: c + suggested)
+        t.append_to("completions", suggested)
 
     return Finding(
         "common_completion_suffix",

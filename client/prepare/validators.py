@@ -263,7 +263,7 @@ def common_prompt_suffix(table: Table) -> Finding:
         return Finding("common_completion_suffix", immediate=message)
 
     def add(t: Table, say: Say) -> None:
-        t.map_column("prompts", lambda p: p + suggested)
+        t.append_to("prompts", suggested)
 
     return Finding(
         "common_completion_suffix",

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import tempfile
 from typing import BinaryIO
 
 from client.prepare import fork
@@ -21,11 +19,9 @@ def write_parallel(table: Table, path: str) -> bool:
     if not fork.available():
         return False
     half = len(table) // 2
-    try:
-        descriptor, spill = tempfile.mkstemp(prefix=".ftemu-prepare-", suffix=".part", dir=_directory(path))
-    except OSError:
+    spill = _create_spill(path)
+    if spill is None:
         return False
-    os.close(descriptor)
     try:
         with open(path, "wb") as handle:
             with fork.Child(lambda: _spill(table, half, spill)) as child:
@@ -40,8 +36,22 @@ def write_parallel(table: Table, path: str) -> bool:
     return True
 
 
-def _directory(path: str) -> str:
-    return os.path.dirname(os.path.abspath(path))
+def _create_spill(path: str) -> str | None:
+    """A new empty file beside `path` (same file system, so the kernel can copy it), or None if none can be made.
+
+    Named by process id and a counter with O_EXCL rather than through `tempfile`, whose imports cost ~3 ms.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    for attempt in range(100):
+        spill = os.path.join(directory, f".ftemu-prepare-{os.getpid()}-{attempt}.part")
+        try:
+            os.close(os.open(spill, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            continue
+        except OSError:
+            return None
+        return spill
+    return None
 
 
 def _spill(table: Table, start: int, spill: str) -> int:
@@ -64,7 +74,8 @@ def _append(handle: BinaryIO, spill: str, size: int) -> None:
         except OSError:
             source.seek(size - left)
             handle.seek(0, os.SEEK_END)
-            shutil.copyfileobj(source, handle)
+            while block := source.read(1 << 20):
+                handle.write(block)
 
 
 def _remove(path: str) -> None:

@@ -200,3 +200,14 @@ def test_common_prefix_matches_pairwise_definition(values: list[str]) -> None:
 @given(st.lists(texts(max_size=12), max_size=8), st.sampled_from([" ->", "\n", "\n\n###\n\n", "é", "a\x00"]))
 def test_contains_matches_substring_search(values: list[str], needle: str) -> None:
     assert validators._contains(values, needle) == any(needle in v for v in values)
+
+
+def test_write_parallel_appends_without_copy_file_range(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    table = Table(["prompt", "completion"], [f"p {i}" for i in range(3000)], [f" naïve/{i}\n" for i in range(3000)])
+    expected = written(table, tmp_path / "one.jsonl", parallel=False, monkeypatch=monkeypatch)
+
+    def unsupported(*args: object) -> int:
+        raise OSError("not supported here")
+
+    monkeypatch.setattr(os, "copy_file_range", unsupported)
+    assert written(table, tmp_path / "two.jsonl", parallel=True, monkeypatch=monkeypatch) == expected
