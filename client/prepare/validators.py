@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from operator import add
 
 from client.prepare.table import FIELDS, Finding, Say, Table, source_column
@@ -202,26 +202,37 @@ def lower_case(column: str) -> Validator:
     return validate
 
 
-def _joined(values: list[str]) -> str:
-    """All values in one string; `\x00` between them, so a needle without `\x00` never matches across two."""
-    return "\x00".join(values)
+JOIN_CHUNK = 4096  # values joined at a time: the scans stay in cache and reuse one buffer's pages
 
 
-def _contains(values: list[str], needle: str, joined: str | None = None) -> bool:
-    if "\x00" in needle:
-        return any(needle in v for v in values)
-    text = joined if joined is not None else _joined(values)
-    if any(char not in text for char in set(needle)):
-        return False  # a character of the needle never occurs: one memchr-speed scan per character settles it
-    return needle in text
+def _chunks(values: list[str]) -> Iterator[str]:
+    """The values, `\x00` between them, a chunk at a time: a needle without `\x00` never matches across two."""
+    for start in range(0, len(values), JOIN_CHUNK):
+        yield "\x00".join(values[start : start + JOIN_CHUNK])
 
 
-def _first_absent(options: tuple[str, ...], values: list[str], fallback: str, joined: str | None = None) -> str:
-    joined = _joined(values) if joined is None else joined
-    for option in options:
-        if not _contains(values, option, joined):
-            return option
-    return fallback
+def _present(values: list[str], needles: Iterable[str]) -> set[str]:
+    """Which needles some value contains, in one chunked pass (a needle with a character absent from a chunk
+    is settled there by one memchr-speed scan per character)."""
+    wanted = set(needles)
+    found = {n for n in wanted if "\x00" in n and any(n in v for v in values)}
+    wanted -= {n for n in wanted if "\x00" in n}
+    for text in _chunks(values):
+        if not wanted:
+            break
+        hits = {n for n in wanted if all(char in text for char in set(n)) and n in text}
+        found |= hits
+        wanted -= hits
+    return found
+
+
+def _contains(values: list[str], needle: str) -> bool:
+    return bool(_present(values, [needle]))
+
+
+def _first_absent(options: tuple[str, ...], values: list[str], fallback: str, present: set[str] | None = None) -> str:
+    present = _present(values, options) if present is None else present
+    return next((option for option in options if option not in present), fallback)
 
 
 def _repeats(values: list[str], suffix: str) -> bool:
@@ -231,15 +242,14 @@ def _repeats(values: list[str], suffix: str) -> bool:
     """
     if "\x00" in suffix:
         return any(suffix in v[: -len(suffix)] for v in values)
-    return _joined(values).count(suffix) > len(values)
+    return sum(text.count(suffix) for text in _chunks(values)) > len(values)
 
 
 def common_prompt_suffix(table: Table) -> Finding:
     prompts = table.prompts
-    joined = _joined(prompts)
-    options = PROMPT_SEPARATORS[1:] if _contains(prompts, "\n", joined) else PROMPT_SEPARATORS
-    suggested = _first_absent(options, prompts, "\n\n### =>\n\n", joined)
-    del joined
+    present = _present(prompts, ("\n", *PROMPT_SEPARATORS))
+    options = PROMPT_SEPARATORS[1:] if "\n" in present else PROMPT_SEPARATORS
+    suggested = _first_absent(options, prompts, "\n\n### =>\n\n", present)
     if task_type(prompts, table.completions) == "open-ended generation":
         return Finding("common_suffix")
     suffix = common_suffix(prompts)
