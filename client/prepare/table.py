@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from itertools import repeat
 
 FIELDS = ("prompt", "completion")
@@ -13,18 +12,55 @@ Say = Callable[[str], None]
 Fix = Callable[["Table", Say], None]
 
 
-@dataclass(frozen=True)
 class Finding:
-    """One validator's outcome (the legacy tool's `Remediation`): messages, fixes, or an error."""
+    """One validator's outcome (the legacy tool's `Remediation`): messages, fixes, or an error.
 
+    Immutable; equal when everything but the fixes is equal. A plain class: `dataclasses` costs ~6 ms to import.
+    """
+
+    __slots__ = ("error", "immediate", "name", "necessary", "necessary_fix", "recommended", "recommended_fix", "rows")
     name: str
-    immediate: str | None = None
-    necessary: str | None = None
-    recommended: str | None = None
-    error: str | None = None
-    rows: tuple[int, ...] = ()
-    necessary_fix: Fix | None = field(default=None, compare=False, repr=False)
-    recommended_fix: Fix | None = field(default=None, compare=False, repr=False)
+    immediate: str | None
+    necessary: str | None
+    recommended: str | None
+    error: str | None
+    rows: tuple[int, ...]
+    necessary_fix: Fix | None
+    recommended_fix: Fix | None
+
+    def __init__(
+        self,
+        name: str,
+        immediate: str | None = None,
+        necessary: str | None = None,
+        recommended: str | None = None,
+        error: str | None = None,
+        rows: tuple[int, ...] = (),
+        necessary_fix: Fix | None = None,
+        recommended_fix: Fix | None = None,
+    ) -> None:
+        values = (name, immediate, necessary, recommended, error, rows, necessary_fix, recommended_fix)
+        for slot, value in zip(_FINDING_FIELDS, values, strict=True):
+            object.__setattr__(self, slot, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}")
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.name, self.immediate, self.necessary, self.recommended, self.error, self.rows)
+
+    def __eq__(self, other: object) -> bool:
+        return other.__class__ is self.__class__ and self._key() == other._key()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{n}={v!r}" for n, v in zip(_FINDING_FIELDS[:6], self._key(), strict=True))
+        return f"Finding({shown})"
+
+
+_FINDING_FIELDS = ("name", "immediate", "necessary", "recommended", "error", "rows", "necessary_fix", "recommended_fix")
 
 
 class PrepareError(Exception):
@@ -36,15 +72,36 @@ class PrepareError(Exception):
         self.message = message
 
 
-@dataclass
 class Table:
     """Rows in file order. Only the columns that become `prompt` and `completion` keep their values."""
 
-    columns: list[Column]
-    prompts: list[str]
-    completions: list[str]
-    read: Finding | None = None
-    rows_dropped: bool = False
+    def __init__(
+        self,
+        columns: list[Column],
+        prompts: list[str],
+        completions: list[str],
+        read: Finding | None = None,
+        rows_dropped: bool = False,
+    ) -> None:
+        self.columns = columns
+        self.prompts = prompts
+        self.completions = completions
+        self.read = read
+        self.rows_dropped = rows_dropped
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.columns, self.prompts, self.completions, self.read, self.rows_dropped)
+
+    def __eq__(self, other: object) -> bool:
+        return other.__class__ is self.__class__ and self._key() == other._key()  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (
+            f"Table(columns={self.columns!r}, prompts={self.prompts!r}, completions={self.completions!r}, "
+            f"read={self.read!r}, rows_dropped={self.rows_dropped!r})"
+        )
 
     def __len__(self) -> int:
         return len(self.completions)
