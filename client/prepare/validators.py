@@ -109,6 +109,8 @@ def format_inferrer(table: Table) -> Finding:
 
 def duplicate_positions(table: Table) -> list[int]:
     """Positions of rows repeating an earlier (prompt, completion) pair: hashes first, strings only on a hit."""
+    if len(set(table.prompts)) == len(table.prompts):
+        return []  # all prompts differ (the usual case): no pair can repeat, and no tuples need hashing
     hashes = list(map(hash, zip(table.prompts, table.completions, strict=True)))
     if len(set(hashes)) == len(hashes):
         return []
