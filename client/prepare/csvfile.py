@@ -215,15 +215,25 @@ _LONE_CR = re.compile(rb"\r(?!\n)")
 
 
 def _has_lone_carriage_return(path: str) -> bool:
-    """A `\r` not followed by `\n` anywhere (pandas' tokenizer treats those lines specially)."""
+    """A `\r` not followed by `\n` anywhere (pandas' tokenizer treats those lines specially).
+
+    Blocks without any `\r` (most files) cost one memchr-speed `find`; only the rest go through the regex.
+    """
+    buffer = bytearray(1 << 20)
+    pending = False  # the previous block ended with `\r`: the next byte decides
     with open(path, "rb") as handle:
-        pending = b""
-        while block := handle.read(1 << 20):
-            data = pending + block
-            pending = b"\r" if data.endswith(b"\r") else b""
-            if _LONE_CR.search(data[:-1] if pending else data):
+        while n := handle.readinto(buffer):
+            if pending and buffer[0] != 0x0A:
                 return True
-        return pending == b"\r"
+            first = buffer.find(b"\r", 0, n)
+            if first == -1:
+                pending = False
+                continue
+            block = bytes(buffer[first:n])
+            pending = block.endswith(b"\r")
+            if _LONE_CR.search(block[:-1] if pending else block):
+                return True
+    return pending
 
 
 def read_delimited(path: str, delimiter: str) -> Table:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
+from typing import Any
 
 from client.prepare import fork
 from client.prepare.csvfile import Unusual, fast_columns, fast_header, fast_reader, fast_table
 from client.prepare.table import Table
 
 BLOCK = 1 << 20
+HEAD_BUFFER = 1 << 16
 SCAN = 1 << 20  # how far past the split to look for a line end with an even number of quotes before it
 # The parent's share of the bytes: the child also pickles its values, the parent unpickles them after its own
 # parse, so an even split leaves the parent waiting; measured best near 0.58 on both bench shapes.
@@ -19,8 +20,32 @@ PARENT_SHARE = 0.58
 Columns = tuple[list[str], list[str]]
 
 
-def split_point(path: str) -> tuple[int, int] | None:
-    """(offset, lines before it): just past the first `\\n` after the middle with an even count of `"` before it.
+class _Head(io.RawIOBase):
+    """The first `limit` bytes of a file, as a raw stream (so a text reader stops exactly there)."""
+
+    def __init__(self, path: str, limit: int) -> None:
+        super().__init__()
+        self._file = open(path, "rb", buffering=0)  # noqa: SIM115 (closed with this stream)
+        self._left = limit
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._left <= 0:
+            return 0
+        with memoryview(buffer) as view:
+            n = self._file.readinto(view[: self._left]) or 0
+        self._left -= n
+        return n
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
+
+
+def split_point(path: str) -> int | None:
+    """The offset just past the first `\\n` after the parent's share with an even count of `"` before it.
 
     Parity is only a guess at "outside any quoted field" (a literal `"` inside an unquoted field breaks it); the
     parent's parse proves it by ending exactly at a record boundary there, or the whole split is abandoned.
@@ -29,22 +54,20 @@ def split_point(path: str) -> tuple[int, int] | None:
         size = handle.seek(0, io.SEEK_END)
         middle = int(size * PARENT_SHARE)
         handle.seek(0)
-        quotes = lines = done = 0
+        quotes = done = 0
         while done < middle:
             block = handle.read(min(BLOCK, middle - done))
             if not block:
                 return None
             quotes += block.count(b'"')
-            lines += block.count(b"\n")
             done += len(block)
         tail = handle.read(SCAN)
     start = 0
     while (end := tail.find(b"\n", start)) != -1:
         quotes += tail.count(b'"', start, end)
-        lines += 1
         if quotes % 2 == 0:
             offset = middle + end + 1
-            return (offset, lines) if offset < size else None
+            return offset if offset < size else None
         start = end + 1
     return None
 
@@ -53,23 +76,23 @@ def read_parallel(path: str, delimiter: str) -> Table | None:
     """The fast path's table, the second half parsed in a child; None when anything is unusual or fails.
 
     None means "read it the ordinary way": that path then reproduces every pandas quirk and every error.
-    Only for files without a lone `\r` (read_delimited checks): lines are counted by `\n` alone.
+    Only for files without a lone `\r` (read_delimited checks), as for the single-process fast path.
     """
     if not fork.available():
         return None
-    point = split_point(path)
-    if point is None:
+    offset = split_point(path)
+    if offset is None:
         return None
-    offset, lines = point
     try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            reader = fast_reader(itertools.islice(handle, lines), delimiter)
+        head = io.BufferedReader(_Head(path, offset), buffer_size=HEAD_BUFFER)
+        with io.TextIOWrapper(head, encoding="utf-8-sig", newline="") as handle:
+            reader = fast_reader(handle, delimiter)
             columns, p, c = fast_header(reader)
             width = len(columns)
             with fork.Child(lambda: second_half(path, offset, delimiter, width, p, c)) as child:
                 prompts, completions = fast_columns(reader, width, p, c)
                 rest = child.result()
-    except (Unusual, csv.Error, ValueError):  # ValueError: also a UnicodeDecodeError, worded by the exact path
+    except (Unusual, csv.Error, ValueError, OSError):  # a UnicodeDecodeError too: the exact path words it
         return None
     if rest is None:
         return None
