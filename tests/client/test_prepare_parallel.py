@@ -211,3 +211,19 @@ def test_write_parallel_appends_without_copy_file_range(tmp_path: Path, monkeypa
 
     monkeypatch.setattr(os, "copy_file_range", unsupported)
     assert written(table, tmp_path / "two.jsonl", parallel=True, monkeypatch=monkeypatch) == expected
+
+
+@pytest.mark.parametrize(
+    ("where", "tail", "lone"),
+    [
+        ((1 << 20) - 1, b"\n", False),  # CR LF across the 1 MiB block boundary
+        ((1 << 20) - 1, b"a", True),  # a lone CR as the last byte of a block
+        ((1 << 20) + 5, b"\n", False),
+        ((1 << 20) + 5, b"", True),  # a CR ending the file
+        (3, b"\r\n", True),  # CR CR LF: the first CR is lone
+    ],
+)
+def test_has_lone_carriage_return_across_blocks(where: int, tail: bytes, lone: bool, tmp_path: Path) -> None:
+    path = tmp_path / "data.csv"
+    path.write_bytes(b"x" * where + b"\r" + tail + (b"y" * 10 if tail else b""))
+    assert csvfile._has_lone_carriage_return(str(path)) is lone
