@@ -90,6 +90,15 @@ def test_read_any_csv_na_words_read_as_empty(tmp_path: Path) -> None:
     assert read_any(str(path)).completions == ["", "", " NA"]
 
 
+def test_read_any_csv_header_with_open_quote_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "data.csv"
+    path.write_text('prompt,"completion\nfoo,bar\n', encoding="utf-8")  # pandas: EOF inside string
+    with pytest.raises(PrepareError) as raised:
+        read_any(str(path), line_numbers=True)
+    assert raised.value.message.startswith(f"Your file `{path}` does not appear to be in valid CSV format.")
+    assert "end of file inside a quoted field" in raised.value.message
+
+
 def test_read_any_csv_first_row_with_extra_field_becomes_index(tmp_path: Path) -> None:
     path = tmp_path / "index.csv"
     path.write_text("prompt,completion\n0,a,b\n1,c\n")
