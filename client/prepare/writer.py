@@ -13,7 +13,9 @@ _encode: Any = getattr(json.encoder, "c_encode_basestring", None) or json.encode
 _SURROGATE = re.compile("[\ud800-\udfff]")
 BATCH = 8192
 # Tables with this many characters are encoded in two processes on Linux (writesplit); tests lower it.
+# Above the maximum the child's copy-on-write pages cost more memory than its few per cent of time are worth.
 PARALLEL_MIN_CHARS = 4 * 2**20
+PARALLEL_MAX_CHARS = 64 * 2**20
 
 
 def quote(text: str) -> str:
@@ -51,7 +53,7 @@ def write_jsonl(records: Table | Iterable[Mapping[str, object]], target: str | T
     """Write prepared records (prompt and completion only) to a path or an open text stream."""
     table = records if isinstance(records, Table) else Table.from_records(records)
     if isinstance(target, str):
-        if len(table) > 1 and _characters(table) >= PARALLEL_MIN_CHARS:
+        if len(table) > 1 and PARALLEL_MIN_CHARS <= _characters(table) <= PARALLEL_MAX_CHARS:
             from client.prepare.writesplit import write_parallel  # only big tables need it (and its imports)
 
             if write_parallel(table, target):

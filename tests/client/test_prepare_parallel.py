@@ -227,3 +227,23 @@ def test_has_lone_carriage_return_across_blocks(where: int, tail: bytes, lone: b
     path = tmp_path / "data.csv"
     path.write_bytes(b"x" * where + b"\r" + tail + (b"y" * 10 if tail else b""))
     assert csvfile._has_lone_carriage_return(str(path)) is lone
+
+
+def test_read_any_above_parallel_maximum_stays_in_one_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "data.csv"
+    path.write_bytes(csv_bytes([["prompt", "completion"]] + [[f"p {i}", f"c {i}"] for i in range(300)]))
+    monkeypatch.setattr(csvfile, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(csvfile, "PARALLEL_MAX_BYTES", 100)
+    monkeypatch.setattr(csvsplit, "read_parallel", lambda *args: pytest.fail("the parallel reader was used"))
+    assert len(read_any(str(path))) == 300
+
+
+def test_write_jsonl_above_parallel_maximum_stays_in_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    table = Table(["prompt", "completion"], [f"p {i}" for i in range(300)], [f"c {i}" for i in range(300)])
+    monkeypatch.setattr(writer, "PARALLEL_MIN_CHARS", 0)
+    monkeypatch.setattr(writer, "PARALLEL_MAX_CHARS", 100)
+    monkeypatch.setattr(writesplit, "write_parallel", lambda *args: pytest.fail("the parallel writer was used"))
+    write_jsonl(table, str(tmp_path / "out.jsonl"))
+    assert (tmp_path / "out.jsonl").read_bytes().count(b"\n") == 300
