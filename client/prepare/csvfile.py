@@ -159,8 +159,7 @@ def _fast(path: str, delimiter: str, chunk: int = 8192) -> Table:
     with open(path, encoding="utf-8-sig", newline="") as handle:
         reader = fast_reader(handle, delimiter)
         columns, p, c = fast_header(reader)
-        prompts, completions = fast_columns(reader, len(columns), p, c, chunk)
-        return fast_table(columns, prompts, completions)
+        return fast_table(columns, fast_columns(reader, len(columns), p, c, chunk))
 
 
 def fast_reader(lines: Iterable[str], delimiter: str) -> Iterator[list[str]]:
@@ -181,12 +180,27 @@ def fast_header(reader: Iterator[list[str]]) -> tuple[list[Column], int | None, 
     return columns, source_column(columns, "prompt"), source_column(columns, "completion")
 
 
-def fast_columns(
-    reader: Iterator[list[str]], width: int, p: int | None, c: int | None, chunk: int = 8192
-) -> tuple[list[str], list[str]]:
-    """The prompt and completion values of every row up to the `_END` sentinel ([] for a missing column)."""
-    prompts: list[str] = []
-    completions: list[str] = []
+class Columns:
+    """The prompt and completion values read so far ([] for a missing column) and their longest lengths."""
+
+    def __init__(self) -> None:
+        self.prompts: list[str] = []
+        self.completions: list[str] = []
+        self.longest = [0, 0]
+
+    def extend(self, other: Columns) -> None:
+        self.prompts += other.prompts
+        self.completions += other.completions
+        self.longest = list(map(max, self.longest, other.longest))
+
+
+def fast_columns(reader: Iterator[list[str]], width: int, p: int | None, c: int | None, chunk: int = 8192) -> Columns:
+    """The prompt and completion values of every row up to the `_END` sentinel.
+
+    The longest lengths are taken chunk by chunk while the strings are still in cache (the long-example check
+    would otherwise make one more pass over every string).
+    """
+    out = Columns()
     na = NA_VALUES
     ended = False
     while rows := list(itertools.islice(reader, chunk)):
@@ -200,17 +214,23 @@ def fast_columns(
         if list(map(len, rows)).count(width) != len(rows):
             raise Unusual
         if p is not None:
-            prompts += ["" if v in na else v for v in map(itemgetter(p), rows)]
+            values = ["" if v in na else v for v in map(itemgetter(p), rows)]
+            out.longest[0] = max(out.longest[0], max(map(len, values)))
+            out.prompts += values
         if c is not None:
-            completions += ["" if v in na else v for v in map(itemgetter(c), rows)]
+            values = ["" if v in na else v for v in map(itemgetter(c), rows)]
+            out.longest[1] = max(out.longest[1], max(map(len, values)))
+            out.completions += values
     if not ended:
         raise Unusual  # the sentinel was swallowed (by a header with an open quote): not a clean record end
-    return prompts, completions
+    return out
 
 
-def fast_table(columns: list[Column], prompts: list[str], completions: list[str]) -> Table:
-    n = max(len(prompts), len(completions))
-    return Table(columns, prompts or [""] * n, completions or [""] * n)
+def fast_table(columns: list[Column], parsed: Columns) -> Table:
+    n = max(len(parsed.prompts), len(parsed.completions))
+    table = Table(columns, parsed.prompts or [""] * n, parsed.completions or [""] * n)
+    table.remember_longest(parsed.longest[0], parsed.longest[1])
+    return table
 
 
 _LONE_CR = re.compile(rb"\r(?!\n)")

@@ -7,7 +7,7 @@ import io
 from typing import Any
 
 from client.prepare import fork
-from client.prepare.csvfile import Unusual, fast_columns, fast_header, fast_reader, fast_table
+from client.prepare.csvfile import Columns, Unusual, fast_columns, fast_header, fast_reader, fast_table
 from client.prepare.table import Table
 
 BLOCK = 1 << 20
@@ -16,8 +16,6 @@ SCAN = 1 << 20  # how far past the split to look for a line end with an even num
 # The parent's share of the bytes: the child also pickles its values, the parent unpickles them after its own
 # parse, so an even split leaves the parent waiting; measured best near 0.58 on both bench shapes.
 PARENT_SHARE = 0.58
-
-Columns = tuple[list[str], list[str]]
 
 
 class _Head(io.RawIOBase):
@@ -90,15 +88,14 @@ def read_parallel(path: str, delimiter: str) -> Table | None:
             columns, p, c = fast_header(reader)
             width = len(columns)
             with fork.Child(lambda: second_half(path, offset, delimiter, width, p, c)) as child:
-                prompts, completions = fast_columns(reader, width, p, c)
+                parsed = fast_columns(reader, width, p, c)
                 rest = child.result()
     except (Unusual, csv.Error, ValueError, OSError):  # a UnicodeDecodeError too: the exact path words it
         return None
     if rest is None:
         return None
-    prompts += rest[0]
-    completions += rest[1]
-    return fast_table(columns, prompts, completions)
+    parsed.extend(rest)
+    return fast_table(columns, parsed)
 
 
 def second_half(path: str, offset: int, delimiter: str, width: int, p: int | None, c: int | None) -> Columns:

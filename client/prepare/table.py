@@ -88,6 +88,18 @@ class Table:
         self.completions = completions
         self.read = read
         self.rows_dropped = rows_dropped
+        self._longest: tuple[list[str], list[str], int, int] | None = None
+
+    def remember_longest(self, prompt: int, completion: int) -> None:
+        """The reader's longest prompt and completion lengths, valid while these very lists are the columns."""
+        self._longest = (self.prompts, self.completions, prompt, completion)
+
+    def longest(self) -> tuple[int, int]:
+        """The longest prompt and completion lengths (0 for none): remembered from the reader, or measured."""
+        known = self._longest
+        if known is not None and known[0] is self.prompts and known[1] is self.completions:
+            return known[2], known[3]
+        return max(map(len, self.prompts), default=0), max(map(len, self.completions), default=0)
 
     def _key(self) -> tuple[object, ...]:
         return (self.columns, self.prompts, self.completions, self.read, self.rows_dropped)

@@ -149,7 +149,7 @@ def duplicated_rows(table: Table) -> Finding:
 
 
 def long_positions(table: Table) -> list[int]:
-    if not len(table) or max(map(len, table.prompts)) + max(map(len, table.completions)) <= MAX_CHARACTERS:
+    if not len(table) or sum(table.longest()) <= MAX_CHARACTERS:
         return []
     lengths = map(add, map(len, table.prompts), map(len, table.completions))
     return [i for i, n in enumerate(lengths) if n > MAX_CHARACTERS]

@@ -247,3 +247,26 @@ def test_write_jsonl_above_parallel_maximum_stays_in_one_process(
     monkeypatch.setattr(writesplit, "write_parallel", lambda *args: pytest.fail("the parallel writer was used"))
     write_jsonl(table, str(tmp_path / "out.jsonl"))
     assert (tmp_path / "out.jsonl").read_bytes().count(b"\n") == 300
+
+
+@FAST
+@given(csv_rows)
+def test_read_any_remembers_the_longest_values_exactly(rows: list[list[str]]) -> None:
+    with pytest.MonkeyPatch.context() as monkeypatch, _scratch() as directory:
+        path = directory / "data.csv"
+        path.write_bytes(csv_bytes([["prompt", "completion"], *rows]))
+        for parallel in (False, True):
+            monkeypatch.setattr(csvfile, "PARALLEL_MIN_BYTES", 0 if parallel else 1 << 62)
+            try:
+                table = read_any(str(path))
+            except PrepareError:
+                continue
+            measured = (max(map(len, table.prompts), default=0), max(map(len, table.completions), default=0))
+            assert table.longest() == measured
+
+
+def test_table_forgets_the_longest_values_when_a_column_changes() -> None:
+    table = Table(["prompt", "completion"], ["a", "bb"], ["c", "d"])
+    table.remember_longest(2, 1)
+    table.append_to("completions", "x" * 5000)
+    assert table.longest() == (2, 5001)
