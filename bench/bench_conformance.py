@@ -54,9 +54,7 @@ def suite_seconds(*flags: str) -> float:
 
 def main() -> None:
     start = server_start_seconds()
-    print(
-        f"session server start-up, imports done: {start:.3f} s (median of 5; target < 1.5 s; cold: bench_server)"
-    )
+    print(f"session server start-up, imports done: {start:.3f} s (median of 5; target < 1.5 s; cold: bench_server)")
     local = suite_seconds()
     remote = suite_seconds("--target-server")
     print(
