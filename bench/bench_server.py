@@ -31,12 +31,16 @@ def main() -> None:
     ):
         load(f"http://127.0.0.1:{port_a}/v1/models", seconds=0.5)
         load(f"http://127.0.0.1:{port_b}/v1/models", seconds=0.5)
-        ftemu_rps = load(f"http://127.0.0.1:{port_a}/v1/models")
-        bare_rps = load(f"http://127.0.0.1:{port_b}/v1/models")
-    print(
-        f"GET /v1/models: ftemu {ftemu_rps:.0f} req/s, bare Starlette {bare_rps:.0f} req/s "
-        f"(ratio {ftemu_rps / bare_rps:.2f}; target >= 0.50)"
-    )
+        ratios = []
+        for round_number in range(1, 4):  # alternating rounds: a noisy neighbour hits both sides alike
+            bare_rps = load(f"http://127.0.0.1:{port_b}/v1/models", seconds=2.0)
+            ftemu_rps = load(f"http://127.0.0.1:{port_a}/v1/models", seconds=2.0)
+            ratios.append(ftemu_rps / bare_rps)
+            print(
+                f"round {round_number}: GET /v1/models ftemu {ftemu_rps:.0f} req/s, bare Starlette {bare_rps:.0f} "
+                f"req/s, ratio {ratios[-1]:.2f}"
+            )
+    print(f"GET /v1/models / bare endpoint: median ratio {statistics.median(ratios):.2f} (target >= 0.50)")
 
 
 if __name__ == "__main__":

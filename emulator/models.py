@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from emulator import ids
 from emulator.catalogue import BASE_MODELS, PERMISSION_CREATED, BaseModel
@@ -62,15 +63,17 @@ def model_not_found(model: str) -> APIError:
     return not_found(f"The model '{model}' does not exist", param="model", code="model_not_found")
 
 
-BASE_MODEL_OBJECTS = [base_model_object(model) for model in BASE_MODELS.values()]
+# The base models never change: their JSON is encoded once, and each list response only encodes tuned models.
+BASE_MODELS_JSON = ",".join(json.dumps(base_model_object(m), separators=(",", ":")) for m in BASE_MODELS.values())
 
 
 @router.get("/models")
-async def list_models(request: Request) -> JSONResponse:
+async def list_models(request: Request) -> Response:
     app, org = authorized(request)
     app.catch_up(org)
-    data = BASE_MODEL_OBJECTS + [tuned_model_object(record) for record in app.store.list_models(org.id)]
-    return json_response({"object": "list", "data": data})
+    tuned = [json.dumps(tuned_model_object(record), separators=(",", ":")) for record in app.store.list_models(org.id)]
+    body = '{"object":"list","data":[' + ",".join([BASE_MODELS_JSON, *tuned]) + "]}"
+    return Response(body, media_type="application/json")
 
 
 @router.get("/models/{model:path}")
