@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from emulator import create_app
+from emulator.completion_params import KNOWN_FIELDS
 from emulator.tokens import r50k_base
 from tests.conftest import assert_error, capitals, fast_settings, in_process
 from tests.emulator.lifecycle import create_job, run_to_end
@@ -402,27 +403,7 @@ JSON_VALUES = st.recursive(
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=4), children, max_size=3),
     max_leaves=8,
 )
-FIELDS = sorted(
-    [
-        "prompt",
-        "suffix",
-        "max_tokens",
-        "temperature",
-        "top_p",
-        "n",
-        "stream",
-        "logprobs",
-        "echo",
-        "stop",
-        "presence_penalty",
-        "frequency_penalty",
-        "best_of",
-        "logit_bias",
-        "user",
-        "seed",
-        "stream_options",
-    ]
-)
+FIELDS = sorted(KNOWN_FIELDS - {"model"})
 
 
 @pytest.fixture(scope="module")
