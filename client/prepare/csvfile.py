@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import itertools
 import os
-import re
 import sys
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -234,13 +233,11 @@ def fast_table(columns: list[Column], parsed: Columns) -> Table:
     return table
 
 
-_LONE_CR = re.compile(rb"\r(?!\n)")
-
-
 def _has_lone_carriage_return(path: str) -> bool:
     """A `\r` not followed by `\n` anywhere (pandas' tokenizer treats those lines specially).
 
-    Blocks without any `\r` (most files) cost one memchr-speed `find`; only the rest go through the regex.
+    Per 1 MiB block, two memchr-speed counts: every `\r` must start a `\r\n`, except a last `\r` whose `\n` would
+    begin the next block. Blocks without any `\r` (most files) cost one count.
     """
     buffer = bytearray(1 << 20)
     pending = False  # the previous block ended with `\r`: the next byte decides
@@ -248,13 +245,9 @@ def _has_lone_carriage_return(path: str) -> bool:
         while n := handle.readinto(buffer):
             if pending and buffer[0] != 0x0A:
                 return True
-            first = buffer.find(b"\r", 0, n)
-            if first == -1:
-                pending = False
-                continue
-            block = bytes(buffer[first:n])
-            pending = block.endswith(b"\r")
-            if _LONE_CR.search(block[:-1] if pending else block):
+            returns = buffer.count(b"\r", 0, n)
+            pending = returns > 0 and buffer[n - 1] == 0x0D
+            if returns and returns - pending != buffer.count(b"\r\n", 0, n):
                 return True
     return pending
 

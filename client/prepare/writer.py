@@ -12,10 +12,6 @@ from client.prepare.table import Table
 _encode: Any = getattr(json.encoder, "c_encode_basestring", None) or json.encoder.py_encode_basestring
 _SURROGATE = re.compile("[\ud800-\udfff]")
 BATCH = 8192
-# Tables with this many characters are encoded in two processes on Linux (writesplit); tests lower it.
-# Above the maximum the child's copy-on-write pages cost more memory than its few per cent of time are worth.
-PARALLEL_MIN_CHARS = 4 * 2**20
-PARALLEL_MAX_CHARS = 64 * 2**20
 
 
 def quote(text: str) -> str:
@@ -53,11 +49,6 @@ def write_jsonl(records: Table | Iterable[Mapping[str, object]], target: str | T
     """Write prepared records (prompt and completion only) to a path or an open text stream."""
     table = records if isinstance(records, Table) else Table.from_records(records)
     if isinstance(target, str):
-        if len(table) > 1 and PARALLEL_MIN_CHARS <= _characters(table) <= PARALLEL_MAX_CHARS:
-            from client.prepare.writesplit import write_parallel  # only big tables need it (and its imports)
-
-            if write_parallel(table, target):
-                return
         with open(target, "wb") as handle:
             write_rows(handle, table, 0, len(table))
     else:
@@ -66,18 +57,59 @@ def write_jsonl(records: Table | Iterable[Mapping[str, object]], target: str | T
             escaping.write(text)
 
 
-def _characters(table: Table, step: int = 64) -> int:
-    """About how many characters the table holds: every `step`-th row counted (a full count costs milliseconds)."""
-    sample = sum(map(len, table.prompts[::step])) + sum(map(len, table.completions[::step]))
-    return sample * step
-
-
 def write_rows(handle: BinaryIO, table: Table, start: int, stop: int) -> int:
     """Rows `start:stop` as UTF-8 JSON lines (the whole file of an empty table is "\n"); returns bytes written."""
+    if not len(table):
+        return handle.write(b"\n")
     written = 0
-    for text in _texts(table, start, stop):
-        written += handle.write(_utf8(text))
+    for first in range(start, stop, BATCH):
+        last = min(first + BATCH, stop)
+        prompts, completions = table.prompts[first:last], table.completions[first:last]
+        data = escaped_lines(prompts, completions)
+        written += handle.write(data if data is not None else _utf8(_batch(prompts, completions)))
     return written
+
+
+# JSON escapes as bytes, backslash first (later ones insert backslashes); `/` as pandas writes it.
+_ESCAPES = (
+    (b"\\", b"\\\\"),
+    (b'"', b'\\"'),
+    (b"\n", b"\\n"),
+    (b"\r", b"\\r"),
+    (b"\t", b"\\t"),
+    (b"\x08", b"\\b"),
+    (b"\x0c", b"\\f"),
+    (b"/", b"\\/"),
+)
+_OTHER_CONTROLS = bytes(c for c in range(32) if c not in b"\b\t\n\f\r")  # these need `\u00XX`
+_LINE_START = b'{"prompt":"'
+
+
+def escaped_lines(prompts: list[str], completions: list[str]) -> bytes | None:
+    r"""The batch's JSON lines from whole-batch byte operations, or None when the per-value encoder must do it.
+
+    The values are joined with `\x00` after each prompt and `\x01` after each completion, encoded once, escaped by
+    one `bytes.replace` per escape that occurs (UTF-8 continuation bytes are never ASCII, so replacing bytes is
+    replacing characters), and the markers become the JSON between values. None when a value holds a lone
+    surrogate (not UTF-8) or a control character written as `\u00XX` (which includes the two markers): the count
+    of such bytes then exceeds the markers'. About twice as fast as the C encoder called value by value.
+    """
+    n = len(prompts)
+    parts = ["\x00"] * (4 * n)
+    parts[0::4] = prompts
+    parts[2::4] = completions
+    parts[3::4] = ["\x01"] * n
+    try:
+        data = "".join(parts).encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    for char, escaped in _ESCAPES:
+        if char in data:
+            data = data.replace(char, escaped)
+    if len(data) - len(data.translate(None, _OTHER_CONTROLS)) != 2 * n:
+        return None
+    data = data.replace(b"\x00", b'","completion":"').replace(b"\x01", b'"}\n' + _LINE_START)
+    return _LINE_START + data[: -len(_LINE_START)]
 
 
 def _texts(table: Table, start: int = 0, stop: int | None = None) -> Iterator[str]:

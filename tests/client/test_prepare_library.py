@@ -182,6 +182,20 @@ def test_write_jsonl_escapes_like_pandas() -> None:
     assert out.getvalue() == '{"prompt":"a\\/b \\"c\\"\\té\\u0001","completion":" x\\n"}\n'
 
 
+@pytest.mark.parametrize(
+    ("prompt", "line"),
+    [
+        ('a/b "c"\\\té\x01', '{"prompt":"a\\/b \\"c\\"\\\\\\té\\u0001","completion":" x\\n"}'),  # a control: per value
+        ("lone \udc80", '{"prompt":"lone \\udc80","completion":" x\\n"}'),  # a lone surrogate: per value
+        ('a/b "c"\\\té\u2028\x7f', '{"prompt":"a\\/b \\"c\\"\\\\\\té\u2028\x7f","completion":" x\\n"}'),  # batch
+    ],
+)
+def test_write_jsonl_file_escapes_like_pandas(tmp_path: Path, prompt: str, line: str) -> None:
+    records = [{"prompt": "p", "completion": "c"}, {"prompt": prompt, "completion": " x\n"}]
+    write_jsonl(records, str(tmp_path / "o.jsonl"))
+    assert (tmp_path / "o.jsonl").read_bytes() == ('{"prompt":"p","completion":"c"}\n' + line + "\n").encode()
+
+
 def test_write_jsonl_empty_table_writes_one_newline() -> None:
     out = io.StringIO()
     write_jsonl([], out)

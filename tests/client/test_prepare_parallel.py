@@ -1,10 +1,11 @@
-"""The two-process CSV reader and JSONL writer: forced on small files, byte-identical to one process, safe fallback."""
+"""The two-process CSV reader: forced on small files, byte-identical to one process, safe fallback."""
 
 from __future__ import annotations
 
 import csv
 import io
 import os
+import re
 import signal
 from pathlib import Path
 
@@ -12,9 +13,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from client.prepare import PrepareError, Table, csvfile, csvsplit, fork, validators, writer, writesplit, xfix
+from client.prepare import PrepareError, Table, csvfile, csvsplit, fork, validators, xfix
 from client.prepare.readers import read_any
-from client.prepare.writer import write_jsonl
 from conformance.strategies import NA_WORDS, texts
 from tests.conftest import FIXTURES
 
@@ -32,13 +32,6 @@ def outcome(path: Path, *, parallel: bool, monkeypatch: pytest.MonkeyPatch) -> o
         except PrepareError as exc:
             return ("error", exc.name, exc.message)
     return (table.columns, table.prompts, table.completions)
-
-
-def written(table: Table, path: Path, *, parallel: bool, monkeypatch: pytest.MonkeyPatch) -> bytes:
-    with monkeypatch.context() as patch:
-        patch.setattr(writer, "PARALLEL_MIN_CHARS", 0 if parallel else 1 << 62)
-        write_jsonl(table, str(path))
-    return path.read_bytes()
 
 
 def csv_bytes(rows: list[list[str]], delimiter: str = ",", terminator: str = "\n") -> bytes:
@@ -125,57 +118,6 @@ def test_read_any_falls_back_when_parse_child_fails(how: str, tmp_path: Path, mo
     assert outcome(path, parallel=True, monkeypatch=monkeypatch) == expected
 
 
-records = st.lists(st.tuples(texts(max_size=30), texts(max_size=30)), min_size=0, max_size=40)
-
-
-@FAST
-@given(records)
-def test_write_jsonl_parallel_writes_the_same_bytes(pairs: list[tuple[str, str]]) -> None:
-    table = Table(["prompt", "completion"], [p for p, _ in pairs], [c for _, c in pairs])
-    with pytest.MonkeyPatch.context() as monkeypatch, _scratch() as directory:
-        one = written(table, directory / "one.jsonl", parallel=False, monkeypatch=monkeypatch)
-        two = written(table, directory / "two.jsonl", parallel=True, monkeypatch=monkeypatch)
-        assert two == one
-        assert sorted(p.name for p in directory.iterdir()) == ["one.jsonl", "two.jsonl"]
-
-
-def test_write_parallel_uses_a_child(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    table = Table(["prompt", "completion"], [f"p/{i}" for i in range(100)], [f"c\ud800{i}" for i in range(100)])
-    pids: list[int] = []
-    real = writesplit._spill
-
-    def spill(*args: object) -> int:
-        pids.append(os.getpid())
-        return real(*args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(writesplit, "_spill", spill)
-    assert writesplit.write_parallel(table, str(tmp_path / "two.jsonl"))
-    assert pids == []  # the spill ran in the child, whose list the parent never sees
-    assert (tmp_path / "two.jsonl").read_bytes() == written(
-        table, tmp_path / "one.jsonl", parallel=False, monkeypatch=monkeypatch
-    )
-
-
-@pytest.mark.parametrize("how", ["raise", "exit", "signal"])
-def test_write_jsonl_falls_back_when_write_child_fails(
-    how: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    table = Table(["prompt", "completion"], [f"p {i}" for i in range(500)], [f" c {i}\n" for i in range(500)])
-    expected = written(table, tmp_path / "one.jsonl", parallel=False, monkeypatch=monkeypatch)
-    monkeypatch.setattr(writesplit, "_spill", lambda *args: _failing(how))
-    assert written(table, tmp_path / "two.jsonl", parallel=True, monkeypatch=monkeypatch) == expected
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["one.jsonl", "two.jsonl"]
-
-
-def test_write_parallel_declines_without_fork(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(fork, "available", lambda: False)
-    table = Table(["prompt", "completion"], ["a", "b"], ["c", "d"])
-    assert not writesplit.write_parallel(table, str(tmp_path / "out.jsonl"))
-    assert written(table, tmp_path / "out.jsonl", parallel=True, monkeypatch=monkeypatch) == (
-        b'{"prompt":"a","completion":"c"}\n{"prompt":"b","completion":"d"}\n'
-    )
-
-
 class _scratch:
     """A fresh temporary directory per Hypothesis example (pytest's tmp_path is per test)."""
 
@@ -200,17 +142,6 @@ def test_common_prefix_matches_pairwise_definition(values: list[str]) -> None:
 @given(st.lists(texts(max_size=12), max_size=8), st.sampled_from([" ->", "\n", "\n\n###\n\n", "é", "a\x00"]))
 def test_contains_matches_substring_search(values: list[str], needle: str) -> None:
     assert validators._contains(values, needle) == any(needle in v for v in values)
-
-
-def test_write_parallel_appends_without_copy_file_range(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    table = Table(["prompt", "completion"], [f"p {i}" for i in range(3000)], [f" naïve/{i}\n" for i in range(3000)])
-    expected = written(table, tmp_path / "one.jsonl", parallel=False, monkeypatch=monkeypatch)
-
-    def unsupported(*args: object) -> int:
-        raise OSError("not supported here")
-
-    monkeypatch.setattr(os, "copy_file_range", unsupported)
-    assert written(table, tmp_path / "two.jsonl", parallel=True, monkeypatch=monkeypatch) == expected
 
 
 @pytest.mark.parametrize(
@@ -238,17 +169,6 @@ def test_read_any_above_parallel_maximum_stays_in_one_process(tmp_path: Path, mo
     assert len(read_any(str(path))) == 300
 
 
-def test_write_jsonl_above_parallel_maximum_stays_in_one_process(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    table = Table(["prompt", "completion"], [f"p {i}" for i in range(300)], [f"c {i}" for i in range(300)])
-    monkeypatch.setattr(writer, "PARALLEL_MIN_CHARS", 0)
-    monkeypatch.setattr(writer, "PARALLEL_MAX_CHARS", 100)
-    monkeypatch.setattr(writesplit, "write_parallel", lambda *args: pytest.fail("the parallel writer was used"))
-    write_jsonl(table, str(tmp_path / "out.jsonl"))
-    assert (tmp_path / "out.jsonl").read_bytes().count(b"\n") == 300
-
-
 @FAST
 @given(csv_rows)
 def test_read_any_remembers_the_longest_values_exactly(rows: list[list[str]]) -> None:
@@ -270,3 +190,13 @@ def test_table_forgets_the_longest_values_when_a_column_changes() -> None:
     table.remember_longest(2, 1)
     table.append_to("completions", "x" * 5000)
     assert table.longest() == (2, 5001)
+
+
+@FAST
+@given(st.lists(st.sampled_from([b"\r", b"\n", b"\r\n", b"x", b'"']), max_size=30))
+def test_has_lone_carriage_return_matches_its_definition(pieces: list[bytes]) -> None:
+    data = b"".join(pieces)
+    with _scratch() as directory:
+        path = directory / "data.csv"
+        path.write_bytes(data)
+        assert csvfile._has_lone_carriage_return(str(path)) is bool(re.search(rb"\r(?!\n)", data))

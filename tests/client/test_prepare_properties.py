@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from client.prepare import PrepareError, check, fix, read_any
 from client.prepare.analysis import pending
 from client.prepare.cli import build_parser, run
+from client.prepare.writer import escaped_lines, quote
 from conformance.strategies import NA_WORDS, file_formats, json_values, texts, training_files
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -131,3 +132,20 @@ def test_read_any_jsonl_round_trip_keeps_every_field(values: list[tuple[str, str
     out = io.StringIO()
     write_jsonl([{"prompt": p, "completion": c} for p, c in values], out)
     assert read_back("data.jsonl", out.getvalue().encode()) == values
+
+
+@FAST
+@given(st.lists(st.tuples(st.text(), st.text()), min_size=1, max_size=20))
+def test_batch_escaping_equals_the_per_value_encoder(values: list[tuple[str, str]]) -> None:
+    """The whole-batch byte escaper writes what the C encoder writes value by value, or steps aside (None)."""
+    prompts, completions = [p for p, _ in values], [c for _, c in values]
+    batch = escaped_lines(prompts, completions)
+    expected = b"".join(
+        ('{"prompt":' + quote(p) + ',"completion":' + quote(c) + "}\n").encode("utf-8", "surrogatepass")
+        for p, c in values
+    )
+    if batch is None:
+        needs_per_value = "".join(p + c for p, c in values)
+        assert any((ord(ch) < 32 and ch not in "\b\t\n\f\r") or 0xD800 <= ord(ch) <= 0xDFFF for ch in needs_per_value)
+    else:
+        assert batch == expected
