@@ -6,12 +6,9 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
-from client.cli_output import Output
-from client.errors import FtemuError
-
-if TYPE_CHECKING:  # httpx and the client library load only for `api` and `tools` (delegated commands skip them)
+if TYPE_CHECKING:  # httpx, the client library and the output helpers load only for `api` and `tools`
     import httpx
 
 GLOBAL_OPTIONS = ("-b", "--api-base", "-k", "--api-key", "-o", "--organization")
@@ -55,24 +52,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _delegate(argv: list[str]) -> int | None:
-    """`serve`, `conformance` and `tools fine_tunes.prepare_data` hand the rest of argv to their own main()."""
+def _delegated(argv: list[str]) -> tuple[int, tuple[str, ...]] | None:
+    """Where the delegated command's words start in argv (after the global options), and which they are."""
     index = 0
     while index < len(argv) and argv[index].startswith("-"):
         index += 1 if "=" in argv[index] or argv[index] not in GLOBAL_OPTIONS else 2
-    for words, (module_name, what) in DELEGATED.items():
+    for words in DELEGATED:
         if tuple(argv[index : index + len(words)]) == words:
-            try:
-                module = importlib.import_module(module_name)
-            except ImportError as exc:
-                print(f"ftemu: {what} is not installed ({exc})", file=sys.stderr)
-                return 1
-            try:
-                code: int = module.main(argv[index + len(words) :])
-            except SystemExit as exc:
-                return _exit_code(exc)
-            return code
+            return index, words
     return None
+
+
+def _delegate(argv: list[str]) -> int | None:
+    """`serve`, `conformance` and `tools fine_tunes.prepare_data` hand the rest of argv to their own main()."""
+    found = _delegated(argv)
+    if found is None:
+        return None
+    index, words = found
+    module_name, what = DELEGATED[words]
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        print(f"ftemu: {what} is not installed ({exc})", file=sys.stderr)
+        return 1
+    try:
+        code: int = module.main(argv[index + len(words) :])
+    except SystemExit as exc:
+        return _exit_code(exc)
+    return code
 
 
 def _exit_code(exc: SystemExit) -> int:
@@ -86,6 +93,8 @@ def _exit_code(exc: SystemExit) -> int:
 def _run_api(args: argparse.Namespace, http: httpx.Client | None) -> int:
     from client._client import Client
     from client.cli_api import UsageError
+    from client.cli_output import Output
+    from client.errors import FtemuError
 
     output = Output(sys.stdout, sys.stderr, json=getattr(args, "json", False))
     args.prefix = f"ftemu -b {args.api_base} api" if args.api_base else "ftemu api"
@@ -127,3 +136,15 @@ def main(argv: Sequence[str] | None = None, *, http: httpx.Client | None = None)
         return code
     getattr(args, "help_parser", parser).print_help()
     return 0
+
+
+def entry() -> NoReturn:
+    """The `ftemu` console script. After the data-preparation tool it leaves at once (see `exit_now` there)."""
+    arguments = sys.argv[1:]
+    code = main(arguments)
+    found = _delegated(arguments)
+    if found is not None and found[1] == ("tools", "fine_tunes.prepare_data"):
+        from client.prepare.cli import exit_now
+
+        exit_now(code)
+    sys.exit(code)

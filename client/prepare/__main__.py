@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
+from client.prepare.cli import entry
 
-from client.prepare.cli import main
-
-sys.exit(main())
+entry()

@@ -9,7 +9,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 
 from client.prepare import endings, validators
 from client.prepare.table import Finding, PrepareError, Say, Table
-from client.prepare.xfix import forget, task_type
+from client.prepare.xfix import forget
 
 VALIDATORS: tuple[validators.Validator, ...] = (
     validators.num_examples,
@@ -166,7 +166,7 @@ def output_names(path: str, split: bool) -> list[str]:
 def training_time(table: Table) -> str:
     """The legacy time estimate: 1.44 s per classification row, else pandas memory bytes × 0.0515; + 140 s."""
     n = len(table)
-    if task_type(table.prompts, table.completions) == "classification":
+    if table.task_type() == "classification":
         seconds = n * 1.44
     else:
         index_bytes = 8 * n if table.rows_dropped else 132

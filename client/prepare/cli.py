@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import NoReturn, TextIO
 
 from client.prepare.session import Options, Session
 
@@ -78,5 +79,20 @@ def main(argv: list[str] | None = None) -> int:
     return run(args)
 
 
-def entry(argv: Sequence[str] | None = None) -> None:
-    sys.exit(main(None if argv is None else list(argv)))
+def entry(argv: Sequence[str] | None = None) -> NoReturn:
+    exit_now(main(None if argv is None else list(argv)))
+
+
+def exit_now(code: int) -> NoReturn:
+    """End the process with `code` once the standard streams are flushed, without tearing the interpreter down.
+
+    Only for the process's own entry points (`python -m client.prepare`, the `ftemu` script), never in-process
+    callers. The tool has closed its files by then; what is skipped is freeing every string of the table one by
+    one and unloading modules, 15-30 ms on 100,000 rows, which the operating system does at once.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed stream or a reader that went away: nothing more can be said
+            code = code or 1
+    os._exit(code)

@@ -2,30 +2,27 @@
 
 from __future__ import annotations
 
-import itertools
+from functools import partial
+from operator import itemgetter
 
 from client.prepare.table import Finding, Say, Table
-from client.prepare.validators import COMPLETION_ENDINGS, GUIDE, SHORTER, _first_absent, _repeats
-from client.prepare.xfix import common_prefix, common_suffix, display, task_type
+from client.prepare.validators import COMPLETION_ENDINGS, GUIDE, SHORTER, _first_absent, append_values, map_values
+from client.prepare.xfix import display
 
 MAX_PROMPT_PREFIX = 12
 MIN_COMPLETION_PREFIX = 5
 
 
 def common_prompt_prefix(table: Table) -> Finding:
-    prefix = common_prefix(table.prompts)
-    if prefix == "" or all(p == prefix for p in table.prompts):
+    prefix = table.common_prefix("prompts")
+    if prefix == "" or table.all_equal("prompts", prefix):
         return Finding("common_prefix")
     message = f"\n- All prompts start with prefix `{prefix}`"
     if len(prefix) <= MAX_PROMPT_PREFIX:
         return Finding("common_prompt_prefix", immediate=message)
-
-    def remove(t: Table, say: Say) -> None:
-        t.map_column("prompts", lambda p: p[len(prefix) :])
-
     return Finding(
         "common_prompt_prefix",
-        recommended_fix=remove,
+        recommended_fix=partial(map_values, "prompts", itemgetter(slice(len(prefix), None))),
         immediate=message
         + (
             ". Fine-tuning doesn't require the instruction specifying the task, or a few-shot example scenario. Most "
@@ -36,17 +33,13 @@ def common_prompt_prefix(table: Table) -> Finding:
 
 
 def common_completion_prefix(table: Table) -> Finding:
-    prefix = common_prefix(table.completions)
-    if len(prefix) < MIN_COMPLETION_PREFIX or all(c == prefix for c in table.completions):
+    prefix = table.common_prefix("completions")
+    if len(prefix) < MIN_COMPLETION_PREFIX or table.all_equal("completions", prefix):
         return Finding("common_prefix")
     keep = " " if prefix[0] == " " else ""
-
-    def remove(t: Table, say: Say) -> None:
-        t.map_column("completions", lambda c: keep + c[len(prefix) :])
-
     return Finding(
         "common_completion_prefix",
-        recommended_fix=remove,
+        recommended_fix=partial(map_values, "completions", partial(_replace_prefix, len(prefix), keep)),
         immediate=(
             f"\n- All completions start with prefix `{prefix}`. Most of the time you should only add the output data "
             "into the completion, without any prefix"
@@ -56,11 +49,10 @@ def common_completion_prefix(table: Table) -> Finding:
 
 
 def common_completion_suffix(table: Table) -> Finding:
-    completions = table.completions
-    if task_type(table.prompts, completions) in ("open-ended generation", "classification"):
+    if table.task_type() in ("open-ended generation", "classification"):
         return Finding("common_suffix")
-    suffix = common_suffix(completions)
-    if all(c == suffix for c in completions):
+    suffix = table.common_suffix("completions")
+    if table.all_equal("completions", suffix):
         return Finding(
             "common_suffix",
             error=(
@@ -68,24 +60,20 @@ def common_completion_suffix(table: Table) -> Finding:
                 f"will just repeat `{suffix}`"
             ),
         )
-    suggested = _first_absent(COMPLETION_ENDINGS, completions, " [END]")
+    suggested = _first_absent(COMPLETION_ENDINGS, table.present("completions", COMPLETION_ENDINGS), " [END]")
     if suffix:
         message = f"\n- All completions end with suffix `{display(suffix)}`"
         if len(suffix) > 10:
             message += SHORTER.format(display(suggested))
-        if _repeats(completions, suffix):
+        if table.repeats("completions", suffix):
             message += (
                 f"\n  WARNING: Some of your completions contain the suffix `{suffix}` more than once. We "
                 "suggest that you review your completions and add a unique ending"
             )
         return Finding("common_completion_suffix", immediate=message)
-
-    def add(t: Table, say: Say) -> None:
-        t.append_to("completions", suggested)
-
     return Finding(
         "common_completion_suffix",
-        recommended_fix=add,
+        recommended_fix=partial(append_values, "completions", suggested),
         immediate=(
             "\n- Your data does not contain a common ending at the end of your completions. Having a common ending "
             "string appended to the end of the completion makes it clearer to the fine-tuned model where the "
@@ -96,22 +84,29 @@ def common_completion_suffix(table: Table) -> Finding:
 
 
 def completion_space_start(table: Table) -> Finding:
-    completions = table.completions
-    if completions and all(c[:1] == " " for c in completions):
+    if len(table) and table.count_starting("completions", " ") == len(table):
         return Finding("completion_space_start")
-
-    def add(t: Table, say: Say) -> None:
-        if any(map(str.startswith, t.completions, itertools.repeat(" "))):
-            t.map_column("completions", lambda c: c if c[:1] == " " else " " + c)
-        else:
-            t.map_column("completions", " ".__add__)  # none starts with a space (the usual case): all in C
-
     return Finding(
         "completion_space_start",
-        recommended_fix=add,
+        recommended_fix=_start_with_space,
         immediate=(
             "\n- The completion should start with a whitespace character (` `). This tends to produce better results "
             f"due to the tokenization we use. See {GUIDE} for more details"
         ),
         recommended="Add a whitespace character to the beginning of the completion",
     )
+
+
+def _replace_prefix(length: int, keep: str, value: str) -> str:
+    return keep + value[length:]
+
+
+def _space_first(value: str) -> str:
+    return value if value[:1] == " " else " " + value
+
+
+def _start_with_space(table: Table, say: Say) -> None:
+    if table.count_starting("completions", " "):
+        table.map_column("completions", _space_first)
+    else:
+        table.map_column("completions", " ".__add__)  # none starts with a space (the usual case): all in C

@@ -79,9 +79,11 @@ def _serve(work: Callable[[], T], fd: int) -> None:  # pragma: no cover - runs i
     code = 1
     try:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
-        outcome = (True, work())
+        # Pickled whole before writing: a pipe holds 64 KiB, so pickling into it would wait for the parent's read
+        # and no longer overlap the parent's own work.
+        payload = pickle.dumps((True, work()), protocol=pickle.HIGHEST_PROTOCOL)
         with os.fdopen(fd, "wb") as sink:
-            pickle.dump(outcome, sink, protocol=pickle.HIGHEST_PROTOCOL)
+            sink.write(payload)
         code = 0
     except BaseException:
         code = 1

@@ -8,7 +8,7 @@ from client.prepare.analysis import analyse, classification_flags, output_names,
 from client.prepare.readers import read_any
 from client.prepare.table import Finding, PrepareError, Table
 from client.prepare.writer import write_jsonl
-from client.prepare.xfix import common_suffix, display, task_type
+from client.prepare.xfix import display
 
 if TYPE_CHECKING:
     from client.prepare.tokens import TokenReport
@@ -136,9 +136,9 @@ class Session:
 
     def _write_out(self, table: Table, *, changed: bool) -> None:
         path = self.options.path
-        classification = task_type(table.prompts, table.completions) == "classification"
-        prompt_suffix = display(common_suffix(table.prompts))
-        ending = display(common_suffix(table.completions))
+        classification = table.task_type() == "classification"
+        prompt_suffix = display(table.common_suffix("prompts"))
+        ending = display(table.common_suffix("completions"))
         hint = (
             f' Make sure to include `stop=["{ending}"]` so that the generated texts ends at the expected place.'
             if ending
@@ -190,7 +190,7 @@ class Session:
             "file": self.options.path,
             "exit_code": code,
             "examples": len(table) if table is not None else None,
-            "task_type": task_type(table.prompts, table.completions) if table is not None else None,
+            "task_type": table.task_type() if table is not None else None,
             "error": None if self.error is None else {"validator": self.error.name, "message": self.error.message},
             "findings": [_finding_json(f) for f in self.findings],
             "applied": self.applied,

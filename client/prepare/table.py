@@ -6,6 +6,8 @@ import operator
 from collections.abc import Callable, Iterable, Mapping
 from itertools import repeat
 
+from client.prepare import xfix
+
 FIELDS = ("prompt", "completion")
 Column = str | int
 Say = Callable[[str], None]
@@ -144,6 +146,53 @@ class Table:
         for start in range(0, len(values), chunk):
             values[start : start + chunk] = list(map(operator.add, values[start : start + chunk], repeat(suffix)))
         setattr(self, name, values[:])
+
+    # What the checks ask of the data, one method per question, so that a ShardedTable (shards.py) can answer each
+    # from its two parts instead of gathering every value in one process. `column` is "prompts" or "completions".
+    def values(self, column: str) -> list[str]:
+        values: list[str] = getattr(self, column)
+        return values
+
+    def task_type(self) -> str:
+        return xfix.task_type(self.prompts, self.completions)
+
+    def common_prefix(self, column: str) -> str:
+        return xfix.common_prefix(self.values(column))
+
+    def common_suffix(self, column: str) -> str:
+        return xfix.common_suffix(self.values(column))
+
+    def all_equal(self, column: str, value: str) -> bool:
+        """Every value is `value` (true of no values)."""
+        values = self.values(column)
+        return values.count(value) == len(values)
+
+    def present(self, column: str, needles: Iterable[str]) -> set[str]:
+        return xfix.present(self.values(column), needles)
+
+    def repeats(self, column: str, suffix: str) -> bool:
+        return xfix.repeats(self.values(column), suffix)
+
+    def mostly_upper(self, column: str) -> bool:
+        return xfix.mostly_upper(self.values(column))
+
+    def count_starting(self, column: str, prefix: str) -> int:
+        return sum(map(str.startswith, self.values(column), repeat(prefix)))
+
+    def empty_completion_rows(self) -> list[int]:
+        if "" not in self.completions:
+            return []
+        return [i for i, c in enumerate(self.completions) if c == ""]
+
+    def duplicate_rows(self) -> list[int]:
+        from client.prepare.validators import duplicate_positions
+
+        return duplicate_positions(self)
+
+    def long_rows(self) -> list[int]:
+        from client.prepare.validators import long_positions
+
+        return long_positions(self)
 
     def records(self) -> list[dict[str, str]]:
         return [{"prompt": p, "completion": c} for p, c in zip(self.prompts, self.completions, strict=True)]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
+from functools import partial
 from operator import add
 
 from client.prepare.table import FIELDS, Finding, Say, Table, source_column
-from client.prepare.xfix import common_suffix, display, mostly_upper, task_type
+from client.prepare.xfix import display
 
 GUIDE = "https://platform.openai.com/docs/guides/fine-tuning/preparing-your-dataset"
 MIN_EXAMPLES = 100
@@ -77,7 +78,7 @@ def additional_column(table: Table) -> Finding:
 
 
 def empty_completion(table: Table) -> Finding:
-    rows = [i for i, c in enumerate(table.completions) if c == ""]
+    rows = table.empty_completion_rows()
     if not rows:
         return Finding("empty_completion")
 
@@ -94,7 +95,7 @@ def empty_completion(table: Table) -> Finding:
 
 
 def format_inferrer(table: Table) -> Finding:
-    if task_type(table.prompts, table.completions) != "classification":
+    if table.task_type() != "classification":
         return Finding("num_examples")
     return Finding(
         "num_examples",
@@ -131,7 +132,7 @@ def duplicate_positions(table: Table) -> list[int]:
 
 
 def duplicated_rows(table: Table) -> Finding:
-    rows = duplicate_positions(table)
+    rows = table.duplicate_rows()
     if not rows:
         return Finding("duplicated_rows")
 
@@ -156,9 +157,9 @@ def long_positions(table: Table) -> list[int]:
 
 
 def long_examples(table: Table) -> Finding:
-    if task_type(table.prompts, table.completions) == "open-ended generation":
+    if table.task_type() == "open-ended generation":
         return Finding("long_examples")
-    rows = long_positions(table)
+    rows = table.long_rows()
     if not rows:
         return Finding("long_examples")
 
@@ -184,15 +185,11 @@ def long_examples(table: Table) -> Finding:
 
 def lower_case(column: str) -> Validator:
     def validate(table: Table) -> Finding | None:
-        if not mostly_upper(table.prompts if column == "prompt" else table.completions):
+        if not table.mostly_upper(f"{column}s"):
             return None
-
-        def lower_all(t: Table, say: Say) -> None:
-            t.map_column("prompts" if column == "prompt" else "completions", str.lower)
-
         return Finding(
             "lower_case",
-            recommended_fix=lower_all,
+            recommended_fix=partial(map_values, f"{column}s", str.lower),
             immediate=(
                 f"\n- More than a third of your `{column}` column/key is uppercase. Uppercase {column}s tends to "
                 "perform worse than a mixture of case encountered in normal language. We recommend to lower case "
@@ -204,58 +201,18 @@ def lower_case(column: str) -> Validator:
     return validate
 
 
-JOIN_CHUNK = 4096  # values joined at a time: the scans stay in cache and reuse one buffer's pages
-
-
-def _chunks(values: list[str]) -> Iterator[str]:
-    """The values, `\x00` between them, a chunk at a time: a needle without `\x00` never matches across two."""
-    for start in range(0, len(values), JOIN_CHUNK):
-        yield "\x00".join(values[start : start + JOIN_CHUNK])
-
-
-def _present(values: list[str], needles: Iterable[str]) -> set[str]:
-    """Which needles some value contains, in one chunked pass (a needle with a character absent from a chunk
-    is settled there by one memchr-speed scan per character)."""
-    wanted = set(needles)
-    found = {n for n in wanted if "\x00" in n and any(n in v for v in values)}
-    wanted -= {n for n in wanted if "\x00" in n}
-    for text in _chunks(values):
-        if not wanted:
-            break
-        hits = {n for n in wanted if all(char in text for char in set(n)) and n in text}
-        found |= hits
-        wanted -= hits
-    return found
-
-
-def _contains(values: list[str], needle: str) -> bool:
-    return bool(_present(values, [needle]))
-
-
-def _first_absent(options: tuple[str, ...], values: list[str], fallback: str, present: set[str] | None = None) -> str:
-    present = _present(values, options) if present is None else present
+def _first_absent(options: tuple[str, ...], present: set[str], fallback: str) -> str:
     return next((option for option in options if option not in present), fallback)
 
 
-def _repeats(values: list[str], suffix: str) -> bool:
-    """Some value holds the suffix before its end too (`v[:-len(suffix)]` contains it).
-
-    Every value ends with it, so that is "two non-overlapping occurrences in a value": more than one per value.
-    """
-    if "\x00" in suffix:
-        return any(suffix in v[: -len(suffix)] for v in values)
-    return sum(text.count(suffix) for text in _chunks(values)) > len(values)
-
-
 def common_prompt_suffix(table: Table) -> Finding:
-    prompts = table.prompts
-    present = _present(prompts, ("\n", *PROMPT_SEPARATORS))
+    present = table.present("prompts", ("\n", *PROMPT_SEPARATORS))
     options = PROMPT_SEPARATORS[1:] if "\n" in present else PROMPT_SEPARATORS
-    suggested = _first_absent(options, prompts, "\n\n### =>\n\n", present)
-    if task_type(prompts, table.completions) == "open-ended generation":
+    suggested = _first_absent(options, present, "\n\n### =>\n\n")
+    if table.task_type() == "open-ended generation":
         return Finding("common_suffix")
-    suffix = common_suffix(prompts)
-    if all(p == suffix for p in prompts):
+    suffix = table.common_suffix("prompts")
+    if table.all_equal("prompts", suffix):
         return Finding(
             "common_suffix",
             error=(
@@ -267,19 +224,15 @@ def common_prompt_suffix(table: Table) -> Finding:
         message = f"\n- All prompts end with suffix `{display(suffix)}`"
         if len(suffix) > 10:
             message += SHORTER.format(display(suggested))
-        if _repeats(prompts, suffix):
+        if table.repeats("prompts", suffix):
             message += (
                 f"\n  WARNING: Some of your prompts contain the suffix `{suffix}` more than once. We strongly "
                 "suggest that you review your prompts and add a unique suffix"
             )
         return Finding("common_completion_suffix", immediate=message)
-
-    def add(t: Table, say: Say) -> None:
-        t.append_to("prompts", suggested)
-
     return Finding(
         "common_completion_suffix",
-        recommended_fix=add,
+        recommended_fix=partial(append_values, "prompts", suggested),
         immediate=(
             "\n- Your data does not contain a common separator at the end of your prompts. Having a separator string "
             "appended to the end of the prompt makes it clearer to the fine-tuned model where the completion should "
@@ -288,3 +241,13 @@ def common_prompt_suffix(table: Table) -> Finding:
         ),
         recommended=f"Add a suffix separator `{display(suggested)}` to all prompts",
     )
+
+
+# Fixes that change every value the same way: module-level functions under `partial`, so a fix can be pickled and
+# applied to the rows a sharded table keeps in another process.
+def map_values(column: str, change: Callable[[str], str], table: Table, say: Say) -> None:
+    table.map_column(column, change)
+
+
+def append_values(column: str, suffix: str, table: Table, say: Say) -> None:
+    table.append_to(column, suffix)

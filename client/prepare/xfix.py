@@ -6,6 +6,7 @@ import itertools
 import operator
 import os
 from collections import Counter
+from collections.abc import Iterable, Iterator
 
 CHUNK = 4096
 _ASCII = bytes(range(128))
@@ -168,6 +169,44 @@ def _wide_case_counts(text: str) -> tuple[int, int]:
             upper += count if char.isupper() else 0
             lower += count if char.islower() else 0
     return upper, lower
+
+
+JOIN_CHUNK = 4096  # values joined at a time: the scans stay in cache and reuse one buffer's pages
+
+
+def _chunks(values: list[str]) -> Iterator[str]:
+    """The values, `\x00` between them, a chunk at a time: a needle without `\x00` never matches across two."""
+    for start in range(0, len(values), JOIN_CHUNK):
+        yield "\x00".join(values[start : start + JOIN_CHUNK])
+
+
+def present(values: list[str], needles: Iterable[str]) -> set[str]:
+    """Which needles some value contains, in one chunked pass (a needle with a character absent from a chunk
+    is settled there by one memchr-speed scan per character)."""
+    wanted = set(needles)
+    found = {n for n in wanted if "\x00" in n and any(n in v for v in values)}
+    wanted -= {n for n in wanted if "\x00" in n}
+    for text in _chunks(values):
+        if not wanted:
+            break
+        hits = {n for n in wanted if all(char in text for char in set(n)) and n in text}
+        found |= hits
+        wanted -= hits
+    return found
+
+
+def contains(values: list[str], needle: str) -> bool:
+    return bool(present(values, [needle]))
+
+
+def repeats(values: list[str], suffix: str) -> bool:
+    """Some value holds the suffix before its end too (`v[:-len(suffix)]` contains it).
+
+    Every value ends with it, so that is "two non-overlapping occurrences in a value": more than one per value.
+    """
+    if "\x00" in suffix:
+        return any(suffix in v[: -len(suffix)] for v in values)
+    return sum(text.count(suffix) for text in _chunks(values)) > len(values)
 
 
 def display(text: str) -> str:
