@@ -1,4 +1,4 @@
-"""Big CSV/TSV files parsed in two processes: the second half in a forked child, from a record boundary on."""
+"""Big CSV/TSV files parsed in two processes: the later rows by a forked child, from a record boundary on."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 from client.prepare import fork
 from client.prepare.csvfile import Columns, Unusual, fast_columns, fast_header, fast_reader, fast_table
+from client.prepare.shards import ChildGone, Remote, ShardedTable
 from client.prepare.table import Table
 
 BLOCK = 1 << 20
@@ -70,8 +71,8 @@ def split_point(path: str) -> int | None:
     return None
 
 
-def read_parallel(path: str, delimiter: str) -> Table | None:
-    """The fast path's table, the second half parsed in a child; None when anything is unusual or fails.
+def read_sharded(path: str, delimiter: str) -> ShardedTable | None:
+    """The fast path's table with its later rows kept by a forked child; None when anything is unusual or fails.
 
     None means "read it the ordinary way": that path then reproduces every pandas quirk and every error.
     Only for files without a lone `\r` (read_delimited checks), as for the single-process fast path.
@@ -81,21 +82,36 @@ def read_parallel(path: str, delimiter: str) -> Table | None:
     offset = split_point(path)
     if offset is None:
         return None
+    remote: Remote | None = None
     try:
         head = io.BufferedReader(_Head(path, offset), buffer_size=HEAD_BUFFER)
         with io.TextIOWrapper(head, encoding="utf-8-sig", newline="") as handle:
             reader = fast_reader(handle, delimiter)
             columns, p, c = fast_header(reader)
             width = len(columns)
-            with fork.Child(lambda: second_half(path, offset, delimiter, width, p, c)) as child:
-                parsed = fast_columns(reader, width, p, c)
-                rest = child.result()
-    except (Unusual, csv.Error, ValueError, OSError):  # a UnicodeDecodeError too: the exact path words it
+
+            def rest() -> Table:
+                return fast_table(columns, second_half(path, offset, delimiter, width, p, c))
+
+            remote = Remote(rest)
+            local = fast_table(columns, fast_columns(reader, width, p, c))
+        rows = remote.receive()
+    except (Unusual, csv.Error, ValueError, OSError, ChildGone):  # a UnicodeDecodeError too: the exact path words it
+        if remote is not None:
+            remote.close()
         return None
-    if rest is None:
-        return None
-    parsed.extend(rest)
-    return fast_table(columns, parsed)
+    table = ShardedTable(list(columns), local, remote, rows, rest)
+    if not len(local) or not rows:
+        table.materialize()  # an empty part: its common prefix and suffix would not combine
+    return table
+
+
+def read_parallel(path: str, delimiter: str) -> Table | None:
+    """As read_sharded, with the child's rows gathered here: a plain Table (for library callers)."""
+    table = read_sharded(path, delimiter)
+    if isinstance(table, ShardedTable):
+        table.materialize()
+    return table
 
 
 def second_half(path: str, offset: int, delimiter: str, width: int, p: int | None, c: int | None) -> Columns:

@@ -194,6 +194,13 @@ class Table:
 
         return long_positions(self)
 
+    def write_file(self, path: str) -> None:
+        """The prepared JSON lines, written to `path`."""
+        from client.prepare.writer import write_rows
+
+        with open(path, "wb") as handle:
+            write_rows(handle, self, 0, len(self))
+
     def records(self) -> list[dict[str, str]]:
         return [{"prompt": p, "completion": c} for p, c in zip(self.prompts, self.completions, strict=True)]
 

@@ -49,8 +49,7 @@ def write_jsonl(records: Table | Iterable[Mapping[str, object]], target: str | T
     """Write prepared records (prompt and completion only) to a path or an open text stream."""
     table = records if isinstance(records, Table) else Table.from_records(records)
     if isinstance(target, str):
-        with open(target, "wb") as handle:
-            write_rows(handle, table, 0, len(table))
+        table.write_file(target)
     else:
         escaping = _Escaping(target)
         for text in _texts(table):

@@ -137,6 +137,19 @@ def mostly_upper(values: list[str]) -> bool:
     and searched with memchr (other text asks `str.islower()`, false on any upper-case character). Lower-case
     letters are counted only when some letter is upper case, and only until they reach twice the upper.
     """
+    upper = upper_count(values)
+    if upper == 0:
+        return False
+    lower = 0
+    for start in range(0, len(values), CHUNK):
+        lower += case_counts(values[start : start + CHUNK])[1]
+        if upper * 2 <= lower:
+            return False
+    return True
+
+
+def upper_count(values: list[str]) -> int:
+    """The upper-case letters of `case_counts`, by a memchr search per chunk when there are none."""
     upper = 0
     for start in range(0, len(values), CHUNK):
         chunk = values[start : start + CHUNK]
@@ -149,14 +162,7 @@ def mostly_upper(values: list[str]) -> bool:
             continue
         if 1 in classes:
             upper += classes.count(1)
-    if upper == 0:
-        return False
-    lower = 0
-    for start in range(0, len(values), CHUNK):
-        lower += case_counts(values[start : start + CHUNK])[1]
-        if upper * 2 <= lower:
-            return False
-    return True
+    return upper
 
 
 def _wide_case_counts(text: str) -> tuple[int, int]:
