@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import signal
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +20,7 @@ from client.prepare.readers import read_any
 from client.prepare.shards import ShardedTable
 from client.prepare.table import Table
 from conformance.strategies import training_examples, training_files
+from tests.client.test_prepare_parallel import _failing
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 pytestmark = pytest.mark.skipif(not fork.available(), reason="sharding needs Linux fork and one thread")
@@ -91,14 +91,20 @@ def big_text(rows: int = 400) -> str:
     return csv_text([{"prompt": f'Item {i}, a "thing"', "completion": f"value {i}"} for i in range(rows)])
 
 
-def test_read_any_sharded_keeps_rows_in_a_child(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "data.csv"
+def sharded_table(directory: Path, monkeypatch: pytest.MonkeyPatch) -> ShardedTable:
+    """`big_text` read for the command line, forced onto the two-process path."""
+    path = directory / "data.csv"
     path.write_text(big_text(), encoding="utf-8")
     monkeypatch.setattr(csvfile, "PARALLEL_MIN_BYTES", 0)
     table = read_any(str(path), sharded=True)
     assert isinstance(table, ShardedTable)
+    return table
+
+
+def test_read_any_sharded_keeps_rows_in_a_child(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    table = sharded_table(tmp_path, monkeypatch)
     assert 0 < len(table.local) < len(table) == 400
-    whole = read_any(str(path))
+    whole = read_any(str(tmp_path / "data.csv"))
     assert type(whole) is Table
     assert table.prompts == whole.prompts  # reading the values gathers them: now a plain Table
     assert type(table) is Table
@@ -106,25 +112,13 @@ def test_read_any_sharded_keeps_rows_in_a_child(tmp_path: Path, monkeypatch: pyt
 
 
 def test_sharded_table_unpicklable_change_gathers_the_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "data.csv"
-    path.write_text(big_text(), encoding="utf-8")
-    monkeypatch.setattr(csvfile, "PARALLEL_MIN_BYTES", 0)
-    table = read_any(str(path), sharded=True)
-    assert isinstance(table, ShardedTable)
+    table = sharded_table(tmp_path, monkeypatch)
     table.append_to("prompts", " ->")  # picklable: both parts, still sharded
     assert isinstance(table, ShardedTable)
     table.map_column("completions", lambda c: c.upper())  # a lambda cannot travel: gathered, then changed
     assert type(table) is Table
     assert table.prompts[399] == 'Item 399, a "thing" ->'
     assert table.completions[0] == "VALUE 0"
-
-
-def _failing(how: str) -> None:
-    if how == "raise":
-        raise RuntimeError("child failed")
-    if how == "exit":
-        os._exit(3)
-    os.kill(os.getpid(), signal.SIGKILL)
 
 
 @pytest.mark.parametrize("how", ["raise", "exit", "signal"])
@@ -164,11 +158,7 @@ def test_sharded_write_appends_without_copy_file_range(monkeypatch: pytest.Monke
 
 
 def test_sharded_child_ends_with_its_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "data.csv"
-    path.write_text(big_text(), encoding="utf-8")
-    monkeypatch.setattr(csvfile, "PARALLEL_MIN_BYTES", 0)
-    table = read_any(str(path), sharded=True)
-    assert isinstance(table, ShardedTable)
+    table = sharded_table(tmp_path, monkeypatch)
     pid = table.remote.pid
     assert pid is not None
     table.remote.close()
