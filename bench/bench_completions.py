@@ -20,7 +20,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from emulator.nearest import NearestIndex  # noqa: E402
+from emulator.inference.nearest import NearestIndex  # noqa: E402
 from emulator.testing import free_port  # noqa: E402
 
 EXAMPLES = 10_000

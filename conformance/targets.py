@@ -141,7 +141,7 @@ class Instance:
             if self.started:
                 self.live.stop()  # its lifespan closes the store
             else:
-                self.live.app.state.services.close()
+                self.live.app.state.core.close()
 
 
 class Pool:

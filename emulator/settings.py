@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from emulator.quality import parse_quality
+from emulator.inference.quality import parse_quality
 
 GB = 1_000_000_000
 MANUAL_CLOCK_START = "2023-05-23T08:00:00Z"

@@ -38,7 +38,7 @@ def make_app() -> Iterator[Callable[..., FastAPI]]:
 
     yield make
     for app in made:
-        app.state.services.close()
+        app.state.core.close()
 
 
 def in_process(app: FastAPI, headers: dict[str, str] | None = None) -> TestClient:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from client.prepare.table import Table
-from emulator.catalogue import BASE_MODELS, MAX_EXAMPLE_TOKENS
-from emulator.tokens import r50k_base
-from emulator.training import format_cost
+from emulator.core.catalogue import BASE_MODELS, MAX_EXAMPLE_TOKENS
+from emulator.core.pricing import format_cost
+from emulator.core.tokens import r50k_base
 
 DEFAULT_EPOCHS = 4
 BATCH = 8192

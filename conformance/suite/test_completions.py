@@ -9,7 +9,7 @@ import pytest
 
 from conformance.handle import Ftemu
 from conformance.suite.support import assert_error, create_fine_tune
-from emulator.tokens import r50k_base
+from emulator.core.tokens import r50k_base
 
 behaviour = pytest.mark.behaviour
 pytestmark = pytest.mark.spend(0.01)

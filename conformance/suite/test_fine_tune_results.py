@@ -12,7 +12,7 @@ import pytest
 
 from conformance.handle import Ftemu
 from conformance.suite.support import capitals, create_fine_tune, messages, training_file
-from emulator.tokens import r50k_base
+from emulator.core.tokens import r50k_base
 
 behaviour = pytest.mark.behaviour
 pytestmark = [pytest.mark.ftemu(speed="60"), pytest.mark.spend(0.01)]

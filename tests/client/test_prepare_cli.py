@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from client.prepare.cli import build_parser, run
-from emulator.tokens import count_tokens
-from emulator.training import format_cost
+from emulator.core.pricing import format_cost
+from emulator.core.tokens import count_tokens
 from tests.conftest import FIXTURES
 
 DATA = FIXTURES / "prepare"

@@ -26,7 +26,7 @@ def emulator() -> Iterator[httpx.Client]:
     try:
         yield in_process(app)
     finally:
-        app.state.services.close()
+        app.state.core.close()
 
 
 def post_file(http: httpx.Client, data: bytes) -> httpx.Response:

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from emulator.auth import MISSING_KEY, load_keys, mask_key
+from emulator.core.orgs import MISSING_KEY, load_keys, mask_key
 from tests.conftest import assert_error, capitals, in_process, upload
 
 

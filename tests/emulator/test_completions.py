@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from emulator import create_app
-from emulator.completion_params import KNOWN_FIELDS
-from emulator.tokens import r50k_base
+from emulator.core.tokens import r50k_base
+from emulator.legacy.completion_params import KNOWN_FIELDS
 from tests.conftest import assert_error, capitals, fast_settings, in_process
 from tests.emulator.lifecycle import create_job, run_to_end
 
@@ -410,7 +410,7 @@ FIELDS = sorted(KNOWN_FIELDS - {"model"})
 def fuzz_api() -> Iterator[TestClient]:
     app = create_app(fast_settings())
     yield in_process(app)
-    app.state.services.close()
+    app.state.core.close()
 
 
 @settings(max_examples=300, deadline=None)

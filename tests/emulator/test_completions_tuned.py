@@ -12,12 +12,13 @@ from fastapi import FastAPI
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from emulator import Settings, quality
-from emulator.nearest import NearestIndex, common_separator
-from emulator.quality import DEFAULT_QUALITY, parse_quality
+from emulator import Settings
+from emulator.inference import quality
+from emulator.inference.nearest import NearestIndex, common_separator
+from emulator.inference.quality import DEFAULT_QUALITY, parse_quality
+from emulator.inference.tuned import TunedModels
 from emulator.settings import load_settings
 from emulator.store import ModelRecord
-from emulator.tuned import TunedModels
 from tests.conftest import assert_error, capitals, in_process
 from tests.emulator.test_completions import complete, tune
 

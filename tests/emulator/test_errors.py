@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from emulator.errors import INVALID_JSON_BODY
+from emulator.core.errors import INVALID_JSON_BODY
 from tests.conftest import assert_error
 
 

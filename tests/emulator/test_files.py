@@ -149,7 +149,7 @@ def test_create_file_survives_a_restart(make_app: Callable[..., FastAPI], tmp_pa
     first = make_app(memory=False, data_dir=str(tmp_path))
     data = jsonl(capitals(3))
     file_id = upload(in_process(first), data)["id"]
-    first.state.services.close()
+    first.state.core.close()
     again = in_process(make_app(memory=False, data_dir=str(tmp_path)))
     assert again.get(f"/files/{file_id}").json()["bytes"] == len(data)
     assert again.get(f"/files/{file_id}/content").content == data

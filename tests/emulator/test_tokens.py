@@ -16,7 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-from emulator import create_app, tokens
+from emulator import create_app
+from emulator.core import tokens
 from tests.conftest import fast_settings, in_process
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,7 +50,7 @@ except OSError as exc:
 else:
     raise SystemExit("the socket guard let an outside connection through")
 
-from emulator.tokens import r50k_base
+from emulator.core.tokens import r50k_base
 
 encoding = r50k_base()
 assert encoding.encode("hello world") == [31373, 995], encoding.encode("hello world")
@@ -119,7 +120,7 @@ def test_count_tokens_equals_tiktoken(official_r50k: tiktoken.Encoding, text: st
 def usage_api() -> Iterator[TestClient]:
     app = create_app(fast_settings())
     yield in_process(app)
-    app.state.services.close()
+    app.state.core.close()
 
 
 @settings(max_examples=100, deadline=None)

@@ -10,8 +10,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from emulator.tokens import r50k_base
-from emulator.training import default_batch_size, format_cost
+from emulator.core.pricing import format_cost
+from emulator.core.tokens import r50k_base
+from emulator.legacy.lifecycle import default_batch_size
 from tests.conftest import assert_error, capitals, in_process, upload
 from tests.emulator.lifecycle import advance, control_url, create_job, get_job, messages, run_to_end
 
@@ -290,7 +291,7 @@ def test_fine_tune_resumes_after_a_restart(make_app: Callable[..., FastAPI], tmp
     advance(api, 2)
     before = get_job(api, job_id)
     assert before["status"] == "running"
-    first.state.services.close()
+    first.state.core.close()
     api = in_process(make_app(memory=False, data_dir=str(tmp_path)))
     assert get_job(api, job_id)["events"] == before["events"]
     assert run_to_end(api, job_id)["status"] == "succeeded"

@@ -28,7 +28,7 @@ class Lifecycle(RuleBasedStateMachine):
         self.last_status: dict[str, str] = {}
 
     def teardown(self) -> None:
-        self.app.state.services.close()
+        self.app.state.core.close()
 
     @rule(model=st.sampled_from(["ada", "curie"]), epochs=st.integers(1, 3))
     def create(self, model: str, epochs: int) -> None:

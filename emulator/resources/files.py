@@ -5,18 +5,18 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 
-from emulator.auth import current_organization
-from emulator.blobs import CHUNK, BlobStore
-from emulator.errors import APIError, invalid_request, not_found
-from emulator.services import Services, services
+from emulator.core.blobs import CHUNK, BlobStore
+from emulator.core.container import Core
+from emulator.core.errors import APIError, invalid_request, not_found
+from emulator.core.problems import Problem, UploadChecker
+from emulator.http.deps import authorized
 from emulator.store import FileRecord, Organization
-from emulator.training_data import TrainingFileChecker
 
 router = APIRouter()
 UPLOAD_PURPOSES = ("fine-tune",)
@@ -51,11 +51,16 @@ def _human_bytes(count: int) -> str:
     return f"{count} bytes"
 
 
+def _refuse(problem: Problem | None) -> None:
+    """A training file's Problem is the upload's 400, worded as the API words it."""
+    if problem is not None:
+        raise APIError(400, problem.message)
+
+
 def _copy_upload(
-    upload: UploadFile, blobs: BlobStore, file_id: str, purpose: str, room: int, limit: int, used: int
+    upload: UploadFile, blobs: BlobStore, file_id: str, checker: UploadChecker | None, room: int, limit: int, used: int
 ) -> int:
     """Copy the spooled upload into its blob, checking as it goes; nothing is kept on failure."""
-    checker = TrainingFileChecker() if purpose == "fine-tune" else None
     source = upload.file
     source.seek(0)
     with blobs.writer() as writer:
@@ -64,9 +69,9 @@ def _copy_upload(
             if writer.size > room:
                 raise storage_limit_error(limit, used)
             if checker:
-                checker.feed(chunk)
+                _refuse(checker.feed(chunk))
         if checker:
-            checker.finish()
+            _refuse(checker.finish())
         writer.commit(file_id)
         return writer.size
 
@@ -89,9 +94,8 @@ def _check_purpose(purpose: Any) -> str:
 
 
 @router.post("/files")
-async def create_file(
-    request: Request, org: Organization = Depends(current_organization), app: Services = Depends(services)
-) -> dict[str, Any]:
+async def create_file(request: Request) -> dict[str, Any]:
+    app, org = authorized(request)
     upload, purpose_field = await _read_form(request)
     if not isinstance(upload, UploadFile):
         raise invalid_request("'file' is a required property", param="file")
@@ -99,7 +103,9 @@ async def create_file(
     used = app.store.stored_bytes(org.id)
     limit = app.settings.storage_limit
     file_id = app.store.next_id("file-")
-    size = await run_in_threadpool(_copy_upload, upload, app.blobs, file_id, purpose, limit - used, limit, used)
+    make_checker = app.upload_checkers.get(purpose)
+    checker = make_checker() if make_checker else None
+    size = await run_in_threadpool(_copy_upload, upload, app.blobs, file_id, checker, limit - used, limit, used)
     record = FileRecord(
         id=file_id,
         organization_id=org.id,
@@ -115,7 +121,7 @@ async def create_file(
     return file_object(record)
 
 
-def get_owned_file(app: Services, org: Organization, file_id: str) -> FileRecord:
+def get_owned_file(app: Core, org: Organization, file_id: str) -> FileRecord:
     """The organisation's live file, or the real 404."""
     app.store.process_uploaded_files(org.id)
     record = app.store.get_file(org.id, file_id)
@@ -125,18 +131,16 @@ def get_owned_file(app: Services, org: Organization, file_id: str) -> FileRecord
 
 
 @router.get("/files")
-async def list_files(
-    org: Organization = Depends(current_organization), app: Services = Depends(services)
-) -> dict[str, Any]:
+async def list_files(request: Request) -> dict[str, Any]:
+    app, org = authorized(request)
     app.catch_up(org)
     app.store.process_uploaded_files(org.id)
     return {"object": "list", "data": [file_object(record) for record in app.store.list_files(org.id)]}
 
 
 @router.get("/files/{file_id:path}/content")
-async def download_file(
-    file_id: str, org: Organization = Depends(current_organization), app: Services = Depends(services)
-) -> StreamingResponse:
+async def download_file(request: Request, file_id: str) -> StreamingResponse:
+    app, org = authorized(request)
     app.catch_up(org)
     record = get_owned_file(app, org, file_id)
     disposition = f'attachment; filename="{record.filename.replace(chr(34), "")}"'
@@ -150,17 +154,15 @@ async def download_file(
 
 
 @router.get("/files/{file_id:path}")
-async def retrieve_file(
-    file_id: str, org: Organization = Depends(current_organization), app: Services = Depends(services)
-) -> dict[str, Any]:
+async def retrieve_file(request: Request, file_id: str) -> dict[str, Any]:
+    app, org = authorized(request)
     app.catch_up(org)
     return file_object(get_owned_file(app, org, file_id))
 
 
 @router.delete("/files/{file_id:path}")
-async def delete_file(
-    file_id: str, org: Organization = Depends(current_organization), app: Services = Depends(services)
-) -> dict[str, Any]:
+async def delete_file(request: Request, file_id: str) -> dict[str, Any]:
+    app, org = authorized(request)
     app.catch_up(org)
     record = get_owned_file(app, org, file_id)
     app.store.delete_file(record.id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import random
 
-from emulator.catalogue import BASE_MODELS
+from emulator.core.catalogue import BASE_MODELS
 
 DEFAULT_QUALITY = "ada=0.55,babbage=0.7,curie=0.85,davinci=0.95"
 

@@ -7,25 +7,26 @@ import json
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
 import tiktoken
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from emulator import ids, params
-from emulator.answers import Candidate, Spec, Tuned, alternatives, generate, text_pieces, token_logprobs
-from emulator.answers import token_strings as strings_of
-from emulator.auth import current_organization
-from emulator.catalogue import BASE_MODELS
-from emulator.completion_params import CompletionRequest, Prompt, parse_completion_request
-from emulator.errors import not_found
-from emulator.generation import text_seed
-from emulator.quality import parse_quality
-from emulator.services import Services, services
+from emulator.core import ids
+from emulator.core.catalogue import BASE_MODELS
+from emulator.core.container import Core
+from emulator.core.errors import not_found
+from emulator.core.tokens import encoding_for_model
+from emulator.http import params
+from emulator.http.deps import authorized
+from emulator.inference.answers import Candidate, Spec, Tuned, alternatives, generate, text_pieces, token_logprobs
+from emulator.inference.answers import token_strings as strings_of
+from emulator.inference.generation import text_seed
+from emulator.inference.quality import parse_quality
+from emulator.legacy.completion_params import CompletionRequest, Prompt, parse_completion_request
 from emulator.store import Organization
-from emulator.tokens import encoding_for_model
 
 router = APIRouter()
 # Above this many tokens to generate, the work moves off the event loop.
@@ -49,7 +50,7 @@ def model_does_not_exist(model: str) -> Exception:
     return not_found(f"The model `{model}` does not exist", code="model_not_found")
 
 
-async def resolve_model(app: Services, org: Organization, model: str) -> Tuned | None:
+async def resolve_model(app: Core, org: Organization, model: str) -> Tuned | None:
     """None for a base model, the tuned model's knowledge otherwise; 404 for unknown, deleted or foreign."""
     if model in BASE_MODELS:
         return None
@@ -64,7 +65,7 @@ async def resolve_model(app: Services, org: Organization, model: str) -> Tuned |
 
 
 def _choices(
-    encoding: tiktoken.Encoding, app: Services, request: CompletionRequest, tuned: Tuned | None
+    encoding: tiktoken.Encoding, app: Core, request: CompletionRequest, tuned: Tuned | None
 ) -> tuple[list[Choice], int]:
     """The returned choices (indexed across prompts) and the completion tokens of every candidate made."""
     choices: list[Choice] = []
@@ -157,7 +158,7 @@ def usage_object(request: CompletionRequest, generated: int) -> dict[str, int]:
     }
 
 
-def completion_id(app: Services) -> str:
+def completion_id(app: Core) -> str:
     """Not stored, so not from the store's counter: the seed and this instance's count of completions."""
     return "cmpl-" + ids.draw(app.store.seed, -next(app.completion_counter), length=29)
 
@@ -203,7 +204,7 @@ def _stream(
     yield "data: [DONE]\n\n"
 
 
-async def _complete(request: Request, org: Organization, app: Services, path_model: str | None) -> Any:
+async def _complete(request: Request, org: Organization, app: Core, path_model: str | None) -> Any:
     body = await params.json_body(request)
     model = path_model if path_model is not None else body.get("model")
     encoding = encoding_for_model(model if isinstance(model, str) else "")
@@ -233,19 +234,12 @@ async def _complete(request: Request, org: Organization, app: Services, path_mod
 
 
 @router.post("/completions", response_model=None)
-async def create_completion(
-    request: Request,
-    org: Annotated[Organization, Depends(current_organization)],
-    app: Annotated[Services, Depends(services)],
-) -> Any:
+async def create_completion(request: Request) -> Any:
+    app, org = authorized(request)
     return await _complete(request, org, app, None)
 
 
 @router.post("/engines/{model:path}/completions", response_model=None)
-async def create_engine_completion(
-    model: str,
-    request: Request,
-    org: Annotated[Organization, Depends(current_organization)],
-    app: Annotated[Services, Depends(services)],
-) -> Any:
+async def create_engine_completion(model: str, request: Request) -> Any:
+    app, org = authorized(request)
     return await _complete(request, org, app, model)

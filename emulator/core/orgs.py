@@ -1,4 +1,4 @@
-"""Bearer-key authentication and organisations: which organisation a request acts for."""
+"""Organisations and bearer keys: the keys table, and which organisation a request's key acts for."""
 
 from __future__ import annotations
 
@@ -6,9 +6,7 @@ import json
 import tomllib
 from pathlib import Path
 
-from fastapi import Request
-
-from emulator.errors import APIError
+from emulator.core.errors import APIError
 from emulator.store import Organization, Store
 
 MISSING_KEY = (
@@ -91,13 +89,3 @@ def _bearer_key(authorization: str | None) -> str:
     if scheme.lower() != "bearer":
         return ""
     return key.strip()
-
-
-async def current_organization(request: Request) -> Organization:
-    """FastAPI dependency: the organisation of the request's key (401 in the envelope otherwise)."""
-    auth: Authenticator = request.app.state.auth
-    organization = auth.organization_for(
-        request.headers.get("authorization"), request.headers.get("openai-organization")
-    )
-    request.state.organization = organization
-    return organization

@@ -7,10 +7,10 @@ from typing import Any
 
 import tiktoken
 
-from emulator import params
-from emulator.catalogue import CONTEXT_LENGTH
-from emulator.errors import invalid_request
-from emulator.tokens import ENDOFTEXT
+from emulator.core.catalogue import CONTEXT_LENGTH
+from emulator.core.errors import invalid_request
+from emulator.core.tokens import ENDOFTEXT
+from emulator.http import params
 
 KNOWN_FIELDS = frozenset(
     {

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 import tiktoken
 
-from emulator import quality
-from emulator.completion_params import encode
-from emulator.generation import text_seed, words
-from emulator.nearest import NearestIndex
+from emulator.inference import quality
+from emulator.inference.generation import text_seed, words
+from emulator.inference.nearest import NearestIndex
+from emulator.legacy.completion_params import encode
 
 SIMILARITY_THRESHOLD = 0.2
 # Probability bands of the chosen token, by where the text came from.

@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from emulator import params
-from emulator.catalogue import BASE_MODELS, base_model_names
-from emulator.errors import invalid_request
-from emulator.services import Services
+from emulator.core.catalogue import BASE_MODELS, base_model_names
+from emulator.core.container import Core
+from emulator.core.errors import invalid_request
+from emulator.core.tokens import encoding_for_model
+from emulator.http import params
+from emulator.legacy.lifecycle import Plan, make_plan, too_long_failure
+from emulator.legacy.training_file import Example, read_examples
 from emulator.store import FileRecord, Organization
-from emulator.tokens import encoding_for_model
-from emulator.training import Plan, make_plan, too_long_failure
-from emulator.training_data import Example, read_examples
 
 CLASSIFICATION_KEYS = ("classification_n_classes", "classification_positive_class", "classification_betas")
 
@@ -27,9 +27,7 @@ class FineTuneRequest:
     hyperparams: dict[str, Any]
 
 
-def _training_file(
-    app: Services, org: Organization, body: dict[str, Any], name: str, required: bool
-) -> FileRecord | None:
+def _training_file(app: Core, org: Organization, body: dict[str, Any], name: str, required: bool) -> FileRecord | None:
     file_id = params.string(body, name, required=required)
     if file_id is None:
         return None
@@ -45,7 +43,7 @@ def _training_file(
     return record
 
 
-def _base_model(app: Services, org: Organization, model: str) -> str:
+def _base_model(app: Core, org: Organization, model: str) -> str:
     if model in BASE_MODELS:
         return model
     tuned = app.store.get_model(org.id, model)
@@ -99,7 +97,7 @@ def _classification(body: dict[str, Any], has_validation: bool) -> dict[str, Any
     return extra
 
 
-def parse_create_fine_tune(app: Services, org: Organization, body: dict[str, Any]) -> FineTuneRequest:
+def parse_create_fine_tune(app: Core, org: Organization, body: dict[str, Any]) -> FineTuneRequest:
     """Every check of the request, in the order the fields are documented; raises the first problem."""
     training = _training_file(app, org, body, "training_file", required=True)
     assert training is not None
@@ -118,11 +116,11 @@ def parse_create_fine_tune(app: Services, org: Organization, body: dict[str, Any
     return FineTuneRequest(training, validation, model, base_model, suffix, hyperparams)
 
 
-def load_examples(app: Services, record: FileRecord) -> list[Example]:
+def load_examples(app: Core, record: FileRecord) -> list[Example]:
     return list(read_examples(app.blobs.read_chunks(record.id)))
 
 
-def plan_fine_tune(app: Services, request: FineTuneRequest, examples: list[Example]) -> Plan:
+def plan_fine_tune(app: Core, request: FineTuneRequest, examples: list[Example]) -> Plan:
     encoding = encoding_for_model(request.base_model)
     texts = [text for example in examples for text in (example.prompt, example.completion)]
     counts = [len(tokens) for tokens in encoding.encode_ordinary_batch(texts)] if texts else []

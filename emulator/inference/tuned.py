@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
-from emulator.catalogue import BASE_MODELS
-from emulator.nearest import NearestIndex
+from emulator.core.catalogue import BASE_MODELS
+from emulator.inference.nearest import NearestIndex
 from emulator.store import ModelRecord, Store
 
 CACHE_SIZE = 32

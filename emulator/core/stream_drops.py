@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from fastapi import Request
-
 
 class StreamDrops:
     """Counts each job's open event streams and a drop generation that a drop request bumps."""
@@ -27,11 +25,3 @@ class StreamDrops:
         """Mark every stream of the job open now as dropped; returns how many were open."""
         self._generation[fine_tune_id] = self._generation.get(fine_tune_id, 0) + 1
         return self._open.get(fine_tune_id, 0)
-
-
-def stream_drops(request: Request) -> StreamDrops:
-    """FastAPI dependency: the app's StreamDrops, made on first use."""
-    found: StreamDrops | None = getattr(request.app.state, "stream_drops", None)
-    if found is None:
-        found = request.app.state.stream_drops = StreamDrops()
-    return found

@@ -9,15 +9,16 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 
-from emulator import params
-from emulator.auth import current_organization
-from emulator.errors import invalid_request, not_found
-from emulator.files import file_object
-from emulator.fine_tune_requests import load_examples, parse_create_fine_tune, plan_fine_tune
-from emulator.services import Services, services
-from emulator.store import EventRecord, FineTuneRecord, Organization
-from emulator.stream_drops import StreamDrops, stream_drops
-from emulator.training import TERMINAL
+from emulator.core.container import Core
+from emulator.core.errors import invalid_request, not_found
+from emulator.core.plan import TERMINAL
+from emulator.core.stream_drops import StreamDrops
+from emulator.http import params
+from emulator.http.deps import authorized, stream_drops
+from emulator.legacy.lifecycle import KIND, FineTuneLifecycle
+from emulator.legacy.requests import load_examples, parse_create_fine_tune, plan_fine_tune
+from emulator.resources.files import file_object
+from emulator.store import EventRecord, FineTuneRecord, NewFineTune, Organization
 
 router = APIRouter()
 
@@ -31,7 +32,7 @@ def event_object(event: EventRecord) -> dict[str, Any]:
     }
 
 
-def fine_tune_object(app: Services, job: FineTuneRecord, *, with_events: bool = True) -> dict[str, Any]:
+def fine_tune_object(app: Core, job: FineTuneRecord, *, with_events: bool = True) -> dict[str, Any]:
     """The FineTune object in the real server's key order; list items leave out `events`."""
     files = app.store.get_files([*job.training_file_ids, *job.validation_file_ids, *job.result_file_ids])
     by_id = {record.id: file_object(record) for record in files}
@@ -54,7 +55,14 @@ def fine_tune_object(app: Services, job: FineTuneRecord, *, with_events: bool = 
     return body
 
 
-def get_owned_fine_tune(app: Services, org: Organization, fine_tune_id: str) -> FineTuneRecord:
+def lifecycle(app: Core) -> FineTuneLifecycle:
+    """The legacy job kind registered with the app's scheduler."""
+    kind = app.scheduler.kinds[KIND]
+    assert isinstance(kind, FineTuneLifecycle)
+    return kind
+
+
+def get_owned_fine_tune(app: Core, org: Organization, fine_tune_id: str) -> FineTuneRecord:
     app.catch_up(org)
     job = app.store.get_fine_tune(org.id, fine_tune_id)
     if job is None:
@@ -63,9 +71,8 @@ def get_owned_fine_tune(app: Services, org: Organization, fine_tune_id: str) -> 
 
 
 @router.post("/fine-tunes")
-async def create_fine_tune(
-    request: Request, org: Organization = Depends(current_organization), app: Services = Depends(services)
-) -> dict[str, Any]:
+async def create_fine_tune(request: Request) -> dict[str, Any]:
+    app, org = authorized(request)
     body = await params.json_body(request)
     app.catch_up(org)
     parsed = parse_create_fine_tune(app, org, body)
@@ -75,58 +82,56 @@ async def create_fine_tune(
     job_id = app.store.next_id("ft-")
     with app.store.transaction():
         app.store.insert_fine_tune(
-            {
-                "id": job_id,
-                "organization_id": org.id,
-                "model": parsed.model,
-                "base_model": parsed.base_model,
-                "suffix": parsed.suffix,
-                "hyperparams": parsed.hyperparams,
-                "training_file_ids": [parsed.training_file.id],
-                "validation_file_ids": [parsed.validation_file.id] if parsed.validation_file else [],
-                "created_at": now,
-                "updated_at": int(now),
-                "status": "pending",
-                "plan": plan.to_json(),
-            }
+            NewFineTune(
+                id=job_id,
+                organization_id=org.id,
+                model=parsed.model,
+                base_model=parsed.base_model,
+                suffix=parsed.suffix,
+                hyperparams=parsed.hyperparams,
+                training_file_ids=[parsed.training_file.id],
+                validation_file_ids=[parsed.validation_file.id] if parsed.validation_file else [],
+                created_at=now,
+                updated_at=int(now),
+                status="pending",
+                plan=plan.to_json(),
+            )
         )
         app.store.add_event(job_id, f"Created fine-tune: {job_id}", int(now))
         app.store.insert_fine_tune_examples(job_id, ((e.prompt, e.completion) for e in examples))
-    app.trainer.wake(org.id)
+    app.scheduler.wake(org.id)
     app.catch_up(org)
     app.notifier.notify()
     return fine_tune_object(app, get_owned_fine_tune(app, org, job_id))
 
 
 @router.get("/fine-tunes")
-async def list_fine_tunes(
-    org: Organization = Depends(current_organization), app: Services = Depends(services)
-) -> dict[str, Any]:
+async def list_fine_tunes(request: Request) -> dict[str, Any]:
+    app, org = authorized(request)
     app.catch_up(org)
     jobs = app.store.list_fine_tunes(org.id)
     return {"object": "list", "data": [fine_tune_object(app, job, with_events=False) for job in jobs]}
 
 
 @router.get("/fine-tunes/{fine_tune_id}")
-async def retrieve_fine_tune(
-    fine_tune_id: str, org: Organization = Depends(current_organization), app: Services = Depends(services)
-) -> dict[str, Any]:
+async def retrieve_fine_tune(request: Request, fine_tune_id: str) -> dict[str, Any]:
+    app, org = authorized(request)
     return fine_tune_object(app, get_owned_fine_tune(app, org, fine_tune_id))
 
 
 @router.post("/fine-tunes/{fine_tune_id}/cancel")
-async def cancel_fine_tune(
-    fine_tune_id: str, org: Organization = Depends(current_organization), app: Services = Depends(services)
-) -> dict[str, Any]:
+async def cancel_fine_tune(request: Request, fine_tune_id: str) -> dict[str, Any]:
+    app, org = authorized(request)
     job = get_owned_fine_tune(app, org, fine_tune_id)
-    before = app.trainer.stop(org, job.id, "cancelled", "Fine-tune cancelled", app.now())
+    with app.scheduler.acting(org, app.now()):
+        before = lifecycle(app).stop(org, job.id, "cancelled", "Fine-tune cancelled", app.now())
     if before.status in TERMINAL:
         raise invalid_request(f"Cannot cancel a fine-tune that has already {before.status}: {job.id}", param="id")
     return fine_tune_object(app, get_owned_fine_tune(app, org, fine_tune_id))
 
 
 async def _event_stream(
-    app: Services, org: Organization, fine_tune_id: str, drops: StreamDrops | None = None
+    app: Core, org: Organization, fine_tune_id: str, drops: StreamDrops | None = None
 ) -> AsyncIterator[str]:
     """Replay every event, push new ones as they become due, then `data: [DONE]` once the job is over.
 
@@ -155,12 +160,9 @@ async def _event_stream(
 
 @router.get("/fine-tunes/{fine_tune_id}/events", response_model=None)
 async def list_fine_tune_events(
-    fine_tune_id: str,
-    request: Request,
-    org: Organization = Depends(current_organization),
-    app: Services = Depends(services),
-    drops: StreamDrops = Depends(stream_drops),
+    fine_tune_id: str, request: Request, drops: StreamDrops = Depends(stream_drops)
 ) -> dict[str, Any] | StreamingResponse:
+    app, org = authorized(request)
     stream = params.query_flag(request.query_params.get("stream"), "stream")
     job = get_owned_fine_tune(app, org, fine_tune_id)
     if stream:

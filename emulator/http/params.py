@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import Request
 
-from emulator.errors import INVALID_JSON_BODY, APIError, invalid_request
+from emulator.core.errors import INVALID_JSON_BODY, APIError, invalid_request
 
 _MISSING = object()
 

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from emulator.errors import APIError
+from emulator.core.problems import Problem
 
 JSONL_PREFIX = "Expected file to have JSONL format, where every line is a valid JSON dictionary."
 KEYS_PREFIX = "Expected file to have JSONL format with prompt/completion keys."
@@ -24,29 +24,34 @@ def _hint(raw: bytes) -> str:
     return f"{text[:3]}..."
 
 
-def _not_a_dictionary(number: int, raw: bytes) -> APIError:
-    return APIError(400, f'{JSONL_PREFIX} Line {number} is not a dictionary (HINT: line starts with: "{_hint(raw)}").')
+def _problem(number: int, message: str) -> Problem:
+    return Problem("invalid_training_file", message, param="file", line=number)
 
 
-def parse_line(number: int, raw: bytes) -> Example | None:
-    """One line of a fine-tune file: None for a blank line, an Example, or an APIError raised."""
+def _not_a_dictionary(number: int, raw: bytes) -> Problem:
+    hint = f'(HINT: line starts with: "{_hint(raw)}")'
+    return _problem(number, f"{JSONL_PREFIX} Line {number} is not a dictionary {hint}.")
+
+
+def parse_line(number: int, raw: bytes) -> Example | Problem | None:
+    """One line of a fine-tune file: None for a blank line, its Example, or the Problem with it."""
     if not raw.strip():
         return None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise APIError(400, f"{JSONL_PREFIX} Line {number} is not valid UTF-8.") from None
+        return _problem(number, f"{JSONL_PREFIX} Line {number} is not valid UTF-8.")
     try:
         value = json.loads(text)
     except ValueError:
-        raise _not_a_dictionary(number, raw) from None
+        return _not_a_dictionary(number, raw)
     if not isinstance(value, dict):
-        raise _not_a_dictionary(number, raw)
+        return _not_a_dictionary(number, raw)
     for key in ("prompt", "completion"):
         if key not in value:
-            raise APIError(400, f"{KEYS_PREFIX} Missing `{key}` key on line {number}.")
+            return _problem(number, f"{KEYS_PREFIX} Missing `{key}` key on line {number}.")
         if not isinstance(value[key], str):
-            raise APIError(400, f"{KEYS_PREFIX} The `{key}` value on line {number} must be a string.")
+            return _problem(number, f"{KEYS_PREFIX} The `{key}` value on line {number} must be a string.")
     return Example(number, value["prompt"], value["completion"])
 
 
@@ -79,30 +84,34 @@ def split_lines(chunks: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
 
 
 class TrainingFileChecker:
-    """Fed chunk by chunk during an upload; raises the first problem as the real API words it."""
+    """Fed chunk by chunk during an upload; returns the first Problem, worded as the real API words it."""
 
     def __init__(self) -> None:
         self._lines = LineSplitter()
         self.examples = 0
 
-    def feed(self, chunk: bytes) -> None:
-        for number, line in self._lines.feed(chunk):
-            self._check(number, line)
+    def feed(self, chunk: bytes) -> Problem | None:
+        return self._check(self._lines.feed(chunk))
 
-    def finish(self) -> None:
-        for number, line in self._lines.finish():
-            self._check(number, line)
-        if self.examples == 0:
-            raise APIError(400, f"{JSONL_PREFIX} The file is empty.")
+    def finish(self) -> Problem | None:
+        problem = self._check(self._lines.finish())
+        if problem is None and self.examples == 0:
+            return Problem("invalid_training_file", f"{JSONL_PREFIX} The file is empty.", param="file")
+        return problem
 
-    def _check(self, number: int, line: bytes) -> None:
-        if parse_line(number, line) is not None:
-            self.examples += 1
+    def _check(self, lines: list[tuple[int, bytes]]) -> Problem | None:
+        for number, line in lines:
+            found = parse_line(number, line)
+            if isinstance(found, Problem):
+                return found
+            if found is not None:
+                self.examples += 1
+        return None
 
 
 def read_examples(chunks: Iterable[bytes]) -> Iterator[Example]:
     """Examples of a stored (already validated) fine-tune file, in file order."""
     for number, line in split_lines(chunks):
         example = parse_line(number, line)
-        if example is not None:
+        if isinstance(example, Example):
             yield example

@@ -8,10 +8,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from emulator import ids
-from emulator.catalogue import BASE_MODELS, PERMISSION_CREATED, BaseModel
-from emulator.errors import APIError, not_found
-from emulator.services import authorized, json_response
+from emulator.core import ids
+from emulator.core.catalogue import BASE_MODELS, PERMISSION_CREATED, BaseModel
+from emulator.core.errors import APIError, not_found
+from emulator.http.deps import authorized, json_response
 from emulator.store import ModelRecord
 
 router = APIRouter()

@@ -1,0 +1,283 @@
+"""The legacy fine-tune's lifecycle: its plan, and what each due transition does (events, model, results file)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from emulator.core.blobs import BlobStore
+from emulator.core.catalogue import BASE_MODELS, MAX_EXAMPLE_TOKENS
+from emulator.core.plan import TERMINAL, ScheduledJob, Stage, Step
+from emulator.core.pricing import format_cost
+from emulator.legacy.naming import unique_model_name
+from emulator.legacy.results import ResultsSpec, compiled_results
+from emulator.store import FileRecord, FineTuneRecord, ModelRecord, Organization, Store
+
+KIND = "fine-tune"
+START_DELAY_SECONDS = 1.0
+RESULT_DELAY_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What will happen to a legacy job, fixed at creation. Offsets are simulated seconds (already sped up)."""
+
+    processing: float
+    start_delay: float
+    steps: list[Step]  # kinds: epoch (number = the epoch), model, results
+    failure: str | None
+    cost: str
+    trained_tokens: int
+    example_tokens: list[int]
+    batch_size: int
+    learning_rate_multiplier: float
+
+    def to_json(self) -> dict[str, Any]:
+        values = asdict(self)
+        values["steps"] = [[step.offset, step.kind, step.number] for step in self.steps]
+        return values
+
+    @staticmethod
+    def from_json(data: dict[str, Any]) -> Plan:
+        values = dict(data)
+        values["steps"] = [Step(offset, kind, number) for offset, kind, number in values["steps"]]
+        return Plan(**values)
+
+
+def default_batch_size(n_examples: int) -> int:
+    """~0.2% of the examples, at least 1, capped at 256 (§4)."""
+    return max(1, min(256, round(0.002 * n_examples)))
+
+
+def default_learning_rate_multiplier(batch_size: int, continuing: bool) -> float:
+    """0.1 for batches up to 16, 0.2 above; halved (0.05 / 0.1) when continuing from a fine-tuned model."""
+    base = 0.1 if batch_size <= 16 else 0.2
+    return base / 2 if continuing else base
+
+
+def too_long_failure(file_id: str, lines: list[int], tokens: list[int]) -> str | None:
+    for line, count in zip(lines, tokens, strict=True):
+        if count > MAX_EXAMPLE_TOKENS:
+            return (
+                f"Fine-tune failed. Training file {file_id} contains an example on line {line} that is "
+                f"{count} tokens long (prompt + completion); the limit is {MAX_EXAMPLE_TOKENS} tokens."
+            )
+    return None
+
+
+def make_plan(
+    *,
+    base_model: str,
+    example_tokens: list[int],
+    n_epochs: int,
+    hyperparams: dict[str, Any],
+    continuing: bool,
+    speed: float | None,
+    failure: str | None,
+) -> Plan:
+    """Realistic durations (scaled by tokens and base model), divided by the speed factor."""
+    model = BASE_MODELS[base_model]
+    tokens_per_epoch = sum(example_tokens)
+    trained_tokens = tokens_per_epoch * n_epochs
+    scale = 0.0 if speed is None else 1.0 / speed
+    epoch_seconds = max(1.0, tokens_per_epoch / 1000 * model.seconds_per_1k_tokens)
+    start = model.warmup_seconds
+    steps = [Step((start + epoch * epoch_seconds) * scale, "epoch", epoch) for epoch in range(1, n_epochs + 1)]
+    uploaded = start + n_epochs * epoch_seconds + model.upload_seconds
+    steps.append(Step(uploaded * scale, "model", 0))
+    steps.append(Step((uploaded + RESULT_DELAY_SECONDS) * scale, "results", 0))
+    batch_size = hyperparams.get("batch_size") or default_batch_size(len(example_tokens))
+    multiplier = hyperparams.get("learning_rate_multiplier") or default_learning_rate_multiplier(batch_size, continuing)
+    return Plan(
+        processing=(60.0 + tokens_per_epoch / 100) * scale,
+        start_delay=START_DELAY_SECONDS * scale,
+        steps=steps,
+        failure=failure,
+        cost=format_cost(trained_tokens, model.training_price_per_1k),
+        trained_tokens=trained_tokens,
+        example_tokens=example_tokens,
+        batch_size=batch_size,
+        learning_rate_multiplier=multiplier,
+    )
+
+
+def scheduled(job: FineTuneRecord) -> ScheduledJob:
+    plan = Plan.from_json(job.plan)
+    return ScheduledJob(
+        kind=KIND,
+        id=job.id,
+        seq=job.seq,
+        organization_id=job.organization_id,
+        stage=job.stage,
+        status=job.status,
+        created_at=job.created_at,
+        queued_at=job.queued_at,
+        started_at=job.started_at,
+        processing=plan.processing,
+        start_delay=plan.start_delay,
+        step_offsets=tuple(step.offset for step in plan.steps),
+    )
+
+
+class FineTuneLifecycle:
+    """The legacy job kind: its events are the 2023 API's texts (legacy-fine-tunes.md §3)."""
+
+    name = KIND
+
+    def __init__(self, store: Store, blobs: BlobStore) -> None:
+        self.store = store
+        self.blobs = blobs
+
+    # JobKind --------------------------------------------------------------------------------------------
+
+    def active_jobs(self, organization_id: str) -> list[ScheduledJob]:
+        return [scheduled(job) for job in self.store.list_fine_tunes(organization_id, active_only=True)]
+
+    def last_slot_release(self, organization_id: str) -> float:
+        return self.store.last_slot_release(organization_id)
+
+    def advance(
+        self, organization: Organization, scheduled_job: ScheduledJob, when: float, waiting: list[ScheduledJob]
+    ) -> None:
+        job = self.store.get_fine_tune(organization.id, scheduled_job.id)
+        assert job is not None
+        plan = Plan.from_json(job.plan)
+        if job.stage == Stage.PROCESSING:
+            self._finish_processing(organization, job, plan, len(waiting), when)
+        elif job.stage == Stage.QUEUED:
+            self.store.update_fine_tune(
+                job.id, stage=Stage.RUNNING, status="running", started_at=when, queue_number=None
+            )
+            self._event(job, "Fine-tune started", when)
+        else:
+            self._step(organization, job, plan.steps[Stage.step_index(job.stage)], plan, when)
+
+    def queue_moved(self, organization: Organization, waiting: list[ScheduledJob], when: float) -> None:
+        """Every waiting job whose place in the queue fell hears its new number."""
+        for position, entry in enumerate(waiting):
+            if entry.kind != KIND:
+                continue
+            job = self.store.get_fine_tune(organization.id, entry.id)
+            assert job is not None
+            if job.queue_number is None or position < job.queue_number:
+                self.store.update_fine_tune(job.id, queue_number=position)
+                self._event(job, f"Fine-tune is in the queue. Queue number: {position}", when)
+
+    # transitions ------------------------------------------------------------------------------------------
+
+    def _event(self, job: FineTuneRecord, message: str, when: float, level: str = "info") -> None:
+        self.store.add_event(job.id, message, int(when), level)
+        self.store.update_fine_tune(job.id, updated_at=int(when))
+
+    def _finish_processing(
+        self, organization: Organization, job: FineTuneRecord, plan: Plan, position: int, when: float
+    ) -> None:
+        if plan.failure:
+            self.end(organization, job, "failed", plan.failure, when, level="error")
+            return
+        hyperparams = dict(job.hyperparams)
+        hyperparams["batch_size"] = plan.batch_size
+        hyperparams["learning_rate_multiplier"] = plan.learning_rate_multiplier
+        self.store.update_fine_tune(
+            job.id, stage=Stage.QUEUED, queued_at=when, queue_number=position, hyperparams=hyperparams
+        )
+        self._event(job, f"Fine-tune costs {plan.cost}", when)
+        self._event(job, f"Fine-tune enqueued. Queue number: {position}", when)
+
+    def _step(self, organization: Organization, job: FineTuneRecord, step: Step, plan: Plan, when: float) -> None:
+        self.store.update_fine_tune(job.id, stage=job.stage + 1)
+        if step.kind == "epoch":
+            self._event(job, f"Completed epoch {step.number}/{job.hyperparams['n_epochs']}", when)
+        elif step.kind == "model":
+            name = self._register_model(organization, job, when)
+            self._event(job, f"Uploaded model: {name}", when)
+        else:
+            result = self._write_results(organization, job, plan, when)
+            self.store.update_fine_tune(job.id, result_file_ids=[result.id])
+            self._event(job, f"Uploaded result file: {result.id}", when)
+            self.end(organization, job, "succeeded", "Fine-tune succeeded", when)
+
+    def _register_model(self, organization: Organization, job: FineTuneRecord, when: float) -> str:
+        name, created = unique_model_name(
+            job.base_model, organization.name, job.suffix, int(when), self.store.model_name_taken
+        )
+        self.store.insert_model(
+            ModelRecord(
+                id=name,
+                organization_id=organization.id,
+                created=created,
+                root=job.base_model,
+                parent=job.model,
+                fine_tune_id=job.id,
+                permission_id=self.store.next_id("snapperm-"),
+                deleted=False,
+            )
+        )
+        self.store.update_fine_tune(job.id, fine_tuned_model=name)
+        return name
+
+    def _write_results(self, organization: Organization, job: FineTuneRecord, plan: Plan, when: float) -> FileRecord:
+        classification: dict[str, object] | None = None
+        if job.hyperparams.get("compute_classification_metrics"):
+            keys = ("classification_n_classes", "classification_positive_class", "classification_betas")
+            classification = {key: job.hyperparams[key] for key in keys if key in job.hyperparams}
+        text = compiled_results(
+            ResultsSpec(
+                seed=f"{self.store.seed}:{job.id}",
+                example_tokens=plan.example_tokens,
+                batch_size=plan.batch_size,
+                n_epochs=job.hyperparams["n_epochs"],
+                has_validation=bool(job.validation_file_ids),
+                classification=classification,
+            )
+        )
+        data = text.encode()
+        record = FileRecord(
+            id=self.store.next_id("file-"),
+            organization_id=organization.id,
+            purpose="fine-tune-results",
+            filename="compiled_results.csv",
+            bytes=len(data),
+            created_at=int(when),
+            status="processed",
+            status_details=None,
+            deleted=False,
+        )
+        self.blobs.write_bytes(record.id, data)
+        self.store.insert_file(record)
+        return record
+
+    def end(
+        self,
+        organization: Organization,
+        job: FineTuneRecord,
+        status: str,
+        message: str,
+        when: float,
+        *,
+        level: str = "info",
+    ) -> None:
+        """Put a job in a terminal state with its one terminal event (the scheduler then moves the queue up).
+
+        A job that ends other than in success leaves no usable model, even if its model was already uploaded.
+        """
+        with self.store.transaction():
+            self.store.update_fine_tune(job.id, status=status, finished_at=when, queue_number=None)
+            current = self.store.get_fine_tune(organization.id, job.id)
+            if status != "succeeded" and current is not None and current.fine_tuned_model:
+                self.store.delete_model(current.fine_tuned_model)
+                self.store.update_fine_tune(job.id, fine_tuned_model=None)
+            self._event(job, message, when, level)
+
+    def stop(
+        self, organization: Organization, job_id: str, status: str, message: str, when: float, *, level: str = "info"
+    ) -> FineTuneRecord:
+        """Cancel or fail a job now (inside Scheduler.acting); returns the job as it stood just before.
+
+        A job already over is left unchanged: the caller tells the client. Only one terminal event, ever.
+        """
+        current = self.store.get_fine_tune(organization.id, job_id)
+        assert current is not None
+        if current.status not in TERMINAL:
+            self.end(organization, current, status, message, when, level=level)
+        return current

@@ -1,0 +1,61 @@
+"""The test-control plane under /_emulator shared by both API generations: the clock and a clean slate."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+
+from emulator.core.clock import VirtualClock
+from emulator.core.container import Core
+from emulator.core.errors import invalid_request
+from emulator.http import params
+from emulator.http.deps import core
+
+router = APIRouter(prefix="/_emulator")
+
+
+def clock_object(app: Core) -> dict[str, Any]:
+    now = app.now()
+    return {
+        "object": "emulator.core.clock",
+        "kind": "manual" if app.clock.manual else "system",
+        "now": now,
+        "iso": datetime.fromtimestamp(now, UTC).isoformat().replace("+00:00", "Z"),
+        "speed": app.settings.speed,
+    }
+
+
+@router.get("/clock")
+async def get_clock(app: Core = Depends(core)) -> dict[str, Any]:
+    return clock_object(app)
+
+
+@router.post("/clock/advance")
+async def advance_clock(request: Request, app: Core = Depends(core)) -> dict[str, Any]:
+    body = await params.json_body(request)
+    seconds = params.number(body, "seconds", minimum=0)
+    if seconds is None:
+        raise invalid_request("'seconds' is a required property", param="seconds")
+    if not isinstance(app.clock, VirtualClock):
+        raise invalid_request("The clock is not manual: start ftemu with --clock manual to move it.", param="seconds")
+    app.clock.advance(seconds)
+    app.store.set_meta("clock", repr(app.clock.now()))
+    for organization in app.store.list_organizations():
+        app.catch_up(organization)
+    app.notifier.notify()
+    return clock_object(app)
+
+
+@router.post("/reset")
+async def reset(app: Core = Depends(core)) -> dict[str, Any]:
+    """Forget every file, job and model; a manual clock goes back to its start."""
+    app.store.reset()
+    app.blobs.clear()
+    app.scheduler.forget()
+    if isinstance(app.clock, VirtualClock):
+        app.clock = VirtualClock(app.settings.clock_start_seconds)
+        app.store.set_meta("clock", repr(app.clock.now()))
+    app.notifier.notify()
+    return {"object": "emulator.reset", "ok": True, "clock": clock_object(app)}

@@ -1,0 +1,38 @@
+"""All SQL: one module per table family behind one Store, typed rows in records, append-only migrations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from emulator.store.files import FilesTable
+from emulator.store.fine_tunes import FineTunesTable
+from emulator.store.models import ModelsTable
+from emulator.store.organizations import OrganizationsTable
+from emulator.store.records import (
+    EventRecord,
+    FileRecord,
+    FineTuneChanges,
+    FineTuneRecord,
+    ModelRecord,
+    NewFineTune,
+    Organization,
+)
+
+
+class Store(OrganizationsTable, FilesTable, FineTunesTable, ModelsTable):
+    """The emulator's persistent state: every table family over one connection. One per app."""
+
+    def __init__(self, path: Path | None, *, seed: int | None = None) -> None:
+        super().__init__(path, seed=seed)
+
+
+__all__ = [
+    "EventRecord",
+    "FileRecord",
+    "FineTuneChanges",
+    "FineTuneRecord",
+    "ModelRecord",
+    "NewFineTune",
+    "Organization",
+    "Store",
+]

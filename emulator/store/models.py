@@ -1,0 +1,56 @@
+"""The models table: fine-tuned models (base models live in the catalogue)."""
+
+from __future__ import annotations
+
+from emulator.store.db import Database
+from emulator.store.records import ModelRecord, model_record
+
+
+class ModelsTable(Database):
+    """Fine-tuned models by organisation; deleting only marks the row, so a child model keeps its lineage."""
+
+    def insert_model(self, record: ModelRecord) -> None:
+        self._execute(
+            "INSERT INTO models (id, organization_id, created, root, parent, fine_tune_id, permission_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                record.id,
+                record.organization_id,
+                record.created,
+                record.root,
+                record.parent,
+                record.fine_tune_id,
+                record.permission_id,
+            ),
+        )
+
+    def get_model(self, organization_id: str, model_id: str) -> ModelRecord | None:
+        rows = self._query(
+            "SELECT id, organization_id, created, root, parent, fine_tune_id, permission_id, deleted"
+            " FROM models WHERE id = ? AND organization_id = ? AND deleted = 0",
+            (model_id, organization_id),
+        )
+        return model_record(rows[0]) if rows else None
+
+    def get_model_including_deleted(self, organization_id: str, model_id: str) -> ModelRecord | None:
+        """A model row even if it was deleted since (a retrained model still knows its parent's examples)."""
+        rows = self._query(
+            "SELECT id, organization_id, created, root, parent, fine_tune_id, permission_id, deleted"
+            " FROM models WHERE id = ? AND organization_id = ?",
+            (model_id, organization_id),
+        )
+        return model_record(rows[0]) if rows else None
+
+    def list_models(self, organization_id: str) -> list[ModelRecord]:
+        rows = self._query(
+            "SELECT id, organization_id, created, root, parent, fine_tune_id, permission_id, deleted"
+            " FROM models WHERE organization_id = ? AND deleted = 0 ORDER BY seq",
+            (organization_id,),
+        )
+        return [model_record(row) for row in rows]
+
+    def model_name_taken(self, model_id: str) -> bool:
+        return bool(self._query("SELECT 1 FROM models WHERE id = ?", (model_id,)))
+
+    def delete_model(self, model_id: str) -> None:
+        self._execute("UPDATE models SET deleted = 1 WHERE id = ?", (model_id,))
