@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -11,7 +10,7 @@ from typing import Any
 
 import tiktoken
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from emulator.core import ids
@@ -21,6 +20,7 @@ from emulator.core.errors import not_found
 from emulator.core.tokens import encoding_for_model
 from emulator.http import params
 from emulator.http.deps import authorized
+from emulator.http.sse import DONE, event_stream, sse_data
 from emulator.inference.answers import Candidate, Spec, Tuned, alternatives, generate, text_pieces, token_logprobs
 from emulator.inference.answers import token_strings as strings_of
 from emulator.inference.generation import text_seed
@@ -167,7 +167,7 @@ def _chunk(head: dict[str, Any], choice: dict[str, Any], request: CompletionRequ
     body = {**head, "choices": [choice], "model": request.model}
     if request.include_usage:
         body["usage"] = None
-    return f"data: {json.dumps(body, separators=(',', ':'))}\n\n"
+    return sse_data(body)
 
 
 def _stream(
@@ -200,8 +200,8 @@ def _stream(
         }
         yield _chunk(head, closing, request)
     if request.include_usage:
-        yield f"data: {json.dumps({**head, 'choices': [], 'model': request.model, 'usage': usage})}\n\n"
-    yield "data: [DONE]\n\n"
+        yield sse_data({**head, "choices": [], "model": request.model, "usage": usage})
+    yield DONE
 
 
 async def _complete(request: Request, org: Organization, app: Core, path_model: str | None) -> Any:
@@ -218,11 +218,7 @@ async def _complete(request: Request, org: Organization, app: Core, path_model: 
     head = {"id": completion_id(app), "object": "text_completion", "created": app.now_seconds()}
     usage = usage_object(parsed, generated)
     if parsed.stream:
-        return StreamingResponse(
-            _stream(encoding, parsed, choices, head, usage),
-            media_type="text/event-stream",
-            headers={"cache-control": "no-cache"},
-        )
+        return event_stream(_stream(encoding, parsed, choices, head, usage))
     return JSONResponse(
         {
             **head,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,6 +14,7 @@ from emulator.core.plan import TERMINAL
 from emulator.core.stream_drops import StreamDrops
 from emulator.http import params
 from emulator.http.deps import authorized, stream_drops
+from emulator.http.sse import DONE, event_stream, sse_data
 from emulator.legacy.lifecycle import KIND, FineTuneLifecycle
 from emulator.legacy.requests import load_examples, parse_create_fine_tune, plan_fine_tune
 from emulator.resources.files import file_object
@@ -144,13 +144,13 @@ async def _event_stream(
             app.catch_up(org)
             for event in app.store.list_events(fine_tune_id, after_seq=last):
                 last = event.seq
-                yield f"data: {json.dumps(event_object(event), separators=(',', ':'))}\n\n"
+                yield sse_data(event_object(event))
             job = app.store.get_fine_tune(org.id, fine_tune_id)
             if job is None or job.status in TERMINAL:
                 # The terminal event may have landed between the two reads: send it before [DONE].
                 for event in app.store.list_events(fine_tune_id, after_seq=last):
-                    yield f"data: {json.dumps(event_object(event), separators=(',', ':'))}\n\n"
-                yield "data: [DONE]\n\n"
+                    yield sse_data(event_object(event))
+                yield DONE
                 return
             await app.wait_for_change(org)
     finally:
@@ -166,9 +166,5 @@ async def list_fine_tune_events(
     stream = params.query_flag(request.query_params.get("stream"), "stream")
     job = get_owned_fine_tune(app, org, fine_tune_id)
     if stream:
-        return StreamingResponse(
-            _event_stream(app, org, job.id, drops),
-            media_type="text/event-stream",
-            headers={"cache-control": "no-cache"},
-        )
+        return event_stream(_event_stream(app, org, job.id, drops))
     return {"object": "list", "data": [event_object(event) for event in app.store.list_events(job.id)]}
