@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from emulator.store.chat_examples import ChatExamplesTable
 from emulator.store.files import FilesTable
 from emulator.store.fine_tunes import FineTunesTable
 from emulator.store.models import ModelsTable
 from emulator.store.organizations import OrganizationsTable
 from emulator.store.records import (
+    ChatExample,
     EventRecord,
     FileRecord,
     FineTuneChanges,
@@ -19,7 +21,7 @@ from emulator.store.records import (
 )
 
 
-class Store(OrganizationsTable, FilesTable, FineTunesTable, ModelsTable):
+class Store(OrganizationsTable, FilesTable, FineTunesTable, ModelsTable, ChatExamplesTable):
     """The emulator's persistent state: every table family over one connection. One per app."""
 
     def __init__(self, path: Path | None, *, seed: int | None = None) -> None:
@@ -27,6 +29,7 @@ class Store(OrganizationsTable, FilesTable, FineTunesTable, ModelsTable):
 
 
 __all__ = [
+    "ChatExample",
     "EventRecord",
     "FileRecord",
     "FineTuneChanges",

@@ -90,8 +90,45 @@ def m001_initial(db: sqlite3.Connection) -> None:
     )
 
 
+def m002_models_of_both_generations(db: sqlite3.Connection) -> None:
+    """A model's job may be a legacy fine-tune or a fine-tuning job (no foreign key to one table); checkpoints
+    are models with their step; the examples a chat-format job learned are kept with the job."""
+    db.executescript(
+        """
+        CREATE TABLE models_v2 (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE,
+            organization_id TEXT NOT NULL REFERENCES organizations(id),
+            created INTEGER NOT NULL,
+            root TEXT NOT NULL,
+            parent TEXT NOT NULL,
+            fine_tune_id TEXT NOT NULL,
+            permission_id TEXT NOT NULL,
+            deleted INTEGER NOT NULL DEFAULT 0,
+            checkpoint_step INTEGER
+        );
+        INSERT INTO models_v2 (seq, id, organization_id, created, root, parent, fine_tune_id, permission_id, deleted)
+            SELECT seq, id, organization_id, created, root, parent, fine_tune_id, permission_id, deleted FROM models;
+        DROP TABLE models;
+        ALTER TABLE models_v2 RENAME TO models;
+        CREATE INDEX models_by_organization ON models (organization_id, deleted, seq);
+        CREATE INDEX models_by_job ON models (fine_tune_id);
+
+        CREATE TABLE chat_examples (
+            job_id TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            messages TEXT NOT NULL,
+            reply TEXT NOT NULL,
+            tools TEXT,
+            PRIMARY KEY (job_id, position)
+        );
+        """
+    )
+
+
 MIGRATIONS: list[Migration] = [
     ("001_initial", m001_initial),
+    ("002_models_of_both_generations", m002_models_of_both_generations),
 ]
 
 

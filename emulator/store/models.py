@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from emulator.store.db import Database
-from emulator.store.records import ModelRecord, model_record
+from emulator.store.records import MODEL_COLUMNS, ModelRecord, model_record
 
 
 class ModelsTable(Database):
@@ -11,8 +11,8 @@ class ModelsTable(Database):
 
     def insert_model(self, record: ModelRecord) -> None:
         self._execute(
-            "INSERT INTO models (id, organization_id, created, root, parent, fine_tune_id, permission_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO models (id, organization_id, created, root, parent, fine_tune_id, permission_id,"
+            " checkpoint_step) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 record.id,
                 record.organization_id,
@@ -21,13 +21,13 @@ class ModelsTable(Database):
                 record.parent,
                 record.fine_tune_id,
                 record.permission_id,
+                record.checkpoint_step,
             ),
         )
 
     def get_model(self, organization_id: str, model_id: str) -> ModelRecord | None:
         rows = self._query(
-            "SELECT id, organization_id, created, root, parent, fine_tune_id, permission_id, deleted"
-            " FROM models WHERE id = ? AND organization_id = ? AND deleted = 0",
+            f"SELECT {MODEL_COLUMNS} FROM models WHERE id = ? AND organization_id = ? AND deleted = 0",
             (model_id, organization_id),
         )
         return model_record(rows[0]) if rows else None
@@ -35,16 +35,14 @@ class ModelsTable(Database):
     def get_model_including_deleted(self, organization_id: str, model_id: str) -> ModelRecord | None:
         """A model row even if it was deleted since (a retrained model still knows its parent's examples)."""
         rows = self._query(
-            "SELECT id, organization_id, created, root, parent, fine_tune_id, permission_id, deleted"
-            " FROM models WHERE id = ? AND organization_id = ?",
+            f"SELECT {MODEL_COLUMNS} FROM models WHERE id = ? AND organization_id = ?",
             (model_id, organization_id),
         )
         return model_record(rows[0]) if rows else None
 
     def list_models(self, organization_id: str) -> list[ModelRecord]:
         rows = self._query(
-            "SELECT id, organization_id, created, root, parent, fine_tune_id, permission_id, deleted"
-            " FROM models WHERE organization_id = ? AND deleted = 0 ORDER BY seq",
+            f"SELECT {MODEL_COLUMNS} FROM models WHERE organization_id = ? AND deleted = 0 ORDER BY seq",
             (organization_id,),
         )
         return [model_record(row) for row in rows]
@@ -54,3 +52,8 @@ class ModelsTable(Database):
 
     def delete_model(self, model_id: str) -> None:
         self._execute("UPDATE models SET deleted = 1 WHERE id = ?", (model_id,))
+
+    def list_job_models(self, job_id: str) -> list[ModelRecord]:
+        """Every model a job made (its checkpoints and its final model), deleted ones included, oldest first."""
+        rows = self._query(f"SELECT {MODEL_COLUMNS} FROM models WHERE fine_tune_id = ? ORDER BY seq", (job_id,))
+        return [model_record(row) for row in rows]

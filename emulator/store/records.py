@@ -68,9 +68,24 @@ class ModelRecord:
     created: int
     root: str
     parent: str
-    fine_tune_id: str
+    fine_tune_id: str  # the job that made it: a legacy `ft-` or a fine-tuning job's `ftjob-` id
     permission_id: str
     deleted: bool
+    checkpoint_step: int | None = None  # set on a checkpoint's model: the training step it was saved at
+
+
+@dataclass(frozen=True)
+class ChatExample:
+    """One conversation a chat-format job learned: the turns before the reply, the reply, the tools it had.
+
+    Supervised lines: the messages before the last assistant message, and that message (content and/or
+    tool_calls). Preference (DPO) lines: input.messages and the preferred output. Completion-format lines of
+    babbage-002 / davinci-002: one user message holding the prompt, and the completion as the reply.
+    """
+
+    messages: list[dict[str, Any]]
+    reply: dict[str, Any]
+    tools: list[dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +121,7 @@ class FineTuneChanges(TypedDict, total=False):
     finished_at: float | None
 
 
+MODEL_COLUMNS = "id, organization_id, created, root, parent, fine_tune_id, permission_id, deleted, checkpoint_step"
 JSON_COLUMNS = ("hyperparams", "training_file_ids", "validation_file_ids", "result_file_ids", "plan")
 FINE_TUNE_COLUMNS = (
     "seq, id, organization_id, model, base_model, suffix, hyperparams, training_file_ids, validation_file_ids, "
