@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 import tiktoken
 
+from emulator.core.tokens import encode
 from emulator.inference import quality
 from emulator.inference.generation import text_seed, words
 from emulator.inference.nearest import NearestIndex
-from emulator.legacy.completion_params import encode
 
 SIMILARITY_THRESHOLD = 0.2
 # Probability bands of the chosen token, by where the text came from.

@@ -9,7 +9,7 @@ import tiktoken
 
 from emulator.core.catalogue import CONTEXT_LENGTH
 from emulator.core.errors import invalid_request
-from emulator.core.tokens import ENDOFTEXT
+from emulator.core.tokens import ENDOFTEXT, encode
 from emulator.http import params
 
 KNOWN_FIELDS = frozenset(
@@ -65,11 +65,6 @@ class CompletionRequest:
     logit_bias: dict[str, float]
     user: str | None
     seed: int | None
-
-
-def encode(encoding: tiktoken.Encoding, text: str) -> list[int]:
-    """Tokens as the API counts them: a special token written in the text (<|endoftext|>) is one token."""
-    return encoding.encode(text, allowed_special="all")
 
 
 def _not_valid(value: Any, name: str) -> Exception:
