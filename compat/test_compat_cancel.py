@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
+import select
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import httpx
@@ -40,9 +40,14 @@ def test_fine_tunes_follow_sigint_leaves_the_job_running(
         text=True,
         env=legacy.env(PYTHONUNBUFFERED="1"),
     )
-    time.sleep(2.0)
+    # Ctrl-C once the CLI is streaming (its handler is in place by then), however long its imports take.
+    assert process.stdout is not None
+    ready, _, _ = select.select([process.stdout], [], [], 60.0)
+    first = process.stdout.readline() if ready else ""
+    assert "Created fine-tune" in first, first
     process.send_signal(signal.SIGINT)
-    stdout, _ = process.communicate(timeout=30)
+    rest, _ = process.communicate(timeout=30)
+    stdout = first + rest
     assert process.returncode == 0, stdout
     assert "Stream interrupted. Job is still pending." in stdout
     assert f"openai api fine_tunes.cancel -i {job_id}" in stdout
