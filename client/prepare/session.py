@@ -63,7 +63,7 @@ class Session:
     def run(self) -> int:
         self.say("Analyzing...\n")
         try:
-            table = self.table = read_any(self.options.path, line_numbers=self.options.line_numbers, sharded=True)
+            table = self.table = read_any(self.options.path, line_numbers=self.options.line_numbers)
             self._analyse(table)
         except PrepareError as exc:
             self.error = exc

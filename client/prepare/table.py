@@ -147,8 +147,7 @@ class Table:
             values[start : start + chunk] = list(map(operator.add, values[start : start + chunk], repeat(suffix)))
         setattr(self, name, values[:])
 
-    # What the checks ask of the data, one method per question, so that a ShardedTable (shards.py) can answer each
-    # from its two parts instead of gathering every value in one process. `column` is "prompts" or "completions".
+    # What the checks ask of the data. `column` is "prompts" or "completions".
     def values(self, column: str) -> list[str]:
         values: list[str] = getattr(self, column)
         return values
@@ -199,7 +198,7 @@ class Table:
         from client.prepare.writer import write_rows
 
         with open(path, "wb") as handle:
-            write_rows(handle, self, 0, len(self))
+            write_rows(handle, self)
 
     def records(self) -> list[dict[str, str]]:
         return [{"prompt": p, "completion": c} for p, c in zip(self.prompts, self.completions, strict=True)]

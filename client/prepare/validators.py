@@ -243,8 +243,7 @@ def common_prompt_suffix(table: Table) -> Finding:
     )
 
 
-# Fixes that change every value the same way: module-level functions under `partial`, so a fix can be pickled and
-# applied to the rows a sharded table keeps in another process.
+# Fixes that change every value the same way (used under `partial`).
 def map_values(column: str, change: Callable[[str], str], table: Table, say: Say) -> None:
     table.map_column(column, change)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -47,3 +49,18 @@ def test_mostly_upper_matches_the_per_character_model(values: list[str]) -> None
 @given(VALUES)
 def test_common_suffix_matches_the_per_character_model(values: list[str]) -> None:
     assert xfix._common_suffix(values) == _model_suffix(values)
+
+
+@given(
+    st.lists(st.sampled_from(["", "a", "ab", "abc", "abd", "b", "a\x00"]) | st.text(ALPHABET, max_size=6), max_size=12)
+)
+def test_common_prefix_matches_pairwise_definition(values: list[str]) -> None:
+    expected = os.path.commonprefix(values)  # noqa: RUF071 (character-wise on purpose)
+    assert xfix.common_prefix(values) == expected
+
+
+@given(
+    st.lists(st.text(ALPHABET, max_size=12), max_size=8), st.sampled_from([" ->", "\n", "\n\n###\n\n", "é", "a\x00"])
+)
+def test_present_matches_substring_search(values: list[str], needle: str) -> None:
+    assert xfix.present(values, [needle]) == ({needle} if any(needle in v for v in values) else set())
