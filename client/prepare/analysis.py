@@ -9,7 +9,6 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 
 from client.prepare import endings, validators
 from client.prepare.table import Finding, PrepareError, Say, Table
-from client.prepare.xfix import forget
 
 VALIDATORS: tuple[validators.Validator, ...] = (
     validators.num_examples,
@@ -46,7 +45,6 @@ def analyse(table: Table, say: Say = _quiet) -> Iterator[Finding]:
 
     Stops after the first finding with an error.
     """
-    forget()
     if table.read is not None:
         yield table.read
     for validate in VALIDATORS:

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 from client.prepare.analysis import analyse, classification_flags, output_names, split, training_time
 from client.prepare.readers import read_any
 from client.prepare.table import Finding, PrepareError, Table
+from client.prepare.validators import display
 from client.prepare.writer import write_jsonl
-from client.prepare.xfix import display
 
 if TYPE_CHECKING:
     from client.prepare.tokens import TokenReport

@@ -1,4 +1,4 @@
-"""Column statistics the validators share: common prefix/suffix, task type, letter case counts."""
+"""Column statistics the checks ask for, as pure functions of the values: prefixes, suffixes, task type, case, rows."""
 
 from __future__ import annotations
 
@@ -31,27 +31,8 @@ def common_prefix(values: list[str]) -> str:
     return prefix
 
 
-_last_suffix: tuple[list[str], str] | None = None
-_last_task: tuple[list[str], list[str], str] | None = None
-
-
-def forget() -> None:
-    """Drop the remembered results (and the lists they hold); a new analysis starts from scratch."""
-    global _last_suffix, _last_task
-    _last_suffix = _last_task = None
-
-
 def common_suffix(values: list[str]) -> str:
-    """The longest string every value ends with ("" for no values); remembered for the last list."""
-    global _last_suffix
-    if _last_suffix is not None and _last_suffix[0] is values:
-        return _last_suffix[1]
-    suffix = _common_suffix(values)
-    _last_suffix = (values, suffix)
-    return suffix
-
-
-def _common_suffix(values: list[str]) -> str:
+    """The longest string every value ends with ("" for no values)."""
     if not values:
         return ""
     suffix, start = values[0], 1
@@ -76,19 +57,7 @@ def _shared_tail(a: str, b: str) -> int:
 
 
 def task_type(prompts: list[str], completions: list[str]) -> str:
-    """`open-ended generation`, `classification` (few distinct completions) or `conditional generation`.
-
-    Remembered for the last pair of lists (fixes always make new lists, never change them in place).
-    """
-    global _last_task
-    if _last_task is not None and _last_task[0] is prompts and _last_task[1] is completions:
-        return _last_task[2]
-    result = _task_type(prompts, completions)
-    _last_task = (prompts, completions, result)
-    return result
-
-
-def _task_type(prompts: list[str], completions: list[str]) -> str:
+    """`open-ended generation`, `classification` (few distinct completions) or `conditional generation`."""
     if not any(prompts):
         return "open-ended generation"
     limit = len(completions) / 3
@@ -201,10 +170,6 @@ def present(values: list[str], needles: Iterable[str]) -> set[str]:
     return found
 
 
-def contains(values: list[str], needle: str) -> bool:
-    return bool(present(values, [needle]))
-
-
 def repeats(values: list[str], suffix: str) -> bool:
     """Some value holds the suffix before its end too (`v[:-len(suffix)]` contains it).
 
@@ -215,6 +180,45 @@ def repeats(values: list[str], suffix: str) -> bool:
     return sum(text.count(suffix) for text in _chunks(values)) > len(values)
 
 
-def display(text: str) -> str:
-    """Newlines shown as the two characters `\\n`, as the legacy messages do."""
-    return text.replace("\n", "\\n")
+def all_equal(values: list[str], value: str) -> bool:
+    """Every value is `value` (true of no values)."""
+    return values.count(value) == len(values)
+
+
+def count_starting(values: list[str], prefix: str) -> int:
+    return sum(map(str.startswith, values, itertools.repeat(prefix)))
+
+
+def empty_positions(values: list[str]) -> list[int]:
+    if "" not in values:
+        return []
+    return [i for i, v in enumerate(values) if v == ""]
+
+
+def duplicate_positions(prompts: list[str], completions: list[str]) -> list[int]:
+    """Positions of rows repeating an earlier (prompt, completion) pair: hashes first, strings only on a hit."""
+    if len(set(prompts)) == len(prompts):
+        return []  # all prompts differ (the usual case): no pair can repeat, and no tuples need hashing
+    hashes = list(map(hash, zip(prompts, completions, strict=True)))
+    if len(set(hashes)) == len(hashes):
+        return []
+    seen: set[int] = set()
+    suspects = set()
+    for h in hashes:
+        if h in seen:
+            suspects.add(h)
+        seen.add(h)
+    first: set[tuple[str, str]] = set()
+    rows = []
+    for i, pair in enumerate(zip(prompts, completions, strict=True)):
+        if hashes[i] in suspects:
+            if pair in first:
+                rows.append(i)
+            first.add(pair)
+    return rows
+
+
+def long_positions(prompts: list[str], completions: list[str], limit: int) -> list[int]:
+    """Positions of rows whose prompt and completion together are longer than `limit` characters."""
+    lengths = map(operator.add, map(len, prompts), map(len, completions))
+    return [i for i, n in enumerate(lengths) if n > limit]
