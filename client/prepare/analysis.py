@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import random
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator
 
 from client.prepare import endings, validators
+from client.prepare.jsonfile import Records, as_table
 from client.prepare.table import Finding, PrepareError, Say, Table
 
 VALIDATORS: tuple[validators.Validator, ...] = (
@@ -28,16 +29,11 @@ VALIDATORS: tuple[validators.Validator, ...] = (
     endings.completion_space_start,
 )
 Accept = bool | Collection[str] | Callable[[Finding], bool]
-Records = Table | Iterable[Mapping[str, object]]
 MAX_PASSES = 10
 
 
 def _quiet(text: str) -> None:
     return None
-
-
-def as_table(records: Records) -> Table:
-    return records if isinstance(records, Table) else Table.from_records(records)
 
 
 def analyse(table: Table, say: Say = _quiet) -> Iterator[Finding]:

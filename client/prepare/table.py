@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from itertools import repeat
 
 from client.prepare import stats
@@ -52,7 +52,7 @@ class Finding:
         return (self.name, self.immediate, self.necessary, self.recommended, self.error, self.rows)
 
     def __eq__(self, other: object) -> bool:
-        return other.__class__ is self.__class__ and self._key() == other._key()  # type: ignore[attr-defined]
+        return isinstance(other, Finding) and other.__class__ is self.__class__ and self._key() == other._key()
 
     def __hash__(self) -> int:
         return hash(self._key())
@@ -154,10 +154,8 @@ class Table:
     def _key(self) -> tuple[object, ...]:
         return (self.columns, self.prompts, self.completions, self.read, self.rows_dropped)
 
-    def __eq__(self, other: object) -> bool:
-        return other.__class__ is self.__class__ and self._key() == other._key()  # type: ignore[attr-defined]
-
-    __hash__ = None  # type: ignore[assignment]
+    def __eq__(self, other: object) -> bool:  # defining __eq__ alone leaves a Table unhashable, as it should be
+        return isinstance(other, Table) and other.__class__ is self.__class__ and self._key() == other._key()
 
     def __repr__(self) -> str:
         return (
@@ -194,22 +192,8 @@ class Table:
             values[start : start + chunk] = list(map(operator.add, values[start : start + chunk], repeat(suffix)))
         self._forget()
 
-    def write_file(self, path: str) -> None:
-        """The prepared JSON lines, written to `path`."""
-        from client.prepare.writer import write_rows
-
-        with open(path, "wb") as handle:
-            write_rows(handle, self)
-
     def records(self) -> list[dict[str, str]]:
         return [{"prompt": p, "completion": c} for p, c in zip(self.prompts, self.completions, strict=True)]
-
-    @classmethod
-    def from_records(cls, records: Iterable[Mapping[str, object]]) -> Table:
-        """Records as dictionaries (JSONL objects); values are made strings as the legacy reader does."""
-        from client.prepare.jsonfile import table_from_objects
-
-        return table_from_objects(list(records))
 
 
 def source_column(columns: list[Column], name: str) -> int | None:

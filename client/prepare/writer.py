@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO, TextIO
 
+from client.prepare.jsonfile import Records, as_table
 from client.prepare.table import Table
 
 _encode: Any = getattr(json.encoder, "c_encode_basestring", None) or json.encoder.py_encode_basestring
@@ -45,11 +46,12 @@ def _escape_surrogates(text: str) -> str:
     return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
-def write_jsonl(records: Table | Iterable[Mapping[str, object]], target: str | TextIO) -> None:
+def write_jsonl(records: Records, target: str | TextIO) -> None:
     """Write prepared records (prompt and completion only) to a path or an open text stream."""
-    table = records if isinstance(records, Table) else Table.from_records(records)
+    table = as_table(records)
     if isinstance(target, str):
-        table.write_file(target)
+        with open(target, "wb") as handle:
+            write_rows(handle, table)
     else:
         escaping = _Escaping(target)
         for text in _texts(table):
