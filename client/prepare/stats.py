@@ -6,7 +6,7 @@ import itertools
 import operator
 import os
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 CHUNK = 4096
 _ASCII = bytes(range(128))
@@ -15,36 +15,37 @@ _LOWER = bytes(range(97, 123))
 
 
 def common_prefix(values: list[str]) -> str:
-    """The longest string every value starts with ("" for no values): a C-level `startswith` scan that shrinks
-    the candidate at each miss (usually to "" within a few rows), instead of comparing every pair for min/max.
-    """
-    if not values:
-        return ""
-    prefix, start = values[0], 1
-    while prefix:
-        starts = map(str.startswith, itertools.islice(values, start, None), itertools.repeat(prefix))
-        miss = next(itertools.compress(itertools.count(start), map(operator.not_, starts)), None)
-        if miss is None:
-            return prefix
-        start = miss
-        prefix = os.path.commonprefix([prefix, values[miss]])  # noqa: RUF071 (character-wise on purpose)
-    return prefix
+    """The longest string every value starts with ("" for no values)."""
+    return _common_affix(values, str.startswith, _shared_prefix)
 
 
 def common_suffix(values: list[str]) -> str:
     """The longest string every value ends with ("" for no values)."""
+    return _common_affix(values, str.endswith, _shared_suffix)
+
+
+def _common_affix(values: list[str], has: Callable[[str, str], bool], shrink: Callable[[str, str], str]) -> str:
+    """The first value, shrunk to what it shares with each value that does not `has` it, found by a C-level scan
+    (no Python call per value; usually "" within a few rows), instead of comparing every pair."""
     if not values:
         return ""
-    suffix, start = values[0], 1
-    while suffix:
-        # C-level scan (no intermediate list) for the next value that does not end with the current candidate.
-        ends = map(str.endswith, itertools.islice(values, start, None), itertools.repeat(suffix))
-        miss = next(itertools.compress(itertools.count(start), map(operator.not_, ends)), None)
+    affix, start = values[0], 1
+    while affix:
+        passes = map(has, itertools.islice(values, start, None), itertools.repeat(affix))
+        miss = next(itertools.compress(itertools.count(start), map(operator.not_, passes)), None)
         if miss is None:
-            return suffix
+            return affix
         start = miss
-        suffix = suffix[len(suffix) - _shared_tail(values[start], suffix) :]
-    return suffix
+        affix = shrink(affix, values[miss])
+    return affix
+
+
+def _shared_prefix(affix: str, value: str) -> str:
+    return os.path.commonprefix([affix, value])  # noqa: RUF071 (character-wise on purpose)
+
+
+def _shared_suffix(affix: str, value: str) -> str:
+    return affix[len(affix) - _shared_tail(value, affix) :]
 
 
 def _shared_tail(a: str, b: str) -> int:
