@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 import random
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator
 
 from client.prepare import endings, validators
+from client.prepare.jsonfile import Records, as_table
 from client.prepare.table import Finding, PrepareError, Say, Table
-from client.prepare.xfix import forget
 
 VALIDATORS: tuple[validators.Validator, ...] = (
     validators.num_examples,
@@ -29,7 +29,6 @@ VALIDATORS: tuple[validators.Validator, ...] = (
     endings.completion_space_start,
 )
 Accept = bool | Collection[str] | Callable[[Finding], bool]
-Records = Table | Iterable[Mapping[str, object]]
 MAX_PASSES = 10
 
 
@@ -37,16 +36,11 @@ def _quiet(text: str) -> None:
     return None
 
 
-def as_table(records: Records) -> Table:
-    return records if isinstance(records, Table) else Table.from_records(records)
-
-
 def analyse(table: Table, say: Say = _quiet) -> Iterator[Finding]:
     """Findings in order (the read's first); each necessary fix is applied to `table` right after its finding.
 
     Stops after the first finding with an error.
     """
-    forget()
     if table.read is not None:
         yield table.read
     for validate in VALIDATORS:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import itertools
-import os
 import sys
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -37,12 +36,6 @@ NA_VALUES = frozenset(
         "null",
     }
 )
-
-# Files this big (bytes) are read in two processes on Linux (csvsplit, shards); tests lower it to force that path.
-# Below the minimum the fork and the questions' round trips eat the gain (even at 2.4 MB, a gain at 11 MB); above
-# the maximum one process is kept, so the peak memory stays near three times the file (measured at 116 MB).
-PARALLEL_MIN_BYTES = 8 * 2**20
-PARALLEL_MAX_BYTES = 64 * 2**20
 
 _END = '\x00ftemu-eof"\x00'  # unquoted, the quote is literal; in an open quoted field it closes it
 _END_QUOTED = "\x00ftemu-eof\x00"
@@ -157,19 +150,19 @@ class Unusual(Exception):
 def _fast(path: str, delimiter: str, chunk: int = 8192) -> Table:
     """Files without `\r` whose rows all have the header's width: whole chunks through C-level comprehensions."""
     with open(path, encoding="utf-8-sig", newline="") as handle:
-        reader = fast_reader(handle, delimiter)
-        columns, p, c = fast_header(reader)
-        return fast_table(columns, fast_columns(reader, len(columns), p, c, chunk))
+        reader = _fast_reader(handle, delimiter)
+        columns, p, c = _fast_header(reader)
+        return _fast_table(columns, _fast_columns(reader, len(columns), p, c, chunk))
 
 
-def fast_reader(lines: Iterable[str], delimiter: str) -> Iterator[list[str]]:
+def _fast_reader(lines: Iterable[str], delimiter: str) -> Iterator[list[str]]:
     """The csv reader the fast path uses, over `lines` then the `_END` sentinel line."""
     return csv.reader(
         itertools.chain(lines, [_END]), delimiter=delimiter, quotechar='"', doublequote=True, strict=False
     )
 
 
-def fast_header(reader: Iterator[list[str]]) -> tuple[list[Column], int | None, int | None]:
+def _fast_header(reader: Iterator[list[str]]) -> tuple[list[Column], int | None, int | None]:
     """The column names and the positions of the would-be prompt and completion columns."""
     header = next(reader, None)
     if header is None or not header or header == [_END]:
@@ -180,7 +173,7 @@ def fast_header(reader: Iterator[list[str]]) -> tuple[list[Column], int | None, 
     return columns, source_column(columns, "prompt"), source_column(columns, "completion")
 
 
-class Columns:
+class _Parsed:
     """The prompt and completion values read so far ([] for a missing column) and their longest lengths."""
 
     def __init__(self) -> None:
@@ -188,19 +181,14 @@ class Columns:
         self.completions: list[str] = []
         self.longest = [0, 0]
 
-    def extend(self, other: Columns) -> None:
-        self.prompts += other.prompts
-        self.completions += other.completions
-        self.longest = list(map(max, self.longest, other.longest))
 
-
-def fast_columns(reader: Iterator[list[str]], width: int, p: int | None, c: int | None, chunk: int = 8192) -> Columns:
+def _fast_columns(reader: Iterator[list[str]], width: int, p: int | None, c: int | None, chunk: int = 8192) -> _Parsed:
     """The prompt and completion values of every row up to the `_END` sentinel.
 
     The longest lengths are taken chunk by chunk while the strings are still in cache (the long-example check
     would otherwise make one more pass over every string).
     """
-    out = Columns()
+    out = _Parsed()
     na = NA_VALUES
     ended = False
     while rows := list(itertools.islice(reader, chunk)):
@@ -226,7 +214,7 @@ def fast_columns(reader: Iterator[list[str]], width: int, p: int | None, c: int 
     return out
 
 
-def fast_table(columns: list[Column], parsed: Columns) -> Table:
+def _fast_table(columns: list[Column], parsed: _Parsed) -> Table:
     n = max(len(parsed.prompts), len(parsed.completions))
     table = Table(columns, parsed.prompts or [""] * n, parsed.completions or [""] * n)
     table.remember_longest(parsed.longest[0], parsed.longest[1])
@@ -252,23 +240,19 @@ def _has_lone_carriage_return(path: str) -> bool:
     return pending
 
 
-def read_delimited(path: str, delimiter: str, *, sharded: bool = False) -> Table:
-    """Rows of a CSV (`,`) or TSV (`\t`) file; raises MalformedFile (or UnicodeDecodeError).
-
-    Big files are parsed in two processes on Linux; `sharded` lets the child keep its rows (a ShardedTable).
-    """
+def read_delimited(path: str, delimiter: str) -> Table:
+    """Rows of a CSV (`,`) or TSV (`\t`) file; raises MalformedFile (or UnicodeDecodeError)."""
     csv.field_size_limit(sys.maxsize)
     if not _has_lone_carriage_return(path):
-        if PARALLEL_MIN_BYTES <= os.path.getsize(path) <= PARALLEL_MAX_BYTES:
-            from client.prepare.csvsplit import read_parallel, read_sharded  # only big files need them
-
-            table = read_sharded(path, delimiter) if sharded else read_parallel(path, delimiter)
-            if table is not None:
-                return table
         try:
             return _fast(path, delimiter)
         except (Unusual, csv.Error):
             pass
+    return _exact(path, delimiter)
+
+
+def _exact(path: str, delimiter: str) -> Table:
+    """Row by row, with every pandas quirk and error the fast path leaves to it."""
     with open(path, encoding="utf-8-sig", newline="") as handle:
         rows = _rows(handle, delimiter)
         header = next(rows, None)

@@ -5,17 +5,25 @@ from __future__ import annotations
 from functools import partial
 from operator import itemgetter
 
+from client.prepare import stats
 from client.prepare.table import Finding, Say, Table
-from client.prepare.validators import COMPLETION_ENDINGS, GUIDE, SHORTER, _first_absent, append_values, map_values
-from client.prepare.xfix import display
+from client.prepare.validators import (
+    COMPLETION_ENDINGS,
+    GUIDE,
+    SHORTER,
+    append_values,
+    display,
+    first_absent,
+    map_values,
+)
 
 MAX_PROMPT_PREFIX = 12
 MIN_COMPLETION_PREFIX = 5
 
 
 def common_prompt_prefix(table: Table) -> Finding:
-    prefix = table.common_prefix("prompts")
-    if prefix == "" or table.all_equal("prompts", prefix):
+    prefix = stats.common_prefix(table.prompts)
+    if prefix == "" or stats.all_equal(table.prompts, prefix):
         return Finding("common_prefix")
     message = f"\n- All prompts start with prefix `{prefix}`"
     if len(prefix) <= MAX_PROMPT_PREFIX:
@@ -33,8 +41,8 @@ def common_prompt_prefix(table: Table) -> Finding:
 
 
 def common_completion_prefix(table: Table) -> Finding:
-    prefix = table.common_prefix("completions")
-    if len(prefix) < MIN_COMPLETION_PREFIX or table.all_equal("completions", prefix):
+    prefix = stats.common_prefix(table.completions)
+    if len(prefix) < MIN_COMPLETION_PREFIX or stats.all_equal(table.completions, prefix):
         return Finding("common_prefix")
     keep = " " if prefix[0] == " " else ""
     return Finding(
@@ -52,7 +60,7 @@ def common_completion_suffix(table: Table) -> Finding:
     if table.task_type() in ("open-ended generation", "classification"):
         return Finding("common_suffix")
     suffix = table.common_suffix("completions")
-    if table.all_equal("completions", suffix):
+    if stats.all_equal(table.completions, suffix):
         return Finding(
             "common_suffix",
             error=(
@@ -60,12 +68,12 @@ def common_completion_suffix(table: Table) -> Finding:
                 f"will just repeat `{suffix}`"
             ),
         )
-    suggested = _first_absent(COMPLETION_ENDINGS, table.present("completions", COMPLETION_ENDINGS), " [END]")
+    suggested = first_absent(COMPLETION_ENDINGS, stats.present(table.completions, COMPLETION_ENDINGS), " [END]")
     if suffix:
         message = f"\n- All completions end with suffix `{display(suffix)}`"
         if len(suffix) > 10:
             message += SHORTER.format(display(suggested))
-        if table.repeats("completions", suffix):
+        if stats.repeats(table.completions, suffix):
             message += (
                 f"\n  WARNING: Some of your completions contain the suffix `{suffix}` more than once. We "
                 "suggest that you review your completions and add a unique ending"
@@ -84,7 +92,7 @@ def common_completion_suffix(table: Table) -> Finding:
 
 
 def completion_space_start(table: Table) -> Finding:
-    if len(table) and table.count_starting("completions", " ") == len(table):
+    if len(table) and stats.count_starting(table.completions, " ") == len(table):
         return Finding("completion_space_start")
     return Finding(
         "completion_space_start",
@@ -106,7 +114,7 @@ def _space_first(value: str) -> str:
 
 
 def _start_with_space(table: Table, say: Say) -> None:
-    if table.count_starting("completions", " "):
+    if stats.count_starting(table.completions, " "):
         table.map_column("completions", _space_first)
     else:
         table.map_column("completions", " ".__add__)  # none starts with a space (the usual case): all in C

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from client.prepare.csvfile import MalformedFile
@@ -108,6 +109,14 @@ def table_from_objects(rows: list[Any]) -> Table:
     for row in rows:
         shape.add(row)
     return shape.table()
+
+
+Records = Table | Iterable[Mapping[str, object]]
+
+
+def as_table(records: Records) -> Table:
+    """A Table as it is; records (dictionaries, as JSON objects) as the legacy reader makes them: values as strings."""
+    return records if isinstance(records, Table) else table_from_objects(list(records))
 
 
 def _from_mapping(data: dict[str, Any]) -> Table:

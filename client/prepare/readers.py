@@ -26,12 +26,12 @@ def read_text(path: str) -> Table:
     return Table(list(FIELDS), [""] * len(lines), lines)
 
 
-def _read(path: str, sharded: bool) -> tuple[Table, str | None, str | None]:
+def _read(path: str) -> tuple[Table, str | None, str | None]:
     """(table, immediate message, necessary message) for a file that exists."""
     lower = path.lower()
     if lower.endswith((".csv", ".tsv")):
         kind = "CSV" if lower.endswith(".csv") else "TSV"
-        table = read_delimited(path, "," if kind == "CSV" else "\t", sharded=sharded)
+        table = read_delimited(path, "," if kind == "CSV" else "\t")
         return table, f"\n- Based on your file extension, your file is formatted as a {kind} file", _converted(kind)
     if lower.endswith(".xlsx"):
         table, sheets = read_workbook(path)
@@ -62,18 +62,17 @@ def _unsupported(path: str) -> str:
     return f"{EXTENSIONS} Your file `{path}` is missing a file extension."
 
 
-def read_any(path: str, *, line_numbers: bool = False, sharded: bool = False) -> Table:
+def read_any(path: str, *, line_numbers: bool = False) -> Table:
     """The file as a table, with `table.read` holding the format finding; raises PrepareError as the legacy tool.
 
-    With `line_numbers`, a malformed file's error names the offending line when it is known. With `sharded`, a big
-    CSV/TSV file may come back as a ShardedTable, its later rows kept by a forked child (see shards.py).
+    With `line_numbers`, a malformed file's error names the offending line when it is known.
     """
     if not os.path.isfile(path):
         raise PrepareError("read_any_format", f"File {path} does not exist.")
     if not path.lower().endswith((".csv", ".tsv", ".xlsx", ".txt", ".jsonl", ".json")):
         raise PrepareError("read_any_format", _unsupported(path))
     try:
-        table, immediate, necessary = _read(path, sharded)
+        table, immediate, necessary = _read(path)
     except (ValueError, TypeError) as exc:
         kind = path.split(".")[-1].upper()
         message = (

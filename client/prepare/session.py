@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 from client.prepare.analysis import analyse, classification_flags, output_names, split, training_time
 from client.prepare.readers import read_any
 from client.prepare.table import Finding, PrepareError, Table
+from client.prepare.validators import display
 from client.prepare.writer import write_jsonl
-from client.prepare.xfix import display
 
 if TYPE_CHECKING:
     from client.prepare.tokens import TokenReport
@@ -63,7 +63,7 @@ class Session:
     def run(self) -> int:
         self.say("Analyzing...\n")
         try:
-            table = self.table = read_any(self.options.path, line_numbers=self.options.line_numbers, sharded=True)
+            table = self.table = read_any(self.options.path, line_numbers=self.options.line_numbers)
             self._analyse(table)
         except PrepareError as exc:
             self.error = exc
@@ -138,41 +138,22 @@ class Session:
         path = self.options.path
         classification = table.task_type() == "classification"
         prompt_suffix = display(table.common_suffix("prompts"))
-        ending = display(table.common_suffix("completions"))
-        hint = (
-            f' Make sure to include `stop=["{ending}"]` so that the generated texts ends at the expected place.'
-            if ending
-            else ""
-        )
-        reminder = (
-            f"After you’ve fine-tuned a model, remember that your prompt has to end with the indicator "
-            f"string `{prompt_suffix}` for the model to start generating completions, rather than "
-            "continuing with the prompt."
-        )
+        hint = _stop_hint(display(table.common_suffix("completions")))
         wants_split = classification and self.ask(
             "- [Recommended] Would you like to split into training and validation set? [Y/n]: "
         )
         if not changed and not wants_split:
             self.say(
                 f'\nYou can use your file for fine-tuning:\n> openai api fine_tunes.create -t "{path}"\n\n'
-                f"{reminder}{hint}\n"
+                f"{_reminder(prompt_suffix)}{hint}\n"
             )
         elif self.ask("\n\nYour data will be written to a new JSONL file. Proceed [Y/n]: "):
-            names = self.outputs = output_names(path, wants_split)
-            flags = ""
-            if wants_split:
-                train, valid = split(table)
-                write_jsonl(train, names[0])
-                write_jsonl(valid, names[1])
-                flags = classification_flags(table)
-            else:
-                write_jsonl(table, names[0])
-            files = ("s" if wants_split else "") + " to `" + "` and `".join(names)
-            valid_flag = f' -v "{names[1]}"' if wants_split else ""
+            flags = self._write_files(table, wants_split)
+            files = ("s" if wants_split else "") + " to `" + "` and `".join(self.outputs)
             self.say(
                 f"\nWrote modified file{files}`\nFeel free to take a look!\n\nNow use that file when fine-tuning:"
-                f'\n> openai api fine_tunes.create -t "{names[0]}"{valid_flag}{flags}\n\n'
-                f"{reminder if prompt_suffix else ''}{hint}\n"
+                f'\n> openai api fine_tunes.create -t "{self.outputs[0]}"{flags}\n\n'
+                f"{_reminder(prompt_suffix) if prompt_suffix else ''}{hint}\n"
             )
         else:
             self.say("Aborting... did not write the file\n")
@@ -182,6 +163,17 @@ class Session:
             "`curie` model, and less for `ada` and `babbage`. Queue will approximately take half an hour per "
             "job ahead of you.\n"
         )
+
+    def _write_files(self, table: Table, wants_split: bool) -> str:
+        """Write the prepared file (or the training and validation files); the `fine_tunes.create` flags for them."""
+        names = self.outputs = output_names(self.options.path, wants_split)
+        if not wants_split:
+            write_jsonl(table, names[0])
+            return ""
+        train, valid = split(table)
+        write_jsonl(train, names[0])
+        write_jsonl(valid, names[1])
+        return f' -v "{names[1]}"' + classification_flags(table)
 
     def report(self, code: int) -> dict[str, Any]:
         """The `--json` report: what was found, done and written."""
@@ -197,6 +189,20 @@ class Session:
             "outputs": self.outputs,
             "tokens": None if self.token_report is None else self.token_report.to_json(),
         }
+
+
+def _stop_hint(ending: str) -> str:
+    if not ending:
+        return ""
+    return f' Make sure to include `stop=["{ending}"]` so that the generated texts ends at the expected place.'
+
+
+def _reminder(prompt_suffix: str) -> str:
+    return (
+        f"After you’ve fine-tuned a model, remember that your prompt has to end with the indicator "
+        f"string `{prompt_suffix}` for the model to start generating completions, rather than "
+        "continuing with the prompt."
+    )
 
 
 def _finding_json(finding: Finding) -> dict[str, Any]:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from itertools import repeat
 
-from client.prepare import xfix
+from client.prepare import stats
 
 FIELDS = ("prompt", "completion")
 Column = str | int
@@ -52,7 +52,7 @@ class Finding:
         return (self.name, self.immediate, self.necessary, self.recommended, self.error, self.rows)
 
     def __eq__(self, other: object) -> bool:
-        return other.__class__ is self.__class__ and self._key() == other._key()  # type: ignore[attr-defined]
+        return isinstance(other, Finding) and other.__class__ is self.__class__ and self._key() == other._key()
 
     def __hash__(self) -> int:
         return hash(self._key())
@@ -75,7 +75,12 @@ class PrepareError(Exception):
 
 
 class Table:
-    """Rows in file order. Only the columns that become `prompt` and `completion` keep their values."""
+    """Rows in file order. Only the columns that become `prompt` and `completion` keep their values.
+
+    The statistics the checks ask for more than once (the task type, a column's common suffix, the longest values)
+    are remembered here until the values change: by assigning `prompts` or `completions`, or through `keep`,
+    `map_column` or `append_to` (changing a list in place by other means leaves them stale).
+    """
 
     def __init__(
         self,
@@ -86,30 +91,71 @@ class Table:
         rows_dropped: bool = False,
     ) -> None:
         self.columns = columns
-        self.prompts = prompts
-        self.completions = completions
+        self._prompts = prompts
+        self._completions = completions
         self.read = read
         self.rows_dropped = rows_dropped
-        self._longest: tuple[list[str], list[str], int, int] | None = None
+        self._longest: tuple[int, int] | None = None
+        self._memo: dict[str, str] = {}
+
+    @property
+    def prompts(self) -> list[str]:
+        return self._prompts
+
+    @prompts.setter
+    def prompts(self, values: list[str]) -> None:
+        self._prompts = values
+        self._forget()
+
+    @property
+    def completions(self) -> list[str]:
+        return self._completions
+
+    @completions.setter
+    def completions(self, values: list[str]) -> None:
+        self._completions = values
+        self._forget()
+
+    def values(self, column: str) -> list[str]:
+        """The values of `column`, "prompts" or "completions"."""
+        if column == "prompts":
+            return self._prompts
+        if column == "completions":
+            return self._completions
+        raise ValueError(f"no column {column!r}")
+
+    def _forget(self) -> None:
+        self._longest = None
+        self._memo.clear()
 
     def remember_longest(self, prompt: int, completion: int) -> None:
-        """The reader's longest prompt and completion lengths, valid while these very lists are the columns."""
-        self._longest = (self.prompts, self.completions, prompt, completion)
+        """The reader's longest prompt and completion lengths, valid until the values change."""
+        self._longest = (prompt, completion)
 
     def longest(self) -> tuple[int, int]:
-        """The longest prompt and completion lengths (0 for none): remembered from the reader, or measured."""
-        known = self._longest
-        if known is not None and known[0] is self.prompts and known[1] is self.completions:
-            return known[2], known[3]
-        return max(map(len, self.prompts), default=0), max(map(len, self.completions), default=0)
+        """The longest prompt and completion lengths (0 for none)."""
+        if self._longest is None:
+            self._longest = max(map(len, self._prompts), default=0), max(map(len, self._completions), default=0)
+        return self._longest
+
+    def task_type(self) -> str:
+        """`open-ended generation`, `classification` or `conditional generation` (see stats.task_type)."""
+        if "task_type" not in self._memo:
+            self._memo["task_type"] = stats.task_type(self._prompts, self._completions)
+        return self._memo["task_type"]
+
+    def common_suffix(self, column: str) -> str:
+        """The longest string every value of `column` ends with."""
+        key = "common_suffix " + column
+        if key not in self._memo:
+            self._memo[key] = stats.common_suffix(self.values(column))
+        return self._memo[key]
 
     def _key(self) -> tuple[object, ...]:
         return (self.columns, self.prompts, self.completions, self.read, self.rows_dropped)
 
-    def __eq__(self, other: object) -> bool:
-        return other.__class__ is self.__class__ and self._key() == other._key()  # type: ignore[attr-defined]
-
-    __hash__ = None  # type: ignore[assignment]
+    def __eq__(self, other: object) -> bool:  # defining __eq__ alone leaves a Table unhashable, as it should be
+        return isinstance(other, Table) and other.__class__ is self.__class__ and self._key() == other._key()
 
     def __repr__(self) -> str:
         return (
@@ -118,7 +164,7 @@ class Table:
         )
 
     def __len__(self) -> int:
-        return len(self.completions)
+        return len(self._completions)
 
     def copy(self) -> Table:
         return Table(list(self.columns), list(self.prompts), list(self.completions), self.read, self.rows_dropped)
@@ -128,88 +174,26 @@ class Table:
         kept = list(positions)
         if len(kept) != len(self):
             self.rows_dropped = True
-        self.prompts = [self.prompts[i] for i in kept]
-        self.completions = [self.completions[i] for i in kept]
+        self.prompts = [self._prompts[i] for i in kept]
+        self.completions = [self._completions[i] for i in kept]
 
-    def map_column(self, name: str, change: Callable[[str], str], chunk: int = 4096) -> None:
-        """Rewrite `prompts` or `completions` value by value, a chunk at a time, so old strings are freed (and
-        their memory reused) as the new ones are made; the list object is replaced so memoised stats see a change.
-        """
-        values: list[str] = getattr(self, name)
+    def map_column(self, column: str, change: Callable[[str], str], chunk: int = 4096) -> None:
+        """Rewrite `column` value by value in place, a chunk at a time, so old strings are freed (and their memory
+        reused) as the new ones are made."""
+        values = self.values(column)
         for start in range(0, len(values), chunk):
             values[start : start + chunk] = list(map(change, values[start : start + chunk]))
-        setattr(self, name, values[:])
+        self._forget()
 
-    def append_to(self, name: str, suffix: str, chunk: int = 4096) -> None:
-        """Add `suffix` to every value of `prompts` or `completions` (as map_column, with no Python call per value)."""
-        values: list[str] = getattr(self, name)
+    def append_to(self, column: str, suffix: str, chunk: int = 4096) -> None:
+        """Add `suffix` to every value of `column` (as map_column, with no Python call per value)."""
+        values = self.values(column)
         for start in range(0, len(values), chunk):
             values[start : start + chunk] = list(map(operator.add, values[start : start + chunk], repeat(suffix)))
-        setattr(self, name, values[:])
-
-    # What the checks ask of the data, one method per question, so that a ShardedTable (shards.py) can answer each
-    # from its two parts instead of gathering every value in one process. `column` is "prompts" or "completions".
-    def values(self, column: str) -> list[str]:
-        values: list[str] = getattr(self, column)
-        return values
-
-    def task_type(self) -> str:
-        return xfix.task_type(self.prompts, self.completions)
-
-    def common_prefix(self, column: str) -> str:
-        return xfix.common_prefix(self.values(column))
-
-    def common_suffix(self, column: str) -> str:
-        return xfix.common_suffix(self.values(column))
-
-    def all_equal(self, column: str, value: str) -> bool:
-        """Every value is `value` (true of no values)."""
-        values = self.values(column)
-        return values.count(value) == len(values)
-
-    def present(self, column: str, needles: Iterable[str]) -> set[str]:
-        return xfix.present(self.values(column), needles)
-
-    def repeats(self, column: str, suffix: str) -> bool:
-        return xfix.repeats(self.values(column), suffix)
-
-    def mostly_upper(self, column: str) -> bool:
-        return xfix.mostly_upper(self.values(column))
-
-    def count_starting(self, column: str, prefix: str) -> int:
-        return sum(map(str.startswith, self.values(column), repeat(prefix)))
-
-    def empty_completion_rows(self) -> list[int]:
-        if "" not in self.completions:
-            return []
-        return [i for i, c in enumerate(self.completions) if c == ""]
-
-    def duplicate_rows(self) -> list[int]:
-        from client.prepare.validators import duplicate_positions
-
-        return duplicate_positions(self)
-
-    def long_rows(self) -> list[int]:
-        from client.prepare.validators import long_positions
-
-        return long_positions(self)
-
-    def write_file(self, path: str) -> None:
-        """The prepared JSON lines, written to `path`."""
-        from client.prepare.writer import write_rows
-
-        with open(path, "wb") as handle:
-            write_rows(handle, self, 0, len(self))
+        self._forget()
 
     def records(self) -> list[dict[str, str]]:
         return [{"prompt": p, "completion": c} for p, c in zip(self.prompts, self.completions, strict=True)]
-
-    @classmethod
-    def from_records(cls, records: Iterable[Mapping[str, object]]) -> Table:
-        """Records as dictionaries (JSONL objects); values are made strings as the legacy reader does."""
-        from client.prepare.jsonfile import table_from_objects
-
-        return table_from_objects(list(records))
 
 
 def source_column(columns: list[Column], name: str) -> int | None:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from operator import add
 
+from client.prepare import stats
 from client.prepare.table import FIELDS, Finding, Say, Table, source_column
-from client.prepare.xfix import display
 
 GUIDE = "https://platform.openai.com/docs/guides/fine-tuning/preparing-your-dataset"
 MIN_EXAMPLES = 100
@@ -16,6 +15,11 @@ PROMPT_SEPARATORS = (" ->", "\n\n###\n\n", "\n\n===\n\n", "\n\n---\n\n", "\n\n==
 COMPLETION_ENDINGS = ("\n", ".", " END", "***", "+++", "&&&", "$$$", "@@@", "%%%")
 SHORTER = ". This suffix seems very long. Consider replacing with a shorter suffix, such as `{}`"
 Validator = Callable[[Table], Finding | None]
+
+
+def display(text: str) -> str:
+    """Newlines shown as the two characters `\\n`, as the legacy messages do."""
+    return text.replace("\n", "\\n")
 
 
 def num_examples(table: Table) -> Finding:
@@ -78,7 +82,7 @@ def additional_column(table: Table) -> Finding:
 
 
 def empty_completion(table: Table) -> Finding:
-    rows = table.empty_completion_rows()
+    rows = stats.empty_positions(table.completions)
     if not rows:
         return Finding("empty_completion")
 
@@ -108,36 +112,13 @@ def format_inferrer(table: Table) -> Finding:
     )
 
 
-def duplicate_positions(table: Table) -> list[int]:
-    """Positions of rows repeating an earlier (prompt, completion) pair: hashes first, strings only on a hit."""
-    if len(set(table.prompts)) == len(table.prompts):
-        return []  # all prompts differ (the usual case): no pair can repeat, and no tuples need hashing
-    hashes = list(map(hash, zip(table.prompts, table.completions, strict=True)))
-    if len(set(hashes)) == len(hashes):
-        return []
-    seen: set[int] = set()
-    suspects = set()
-    for h in hashes:
-        if h in seen:
-            suspects.add(h)
-        seen.add(h)
-    first: set[tuple[str, str]] = set()
-    rows = []
-    for i, pair in enumerate(zip(table.prompts, table.completions, strict=True)):
-        if hashes[i] in suspects:
-            if pair in first:
-                rows.append(i)
-            first.add(pair)
-    return rows
-
-
 def duplicated_rows(table: Table) -> Finding:
-    rows = table.duplicate_rows()
+    rows = stats.duplicate_positions(table.prompts, table.completions)
     if not rows:
         return Finding("duplicated_rows")
 
     def drop(t: Table, say: Say) -> None:
-        gone = set(duplicate_positions(t))
+        gone = set(stats.duplicate_positions(t.prompts, t.completions))
         t.keep(i for i in range(len(t)) if i not in gone)
 
     return Finding(
@@ -150,16 +131,16 @@ def duplicated_rows(table: Table) -> Finding:
 
 
 def long_positions(table: Table) -> list[int]:
+    """Rows longer than MAX_CHARACTERS (none to look for when the longest prompt and completion are not)."""
     if not len(table) or sum(table.longest()) <= MAX_CHARACTERS:
         return []
-    lengths = map(add, map(len, table.prompts), map(len, table.completions))
-    return [i for i, n in enumerate(lengths) if n > MAX_CHARACTERS]
+    return stats.long_positions(table.prompts, table.completions, MAX_CHARACTERS)
 
 
 def long_examples(table: Table) -> Finding:
     if table.task_type() == "open-ended generation":
         return Finding("long_examples")
-    rows = table.long_rows()
+    rows = long_positions(table)
     if not rows:
         return Finding("long_examples")
 
@@ -185,7 +166,7 @@ def long_examples(table: Table) -> Finding:
 
 def lower_case(column: str) -> Validator:
     def validate(table: Table) -> Finding | None:
-        if not table.mostly_upper(f"{column}s"):
+        if not stats.mostly_upper(table.values(f"{column}s")):
             return None
         return Finding(
             "lower_case",
@@ -201,18 +182,18 @@ def lower_case(column: str) -> Validator:
     return validate
 
 
-def _first_absent(options: tuple[str, ...], present: set[str], fallback: str) -> str:
+def first_absent(options: tuple[str, ...], present: set[str], fallback: str) -> str:
     return next((option for option in options if option not in present), fallback)
 
 
 def common_prompt_suffix(table: Table) -> Finding:
-    present = table.present("prompts", ("\n", *PROMPT_SEPARATORS))
+    present = stats.present(table.prompts, ("\n", *PROMPT_SEPARATORS))
     options = PROMPT_SEPARATORS[1:] if "\n" in present else PROMPT_SEPARATORS
-    suggested = _first_absent(options, present, "\n\n### =>\n\n")
+    suggested = first_absent(options, present, "\n\n### =>\n\n")
     if table.task_type() == "open-ended generation":
         return Finding("common_suffix")
     suffix = table.common_suffix("prompts")
-    if table.all_equal("prompts", suffix):
+    if stats.all_equal(table.prompts, suffix):
         return Finding(
             "common_suffix",
             error=(
@@ -224,7 +205,7 @@ def common_prompt_suffix(table: Table) -> Finding:
         message = f"\n- All prompts end with suffix `{display(suffix)}`"
         if len(suffix) > 10:
             message += SHORTER.format(display(suggested))
-        if table.repeats("prompts", suffix):
+        if stats.repeats(table.prompts, suffix):
             message += (
                 f"\n  WARNING: Some of your prompts contain the suffix `{suffix}` more than once. We strongly "
                 "suggest that you review your prompts and add a unique suffix"
@@ -243,8 +224,7 @@ def common_prompt_suffix(table: Table) -> Finding:
     )
 
 
-# Fixes that change every value the same way: module-level functions under `partial`, so a fix can be pickled and
-# applied to the rows a sharded table keeps in another process.
+# Fixes that change every value the same way (used under `partial`).
 def map_values(column: str, change: Callable[[str], str], table: Table, say: Say) -> None:
     table.map_column(column, change)
 

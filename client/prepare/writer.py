@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO, TextIO
 
+from client.prepare.jsonfile import Records, as_table
 from client.prepare.table import Table
 
 _encode: Any = getattr(json.encoder, "c_encode_basestring", None) or json.encoder.py_encode_basestring
@@ -45,24 +46,25 @@ def _escape_surrogates(text: str) -> str:
     return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
-def write_jsonl(records: Table | Iterable[Mapping[str, object]], target: str | TextIO) -> None:
+def write_jsonl(records: Records, target: str | TextIO) -> None:
     """Write prepared records (prompt and completion only) to a path or an open text stream."""
-    table = records if isinstance(records, Table) else Table.from_records(records)
+    table = as_table(records)
     if isinstance(target, str):
-        table.write_file(target)
+        with open(target, "wb") as handle:
+            write_rows(handle, table)
     else:
         escaping = _Escaping(target)
         for text in _texts(table):
             escaping.write(text)
 
 
-def write_rows(handle: BinaryIO, table: Table, start: int, stop: int) -> int:
-    """Rows `start:stop` as UTF-8 JSON lines (the whole file of an empty table is "\n"); returns bytes written."""
+def write_rows(handle: BinaryIO, table: Table) -> int:
+    """The rows as UTF-8 JSON lines (the whole file of an empty table is "\n"); returns bytes written."""
     if not len(table):
         return handle.write(b"\n")
     written = 0
-    for first in range(start, stop, BATCH):
-        last = min(first + BATCH, stop)
+    for first in range(0, len(table), BATCH):
+        last = min(first + BATCH, len(table))
         prompts, completions = table.prompts[first:last], table.completions[first:last]
         data = escaped_lines(prompts, completions)
         written += handle.write(data if data is not None else _utf8(_batch(prompts, completions)))
@@ -111,13 +113,12 @@ def escaped_lines(prompts: list[str], completions: list[str]) -> bytes | None:
     return _LINE_START + data[: -len(_LINE_START)]
 
 
-def _texts(table: Table, start: int = 0, stop: int | None = None) -> Iterator[str]:
+def _texts(table: Table) -> Iterator[str]:
     """The file's text, a batch of lines at a time ("\n" alone for no records, as pandas writes)."""
-    stop = len(table) if stop is None else stop
     if not len(table):
         yield "\n"
-    for first in range(start, stop, BATCH):
-        last = min(first + BATCH, stop)
+    for first in range(0, len(table), BATCH):
+        last = min(first + BATCH, len(table))
         yield _batch(table.prompts[first:last], table.completions[first:last])
 
 

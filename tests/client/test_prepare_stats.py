@@ -1,12 +1,14 @@
-"""The column statistics behind the checks (client/prepare/xfix.py) against simple per-character models."""
+"""The column statistics behind the checks (client/prepare/stats.py) against simple per-character models."""
 
 from __future__ import annotations
+
+import os
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from client.prepare import xfix
+from client.prepare import stats
 
 # Latin-1 (the one-byte path), titlecase and other-case letters, surrogates and CJK (the per-character path).
 ALPHABET = st.sampled_from([*"aAzZ ßÿÀÞ×÷ªµ1\n", "ǅ", "Ⅰ", "ᵃ", "Σ", "İ", "日", "\ud800"])
@@ -30,20 +32,35 @@ def _model_suffix(values: list[str]) -> str:
 
 @pytest.fixture(autouse=True)
 def _small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(xfix, "CHUNK", 3)  # several chunks even for a dozen values
+    monkeypatch.setattr(stats, "CHUNK", 3)  # several chunks even for a dozen values
 
 
 @given(VALUES)
 def test_case_counts_match_the_per_character_model(values: list[str]) -> None:
-    assert xfix.case_counts(values) == _model_counts(values)
+    assert stats.case_counts(values) == _model_counts(values)
 
 
 @given(VALUES)
 def test_mostly_upper_matches_the_per_character_model(values: list[str]) -> None:
     upper, lower = _model_counts(values)
-    assert xfix.mostly_upper(values) == (upper * 2 > lower)
+    assert stats.mostly_upper(values) == (upper * 2 > lower)
 
 
 @given(VALUES)
 def test_common_suffix_matches_the_per_character_model(values: list[str]) -> None:
-    assert xfix._common_suffix(values) == _model_suffix(values)
+    assert stats.common_suffix(values) == _model_suffix(values)
+
+
+@given(
+    st.lists(st.sampled_from(["", "a", "ab", "abc", "abd", "b", "a\x00"]) | st.text(ALPHABET, max_size=6), max_size=12)
+)
+def test_common_prefix_matches_pairwise_definition(values: list[str]) -> None:
+    expected = os.path.commonprefix(values)  # noqa: RUF071 (character-wise on purpose)
+    assert stats.common_prefix(values) == expected
+
+
+@given(
+    st.lists(st.text(ALPHABET, max_size=12), max_size=8), st.sampled_from([" ->", "\n", "\n\n###\n\n", "é", "a\x00"])
+)
+def test_present_matches_substring_search(values: list[str], needle: str) -> None:
+    assert stats.present(values, [needle]) == ({needle} if any(needle in v for v in values) else set())

@@ -1,4 +1,4 @@
-"""Column statistics the validators share: common prefix/suffix, task type, letter case counts."""
+"""Column statistics the checks ask for, as pure functions of the values: prefixes, suffixes, task type, case, rows."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import itertools
 import operator
 import os
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 CHUNK = 4096
 _ASCII = bytes(range(128))
@@ -15,55 +15,37 @@ _LOWER = bytes(range(97, 123))
 
 
 def common_prefix(values: list[str]) -> str:
-    """The longest string every value starts with ("" for no values): a C-level `startswith` scan that shrinks
-    the candidate at each miss (usually to "" within a few rows), instead of comparing every pair for min/max.
-    """
-    if not values:
-        return ""
-    prefix, start = values[0], 1
-    while prefix:
-        starts = map(str.startswith, itertools.islice(values, start, None), itertools.repeat(prefix))
-        miss = next(itertools.compress(itertools.count(start), map(operator.not_, starts)), None)
-        if miss is None:
-            return prefix
-        start = miss
-        prefix = os.path.commonprefix([prefix, values[miss]])  # noqa: RUF071 (character-wise on purpose)
-    return prefix
-
-
-_last_suffix: tuple[list[str], str] | None = None
-_last_task: tuple[list[str], list[str], str] | None = None
-
-
-def forget() -> None:
-    """Drop the remembered results (and the lists they hold); a new analysis starts from scratch."""
-    global _last_suffix, _last_task
-    _last_suffix = _last_task = None
+    """The longest string every value starts with ("" for no values)."""
+    return _common_affix(values, str.startswith, _shared_prefix)
 
 
 def common_suffix(values: list[str]) -> str:
-    """The longest string every value ends with ("" for no values); remembered for the last list."""
-    global _last_suffix
-    if _last_suffix is not None and _last_suffix[0] is values:
-        return _last_suffix[1]
-    suffix = _common_suffix(values)
-    _last_suffix = (values, suffix)
-    return suffix
+    """The longest string every value ends with ("" for no values)."""
+    return _common_affix(values, str.endswith, _shared_suffix)
 
 
-def _common_suffix(values: list[str]) -> str:
+def _common_affix(values: list[str], has: Callable[[str, str], bool], shrink: Callable[[str, str], str]) -> str:
+    """The first value, shrunk to what it shares with each value that does not `has` it, found by a C-level scan
+    (no Python call per value; usually "" within a few rows), instead of comparing every pair."""
     if not values:
         return ""
-    suffix, start = values[0], 1
-    while suffix:
-        # C-level scan (no intermediate list) for the next value that does not end with the current candidate.
-        ends = map(str.endswith, itertools.islice(values, start, None), itertools.repeat(suffix))
-        miss = next(itertools.compress(itertools.count(start), map(operator.not_, ends)), None)
+    affix, start = values[0], 1
+    while affix:
+        passes = map(has, itertools.islice(values, start, None), itertools.repeat(affix))
+        miss = next(itertools.compress(itertools.count(start), map(operator.not_, passes)), None)
         if miss is None:
-            return suffix
+            return affix
         start = miss
-        suffix = suffix[len(suffix) - _shared_tail(values[start], suffix) :]
-    return suffix
+        affix = shrink(affix, values[miss])
+    return affix
+
+
+def _shared_prefix(affix: str, value: str) -> str:
+    return os.path.commonprefix([affix, value])  # noqa: RUF071 (character-wise on purpose)
+
+
+def _shared_suffix(affix: str, value: str) -> str:
+    return affix[len(affix) - _shared_tail(value, affix) :]
 
 
 def _shared_tail(a: str, b: str) -> int:
@@ -76,19 +58,7 @@ def _shared_tail(a: str, b: str) -> int:
 
 
 def task_type(prompts: list[str], completions: list[str]) -> str:
-    """`open-ended generation`, `classification` (few distinct completions) or `conditional generation`.
-
-    Remembered for the last pair of lists (fixes always make new lists, never change them in place).
-    """
-    global _last_task
-    if _last_task is not None and _last_task[0] is prompts and _last_task[1] is completions:
-        return _last_task[2]
-    result = _task_type(prompts, completions)
-    _last_task = (prompts, completions, result)
-    return result
-
-
-def _task_type(prompts: list[str], completions: list[str]) -> str:
+    """`open-ended generation`, `classification` (few distinct completions) or `conditional generation`."""
     if not any(prompts):
         return "open-ended generation"
     limit = len(completions) / 3
@@ -201,10 +171,6 @@ def present(values: list[str], needles: Iterable[str]) -> set[str]:
     return found
 
 
-def contains(values: list[str], needle: str) -> bool:
-    return bool(present(values, [needle]))
-
-
 def repeats(values: list[str], suffix: str) -> bool:
     """Some value holds the suffix before its end too (`v[:-len(suffix)]` contains it).
 
@@ -215,6 +181,45 @@ def repeats(values: list[str], suffix: str) -> bool:
     return sum(text.count(suffix) for text in _chunks(values)) > len(values)
 
 
-def display(text: str) -> str:
-    """Newlines shown as the two characters `\\n`, as the legacy messages do."""
-    return text.replace("\n", "\\n")
+def all_equal(values: list[str], value: str) -> bool:
+    """Every value is `value` (true of no values)."""
+    return values.count(value) == len(values)
+
+
+def count_starting(values: list[str], prefix: str) -> int:
+    return sum(map(str.startswith, values, itertools.repeat(prefix)))
+
+
+def empty_positions(values: list[str]) -> list[int]:
+    if "" not in values:
+        return []
+    return [i for i, v in enumerate(values) if v == ""]
+
+
+def duplicate_positions(prompts: list[str], completions: list[str]) -> list[int]:
+    """Positions of rows repeating an earlier (prompt, completion) pair: hashes first, strings only on a hit."""
+    if len(set(prompts)) == len(prompts):
+        return []  # all prompts differ (the usual case): no pair can repeat, and no tuples need hashing
+    hashes = list(map(hash, zip(prompts, completions, strict=True)))
+    if len(set(hashes)) == len(hashes):
+        return []
+    seen: set[int] = set()
+    suspects = set()
+    for h in hashes:
+        if h in seen:
+            suspects.add(h)
+        seen.add(h)
+    first: set[tuple[str, str]] = set()
+    rows = []
+    for i, pair in enumerate(zip(prompts, completions, strict=True)):
+        if hashes[i] in suspects:
+            if pair in first:
+                rows.append(i)
+            first.add(pair)
+    return rows
+
+
+def long_positions(prompts: list[str], completions: list[str], limit: int) -> list[int]:
+    """Positions of rows whose prompt and completion together are longer than `limit` characters."""
+    lengths = map(operator.add, map(len, prompts), map(len, completions))
+    return [i for i, n in enumerate(lengths) if n > limit]
