@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any, BinaryIO, TextIO
 
 from client.prepare.jsonfile import Records, as_table
@@ -23,11 +23,6 @@ def quote(text: str) -> str:
     if not quoted.isascii() and _SURROGATE.search(quoted):
         quoted = _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
     return quoted
-
-
-def lines(table: Table) -> Iterable[str]:
-    for p, c in zip(table.prompts, table.completions, strict=True):
-        yield '{"prompt":' + quote(p) + ',"completion":' + quote(c) + "}\n"
 
 
 def _batch(prompts: list[str], completions: list[str]) -> str:
