@@ -186,3 +186,8 @@ def encoding_for_model(model: str) -> tiktoken.Encoding:
 
 def count_tokens(text: str, model: str = "curie") -> int:
     return len(encoding_for_model(model).encode_ordinary(text))
+
+
+def encode(encoding: tiktoken.Encoding, text: str) -> list[int]:
+    """Tokens as the API counts them: a special token written in the text (<|endoftext|>) is one token."""
+    return encoding.encode(text, allowed_special="all")

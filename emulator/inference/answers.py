@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 import tiktoken
 
+from emulator.core.tokens import encode
 from emulator.inference import quality
 from emulator.inference.generation import text_seed, words
 from emulator.inference.nearest import NearestIndex
-from emulator.legacy.completion_params import encode
 
 SIMILARITY_THRESHOLD = 0.2
 # Probability bands of the chosen token, by where the text came from.
@@ -117,9 +117,14 @@ def _cut_at_stop(text: str, stop: list[str]) -> int | None:
 
 def generate(encoding: tiktoken.Encoding, spec: Spec, tuned: Tuned | None) -> Candidate:
     source, first = choose_source(spec, tuned)
+    return generate_from(encoding, spec, source, _pieces(spec, tuned, source, first))
+
+
+def generate_from(encoding: tiktoken.Encoding, spec: Spec, source: str, pieces: Iterator[str]) -> Candidate:
+    """The candidate the pieces make: cut at max_tokens or the first stop sequence ("stop" when they run out)."""
     if spec.max_tokens == 0:
         return Candidate("", [], "length", source, [])
-    tokens = _long_enough(encoding, _pieces(spec, tuned, source, first), spec.max_tokens)
+    tokens = _long_enough(encoding, pieces, spec.max_tokens)
     text = encoding.decode(tokens)
     finish = "length"
     cut = _cut_at_stop(text, spec.stop)

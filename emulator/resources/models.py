@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from emulator.core import ids
-from emulator.core.catalogue import BASE_MODELS, PERMISSION_CREATED, BaseModel
+from emulator.core.catalogue import BASE_MODELS, MODERN_MODELS, PERMISSION_CREATED, BaseModel, ModernModel
 from emulator.core.errors import APIError, not_found
 from emulator.http.deps import authorized, json_response
 from emulator.store import ModelRecord
@@ -47,6 +47,11 @@ def base_model_object(model: BaseModel) -> dict[str, Any]:
     }
 
 
+def modern_base_model_object(model: ModernModel) -> dict[str, Any]:
+    """A base model of today's API (chat or completion): the modern shape, without permissions."""
+    return {"id": model.id, "object": "model", "created": model.created, "owned_by": model.owned_by}
+
+
 def tuned_model_object(record: ModelRecord) -> dict[str, Any]:
     return {
         "id": record.id,
@@ -81,6 +86,8 @@ async def retrieve_model(model: str, request: Request) -> JSONResponse:
     app, org = authorized(request)
     if model in BASE_MODELS:
         return json_response(base_model_object(BASE_MODELS[model]))
+    if model in MODERN_MODELS:
+        return json_response(modern_base_model_object(MODERN_MODELS[model]))
     app.catch_up(org)
     record = app.store.get_model(org.id, model)
     if record is None:
