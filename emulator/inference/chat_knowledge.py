@@ -121,5 +121,10 @@ class ChatModels:
                 self._known.popitem(last=False)
         return built
 
+    def clear(self) -> None:
+        """Forget every model (the store was reset: a name may come back with other conversations)."""
+        with self._lock:
+            self._known.clear()
+
     def __len__(self) -> int:
         return len(self._known)
