@@ -9,9 +9,9 @@ earlier one knew; the final model and the ancestors' conversations are known in 
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
 
 from emulator.core.catalogue import modern_model, snapshot_of
 from emulator.inference.chat_prompt import content_text, conversation_key
@@ -48,14 +48,29 @@ def is_job_model(record: ModelRecord) -> bool:
     return record.fine_tune_id.startswith(JOB_PREFIX)
 
 
-@dataclass(frozen=True)
 class ChatKnowledge:
     """A tuned model's conversations (known ones only) and the index over their keys (completion = position)."""
 
-    examples: list[ChatExample]
-    index: NearestIndex
-    prompts: NearestIndex  # completion-format view: (first user message, reply text), for /v1/completions
-    quality: float
+    def __init__(self, examples: list[ChatExample], quality: float) -> None:
+        self.examples = examples
+        self.quality = quality
+        keyed = [(conversation_key(example.messages), str(position)) for position, example in enumerate(examples)]
+        self.index = NearestIndex(keyed)
+
+    @property
+    def has_prompts(self) -> bool:
+        """Whether the completion-format view is built (building it is O(conversations))."""
+        return "prompts" in self.__dict__
+
+    @functools.cached_property
+    def prompts(self) -> NearestIndex:
+        """The completion-format view (last user message, reply text) that /v1/completions looks up, built once."""
+        return NearestIndex(
+            [
+                (content_text(example.messages[-1].get("content")) if example.messages else "", reply_text(example))
+                for example in self.examples
+            ]
+        )
 
 
 def _learned(store: Store, record: ModelRecord, examples: list[ChatExample]) -> list[ChatExample]:
@@ -81,12 +96,7 @@ def known_examples(store: Store, record: ModelRecord) -> list[ChatExample]:
 
 
 def build_knowledge(examples: list[ChatExample], quality: float) -> ChatKnowledge:
-    keyed = [(conversation_key(example.messages), str(position)) for position, example in enumerate(examples)]
-    prompts = [
-        (content_text(example.messages[-1].get("content")) if example.messages else "", reply_text(example))
-        for example in examples
-    ]
-    return ChatKnowledge(examples, NearestIndex(keyed), NearestIndex(prompts), quality)
+    return ChatKnowledge(examples, quality)
 
 
 def reply_text(example: ChatExample) -> str:

@@ -87,6 +87,8 @@ async def _job_model(app: Core, record: ModelRecord) -> Tuned:
     knowledge = app.chat_models.cached(record)
     if knowledge is None:
         knowledge = await run_in_threadpool(app.chat_models.knowledge, app.store, record)
+    if not knowledge.has_prompts:
+        await run_in_threadpool(lambda: knowledge.prompts)
     return Tuned(knowledge.prompts, knowledge.quality)
 
 

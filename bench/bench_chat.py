@@ -1,0 +1,168 @@
+"""Chat completions throughput against a 10,000-conversation tuned model, as a ratio to a bare Starlette endpoint.
+
+Both servers run in their own process under the same uvicorn settings on loopback; one keep-alive client sends
+the same short chat request to each in turn, for a bounded number of requests, and the ratio of the two rates is
+printed. The tuned model's rows are written into the store before the server starts, as a succeeded fine-tuning
+job leaves them. Then the nearest-conversation lookup is timed in-process over 10,000 conversations.
+"""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from emulator.inference.chat_answers import ChatSpec, choose  # noqa: E402
+from emulator.inference.chat_knowledge import build_knowledge  # noqa: E402
+from emulator.inference.chat_prompt import conversation_key  # noqa: E402
+from emulator.store import ChatExample, ModelRecord  # noqa: E402
+from emulator.testing import free_port  # noqa: E402
+
+CONVERSATIONS = 10_000
+REQUESTS = 1500
+ROUNDS = 3
+KEY = "sk-bench-0123456789abcdef"
+MODEL = "ft:gpt-4o-mini-2024-07-18:personal:bench:Bn12Bn12"
+SYSTEM = {"role": "system", "content": "You are a helpful assistant that knows every country's capital."}
+UVICORN = {"host": "127.0.0.1", "log_level": "warning", "access_log": False}
+
+
+def messages(i: int) -> list[dict[str, Any]]:
+    return [SYSTEM, {"role": "user", "content": f"What is the capital of Country{i}?"}]
+
+
+def examples() -> list[ChatExample]:
+    return [ChatExample(messages(i), {"role": "assistant", "content": f"City{i}."}) for i in range(CONVERSATIONS)]
+
+
+def serve(kind: str, port: int) -> None:
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from emulator import Settings, create_app
+
+    async def bare(request: Request) -> JSONResponse:
+        body = await request.json()
+        return JSONResponse({"object": "chat.completion", "model": body.get("model"), "choices": []})
+
+    if kind == "bare":
+        app = Starlette(routes=[Route("/v1/chat/completions", bare, methods=["POST"])])
+        uvicorn.run(app, port=port, **UVICORN)  # type: ignore[arg-type]
+        return
+    app = create_app(Settings(memory=True, speed="instant", seed=1))
+    core = app.state.core
+    organization = core.auth.organization_for(f"Bearer {KEY}", None)
+    core.store.insert_chat_examples("ftjob-bench", examples())
+    root = "gpt-4o-mini-2024-07-18"
+    core.store.insert_model(ModelRecord(MODEL, organization.id, 1733000000, root, root, "ftjob-bench", "p", False))
+    uvicorn.run(app, port=port, **UVICORN)  # type: ignore[arg-type]
+
+
+def start(kind: str) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    process = subprocess.Popen([sys.executable, __file__, "--serve", kind, str(port)], cwd=ROOT)
+    url = f"http://127.0.0.1:{port}/v1"
+    for _ in range(400):
+        try:
+            httpx.get(url + "/models", headers={"Authorization": f"Bearer {KEY}"}, timeout=1)
+            return process, url
+        except httpx.TransportError:
+            time.sleep(0.05)
+    process.kill()
+    raise SystemExit(f"{kind} server did not start")
+
+
+def rate(http: httpx.Client, body: dict[str, object]) -> float:
+    """Completed requests per second over REQUESTS sequential keep-alive requests."""
+    started = time.perf_counter()
+    for _ in range(REQUESTS):
+        response = http.post("/chat/completions", json=body)
+        assert response.status_code == 200, response.text
+    return REQUESTS / (time.perf_counter() - started)
+
+
+def throughput() -> None:
+    bare, bare_url = start("bare")
+    ftemu, ftemu_url = start("ftemu")
+    headers = {"Authorization": f"Bearer {KEY}"}
+    try:
+        with (
+            httpx.Client(base_url=bare_url, headers=headers) as b,
+            httpx.Client(base_url=ftemu_url, headers=headers, timeout=120) as f,
+        ):
+            body = {"model": MODEL, "messages": messages(4242), "max_completion_tokens": 16}
+            started = time.perf_counter()
+            answer = f.post("/chat/completions", json=body).json()["choices"][0]["message"]["content"]
+            print(
+                f"tuned model ({CONVERSATIONS} conversations) answers {messages(4242)[-1]['content']!r} with "
+                f"{answer!r}; first request (builds the index) {time.perf_counter() - started:.2f} s"
+            )
+            b.post("/chat/completions", json=body)
+            ratios = []
+            for round_number in range(1, ROUNDS + 1):
+                bare_rate, ftemu_rate = rate(b, body), rate(f, body)
+                ratios.append(ftemu_rate / bare_rate)
+                print(
+                    f"round {round_number}: bare Starlette {bare_rate:7.0f} req/s   ftemu chat completions "
+                    f"{ftemu_rate:7.0f} req/s   ratio {ratios[-1]:.2f}"
+                )
+            print(f"chat completions / bare endpoint: median ratio {statistics.median(ratios):.2f} (target >= 0.4)")
+    finally:
+        for process in (bare, ftemu):
+            process.terminate()
+            process.wait(10)
+
+
+def lookup() -> None:
+    started = time.perf_counter()
+    knowledge = build_knowledge(examples(), 0.9)
+    print(
+        f"nearest-conversation index over {CONVERSATIONS} conversations built in {time.perf_counter() - started:.2f} s"
+    )
+    gc.collect()
+    queries = {
+        "exact": [messages(i) for i in range(0, CONVERSATIONS, 97)],
+        "similar": [
+            [SYSTEM, {"role": "user", "content": f"Which city is the capital of Country{i}?"}]
+            for i in range(0, CONVERSATIONS, 97)
+        ],
+        "unrelated": [[{"role": "user", "content": f"Tell me a story about dragon {i}"}] for i in range(0, 10_000, 97)],
+    }
+    for kind, conversations in queries.items():
+        first, best = [], []
+        for conversation in conversations:
+            spec = ChatSpec(
+                seed=1, model=MODEL, key=conversation_key(conversation), temperature=1, max_tokens=16, stop=[]
+            )
+            runs = []
+            for _ in range(3):
+                started = time.perf_counter()
+                choose(spec, knowledge)
+                runs.append(time.perf_counter() - started)
+            first.append(runs[0])
+            best.append(min(runs))
+        print(
+            f"lookup ({kind:9}, {len(conversations)} conversations): first call median "
+            f"{statistics.median(first) * 1e3:.3f} ms max {max(first) * 1e3:.3f} ms; best of 3 median "
+            f"{statistics.median(best) * 1e3:.3f} ms max {max(best) * 1e3:.3f} ms (target < 1 ms)"
+        )
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--serve":
+        serve(sys.argv[2], int(sys.argv[3]))
+    else:
+        lookup()
+        throughput()
