@@ -8,9 +8,8 @@ job leaves them. Then the nearest-conversation lookup is timed in-process over 1
 
 from __future__ import annotations
 
+import functools
 import gc
-import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -21,15 +20,13 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import print_lookup_times, print_ratio_rounds, start_script  # noqa: E402
 from emulator.inference.chat_answers import ChatSpec, choose  # noqa: E402
 from emulator.inference.chat_knowledge import build_knowledge  # noqa: E402
 from emulator.inference.chat_prompt import conversation_key  # noqa: E402
 from emulator.store import ChatExample, ModelRecord  # noqa: E402
-from emulator.testing import free_port  # noqa: E402
 
 CONVERSATIONS = 10_000
-REQUESTS = 1500
-ROUNDS = 3
 KEY = "sk-bench-0123456789abcdef"
 MODEL = "ft:gpt-4o-mini-2024-07-18:personal:bench:Bn12Bn12"
 SYSTEM = {"role": "system", "content": "You are a helpful assistant that knows every country's capital."}
@@ -70,32 +67,9 @@ def serve(kind: str, port: int) -> None:
     uvicorn.run(app, port=port, **UVICORN)  # type: ignore[arg-type]
 
 
-def start(kind: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    process = subprocess.Popen([sys.executable, __file__, "--serve", kind, str(port)], cwd=ROOT)
-    url = f"http://127.0.0.1:{port}/v1"
-    for _ in range(400):
-        try:
-            httpx.get(url + "/models", headers={"Authorization": f"Bearer {KEY}"}, timeout=1)
-            return process, url
-        except httpx.TransportError:
-            time.sleep(0.05)
-    process.kill()
-    raise SystemExit(f"{kind} server did not start")
-
-
-def rate(http: httpx.Client, body: dict[str, object]) -> float:
-    """Completed requests per second over REQUESTS sequential keep-alive requests."""
-    started = time.perf_counter()
-    for _ in range(REQUESTS):
-        response = http.post("/chat/completions", json=body)
-        assert response.status_code == 200, response.text
-    return REQUESTS / (time.perf_counter() - started)
-
-
 def throughput() -> None:
-    bare, bare_url = start("bare")
-    ftemu, ftemu_url = start("ftemu")
+    bare, bare_url = start_script(__file__, "bare", KEY)
+    ftemu, ftemu_url = start_script(__file__, "ftemu", KEY)
     headers = {"Authorization": f"Bearer {KEY}"}
     try:
         with (
@@ -110,15 +84,7 @@ def throughput() -> None:
                 f"{answer!r}; first request (builds the index) {time.perf_counter() - started:.2f} s"
             )
             b.post("/chat/completions", json=body)
-            ratios = []
-            for round_number in range(1, ROUNDS + 1):
-                bare_rate, ftemu_rate = rate(b, body), rate(f, body)
-                ratios.append(ftemu_rate / bare_rate)
-                print(
-                    f"round {round_number}: bare Starlette {bare_rate:7.0f} req/s   ftemu chat completions "
-                    f"{ftemu_rate:7.0f} req/s   ratio {ratios[-1]:.2f}"
-                )
-            print(f"chat completions / bare endpoint: median ratio {statistics.median(ratios):.2f} (target >= 0.4)")
+            print_ratio_rounds(b, f, "/chat/completions", body, label="chat completions", target=0.4)
     finally:
         for process in (bare, ftemu):
             process.terminate()
@@ -141,23 +107,11 @@ def lookup() -> None:
         "unrelated": [[{"role": "user", "content": f"Tell me a story about dragon {i}"}] for i in range(0, 10_000, 97)],
     }
     for kind, conversations in queries.items():
-        first, best = [], []
-        for conversation in conversations:
-            spec = ChatSpec(
-                seed=1, model=MODEL, key=conversation_key(conversation), temperature=1, max_tokens=16, stop=[]
-            )
-            runs = []
-            for _ in range(3):
-                started = time.perf_counter()
-                choose(spec, knowledge)
-                runs.append(time.perf_counter() - started)
-            first.append(runs[0])
-            best.append(min(runs))
-        print(
-            f"lookup ({kind:9}, {len(conversations)} conversations): first call median "
-            f"{statistics.median(first) * 1e3:.3f} ms max {max(first) * 1e3:.3f} ms; best of 3 median "
-            f"{statistics.median(best) * 1e3:.3f} ms max {max(best) * 1e3:.3f} ms (target < 1 ms)"
-        )
+        specs = [
+            ChatSpec(seed=1, model=MODEL, key=conversation_key(c), temperature=1, max_tokens=16, stop=[])
+            for c in conversations
+        ]
+        print_lookup_times(kind, [functools.partial(choose, spec, knowledge) for spec in specs])
 
 
 if __name__ == "__main__":

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, Literal, TypedDict, cast, overload
 
-import httpx
-
-from client._http import EventSource, Transport
+from client._http import Transport
+from client.resources import _chunks as event_chunks
 
 
 class ChatMessage(TypedDict, total=False):
@@ -62,15 +61,7 @@ class ChatCompletions:
         if not stream:
             return cast(ChatCompletion, self._t.request("POST", "chat/completions", json=body))
         body["stream"] = True
-        return _chunks(self._t.open_stream("POST", "chat/completions", json=body))
-
-
-def _chunks(response: httpx.Response) -> Iterator[ChatCompletion]:
-    try:
-        for chunk in EventSource(response):
-            yield cast(ChatCompletion, chunk)
-    finally:
-        response.close()
+        return cast(Iterator[ChatCompletion], event_chunks(self._t.open_stream("POST", "chat/completions", json=body)))
 
 
 class Chat:

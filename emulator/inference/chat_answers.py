@@ -46,6 +46,7 @@ class ChatSpec:
     tools: list[dict[str, Any]] = field(default_factory=list)
     tool_choice: Any = "auto"
     parallel_tool_calls: bool = True
+    logprobs: bool = False
 
 
 @dataclass(frozen=True)
@@ -194,5 +195,5 @@ def answer(encoding: tiktoken.Encoding, spec: ChatSpec, knowledge: ChatKnowledge
         made, used, cut = _tool_choice(encoding, spec, inner, index, calls)
         empty = Candidate("", [], reason, source, [])
         return ChatChoice(index, inner, empty, made, "length" if cut else reason, used)
-    candidate = generate_from(encoding, inner, source, _text(spec, rng, example))
+    candidate = generate_from(encoding, inner, source, _text(spec, rng, example), logprobs=spec.logprobs)
     return ChatChoice(index, inner, candidate, [], candidate.finish_reason, len(candidate.tokens))

@@ -20,7 +20,6 @@ from emulator.http.sse import event_stream
 from emulator.inference.chat_answers import ChatChoice, ChatSpec, answer
 from emulator.inference.chat_knowledge import ChatKnowledge, is_job_model
 from emulator.inference.chat_prompt import conversation_key, prompt_tokens
-from emulator.inference.generation import text_seed
 from emulator.store import Organization
 from emulator.v1.chat_objects import choice_object, completion_object, stream_events, usage_object
 from emulator.v1.chat_params import ChatRequest, parse_chat_request
@@ -28,6 +27,7 @@ from emulator.v1.chat_params import ChatRequest, parse_chat_request
 router = APIRouter()
 # Above this many tokens to generate, the work moves off the event loop.
 INLINE_TOKENS = 4096
+CHAT_IDS = 0x63686174  # "chat": chat ids are drawn from a sequence apart from the `cmpl-` ids
 NOT_CHAT = (
     "This is not a chat model and thus not supported in the v1/chat/completions endpoint. "
     "Did you mean to use v1/completions?"
@@ -103,7 +103,7 @@ def make_choices(
 
 def chat_completion_id(app: Core) -> str:
     """Not stored: the seed and this instance's count of completions (a namespace apart from `cmpl-`)."""
-    return "chatcmpl-" + ids.draw(text_seed(app.store.seed, "chat"), next(app.completion_counter), length=29)
+    return "chatcmpl-" + ids.draw(app.store.seed ^ CHAT_IDS, next(app.completion_counter), length=29)
 
 
 async def create_chat_completion_for(app: Core, org: Organization, body: dict[str, Any]) -> Any:
@@ -122,6 +122,7 @@ async def create_chat_completion_for(app: Core, org: Organization, body: dict[st
         tools=request.tools,
         tool_choice=request.tool_choice,
         parallel_tool_calls=request.parallel_tool_calls,
+        logprobs=request.logprobs,
     )
     if request.n * min(spec.max_tokens, INLINE_TOKENS) > INLINE_TOKENS:
         choices = await run_in_threadpool(make_choices, encoding, spec, model.knowledge, request.n)
