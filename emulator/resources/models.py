@@ -72,12 +72,20 @@ def model_not_found(model: str) -> APIError:
 BASE_MODELS_JSON = ",".join(json.dumps(base_model_object(m), separators=(",", ":")) for m in BASE_MODELS.values())
 
 
+def modern_base_models_json() -> str:
+    """Today's base models (chat and completion, aliases and snapshots) in catalogue order, after the legacy four."""
+    return ",".join(json.dumps(modern_base_model_object(m), separators=(",", ":")) for m in MODERN_MODELS.values())
+
+
+MODERN_MODELS_JSON = modern_base_models_json()
+
+
 @router.get("/models")
 async def list_models(request: Request) -> Response:
     app, org = authorized(request)
     app.catch_up(org)
     tuned = [json.dumps(tuned_model_object(record), separators=(",", ":")) for record in app.store.list_models(org.id)]
-    body = '{"object":"list","data":[' + ",".join([BASE_MODELS_JSON, *tuned]) + "]}"
+    body = '{"object":"list","data":[' + ",".join([BASE_MODELS_JSON, MODERN_MODELS_JSON, *tuned]) + "]}"
     return Response(body, media_type="application/json")
 
 
@@ -98,7 +106,7 @@ async def retrieve_model(model: str, request: Request) -> JSONResponse:
 @router.delete("/models/{model:path}")
 async def delete_model(model: str, request: Request) -> JSONResponse:
     app, org = authorized(request)
-    if model in BASE_MODELS:
+    if model in BASE_MODELS or model in MODERN_MODELS:
         raise APIError(
             403,
             f"You have insufficient permissions to delete the base model '{model}'; only "
