@@ -263,7 +263,8 @@ def tool_choice(body: dict[str, Any], tools_: list[dict[str, Any]]) -> Any:
         )
     if isinstance(value, str) and value in ("none", "auto", "required"):
         return value
-    name = (value.get("function") or {}).get("name") if isinstance(value, dict) else None
+    function = value.get("function") if isinstance(value, dict) else None
+    name = function.get("name") if isinstance(function, dict) else None
     if not isinstance(name, str):
         raise invalid_request(
             f"Invalid value: '{value}'. Supported values are: 'none', 'auto', and 'required'.",

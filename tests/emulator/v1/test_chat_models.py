@@ -134,3 +134,20 @@ def test_retrieve_model_modern_base(api: httpx.Client) -> None:
         "created": 1721172717,
         "owned_by": "system",
     }
+
+
+def test_list_models_has_the_modern_base_models(api: httpx.Client) -> None:
+    data = api.get("/models").json()["data"]
+    modern = {model["id"]: model for model in data[4:]}
+    assert "gpt-4o-mini" in modern and "davinci-002" in modern and "gpt-3.5-turbo-instruct" in modern
+    assert all(list(model) == ["id", "object", "created", "owned_by"] for model in modern.values())
+
+
+def test_delete_model_modern_base_is_refused(api: httpx.Client) -> None:
+    assert_error(
+        api.delete("/models/gpt-4o-mini"),
+        403,
+        "You have insufficient permissions to delete the base model 'gpt-4o-mini'; only fine-tuned models your "
+        "organization owns can be deleted.",
+        param="model",
+    )

@@ -112,3 +112,36 @@ def test_same_request_and_seed_same_answer(setup: tuple[httpx.Client, list[str]]
     body = data.draw(requests(models))
     first, second = post(http, body), post(http, body)
     assert texts(first) == texts(second) and first["usage"] == second["usage"]
+
+
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-3, 200)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=8,
+)
+FIELDS = ["messages", "model", "n", "stop", "temperature", "top_p", "seed", "logprobs", "top_logprobs", "stream"]
+FIELDS += ["stream_options", "response_format", "tools", "tool_choice", "parallel_tool_calls", "metadata", "store"]
+FIELDS += ["user", "max_tokens", "max_completion_tokens"]
+
+
+@st.composite
+def bodies(draw: st.DrawFn) -> dict[str, Any]:
+    """A valid-looking request with a few fields replaced by arbitrary JSON."""
+    body: dict[str, Any] = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hi json"}]}
+    for name in draw(st.lists(st.sampled_from(FIELDS), max_size=3, unique=True)):
+        body[name] = draw(JSON)
+    return body
+
+
+@PROPERTY
+@given(body=bodies())
+def test_arbitrary_bodies_get_an_answer_or_the_envelope(setup: tuple[httpx.Client, list[str]], body: Any) -> None:
+    http, _ = setup
+    response = http.post("/chat/completions", json=body)
+    assert response.status_code in (200, 400, 404), response.text
+    if response.status_code != 200:
+        assert list(response.json()["error"]) == ["message", "type", "param", "code"]
