@@ -4,7 +4,8 @@ A model made by a `ftjob-` job knows the conversations the store keeps for that 
 after those of the tuned models it was trained from (ancestors first, so its own win on an identical
 conversation). A checkpoint `…:ckpt-step-N` knows each of its own job's conversations with probability
 N / (the job's last checkpoint step), drawn once per conversation, so a later checkpoint knows everything an
-earlier one knew; the final model and the ancestors' conversations are known in full (ours).
+earlier one knew; the final model knows all of them, and a model continued from a checkpoint knows what that
+checkpoint knew (ours).
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ def known_examples(store: Store, record: ModelRecord) -> list[ChatExample]:
         if not is_job_model(model):
             continue
         examples = store.list_chat_examples(model.fine_tune_id)
-        known += _learned(store, record, examples) if model.id == record.id else examples
+        known += _learned(store, model, examples)
     return known
 
 

@@ -151,3 +151,21 @@ def test_delete_model_modern_base_is_refused(api: httpx.Client) -> None:
         "organization owns can be deleted.",
         param="model",
     )
+
+
+def test_model_continued_from_a_checkpoint_knows_what_the_checkpoint_knew(app: FastAPI) -> None:
+    examples = [
+        ChatExample([{"role": "user", "content": f"Q{i}"}], {"role": "assistant", "content": f"A{i}"})
+        for i in range(60)
+    ]
+    add_tuned_model(app, examples, job="ftjob-ck", suffix="")
+    early = add_tuned_model(app, examples, job="ftjob-ck", suffix="", short_id="Ck00Ck00", checkpoint_step=10)
+    add_tuned_model(app, examples, job="ftjob-ck", suffix="", short_id="Ck01Ck01", checkpoint_step=30)
+    own = [ChatExample([{"role": "user", "content": "new"}], {"role": "assistant", "content": "fresh"})]
+    child = add_tuned_model(app, own, job="ftjob-next", suffix="", short_id="Nx00Nx00", parent=early)
+    store, org = app.state.core.store, app.state.core.auth.default.id
+    early_record, child_record = store.get_model(org, early), store.get_model(org, child)
+    assert early_record is not None and child_record is not None
+    knew = [e.reply["content"] for e in known_examples(store, early_record)]
+    assert 0 < len(knew) < 60
+    assert [e.reply["content"] for e in known_examples(store, child_record)] == [*knew, "fresh"]
