@@ -53,14 +53,12 @@ def tool_call_object(call: ToolCall) -> dict[str, Any]:
 
 
 def message_object(choice: ChatChoice) -> dict[str, Any]:
-    message: dict[str, Any] = {
-        "role": "assistant",
-        "content": None if choice.tool_calls else choice.candidate.text,
-        "refusal": None,
-        "annotations": [],
-    }
+    """role, content, tool_calls (when there are), refusal, annotations: the captures' order."""
+    message: dict[str, Any] = {"role": "assistant", "content": None if choice.tool_calls else choice.candidate.text}
     if choice.tool_calls:
         message["tool_calls"] = [tool_call_object(call) for call in choice.tool_calls]
+    message["refusal"] = None
+    message["annotations"] = []
     return message
 
 

@@ -210,6 +210,7 @@ def test_create_chat_completion_tool_calls_for_a_model_trained_on_them(target: t
     choice = result["choices"][0]
     assert choice["finish_reason"] == "tool_calls"
     assert choice["message"]["content"] is None
+    assert list(choice["message"]) == ["role", "content", "tool_calls", "refusal", "annotations"]
     [call] = choice["message"]["tool_calls"]
     assert call["id"].startswith("call_") and len(call["id"]) == 29 and call["type"] == "function"
     assert call["function"] == {
