@@ -20,7 +20,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import print_lookup_times, print_ratio_rounds, start_script  # noqa: E402
+from bench.common import BENCH_UVICORN, print_lookup_times, print_ratio_rounds, run_bare, start_script  # noqa: E402
 from emulator.inference.chat_answers import ChatSpec, choose  # noqa: E402
 from emulator.inference.chat_knowledge import build_knowledge  # noqa: E402
 from emulator.inference.chat_prompt import conversation_key  # noqa: E402
@@ -30,7 +30,6 @@ CONVERSATIONS = 10_000
 KEY = "sk-bench-0123456789abcdef"
 MODEL = "ft:gpt-4o-mini-2024-07-18:personal:bench:Bn12Bn12"
 SYSTEM = {"role": "system", "content": "You are a helpful assistant that knows every country's capital."}
-UVICORN = {"host": "127.0.0.1", "log_level": "warning", "access_log": False}
 
 
 def messages(i: int) -> list[dict[str, Any]]:
@@ -43,20 +42,11 @@ def examples() -> list[ChatExample]:
 
 def serve(kind: str, port: int) -> None:
     import uvicorn
-    from starlette.applications import Starlette
-    from starlette.requests import Request
-    from starlette.responses import JSONResponse
-    from starlette.routing import Route
 
     from emulator import Settings, create_app
 
-    async def bare(request: Request) -> JSONResponse:
-        body = await request.json()
-        return JSONResponse({"object": "chat.completion", "model": body.get("model"), "choices": []})
-
     if kind == "bare":
-        app = Starlette(routes=[Route("/v1/chat/completions", bare, methods=["POST"])])
-        uvicorn.run(app, port=port, **UVICORN)  # type: ignore[arg-type]
+        run_bare("/v1/chat/completions", "chat.completion", port)
         return
     app = create_app(Settings(memory=True, speed="instant", seed=1))
     core = app.state.core
@@ -64,7 +54,7 @@ def serve(kind: str, port: int) -> None:
     core.store.insert_chat_examples("ftjob-bench", examples())
     root = "gpt-4o-mini-2024-07-18"
     core.store.insert_model(ModelRecord(MODEL, organization.id, 1733000000, root, root, "ftjob-bench", "p", False))
-    uvicorn.run(app, port=port, **UVICORN)  # type: ignore[arg-type]
+    uvicorn.run(app, port=port, **BENCH_UVICORN)  # type: ignore[arg-type]
 
 
 def throughput() -> None:

@@ -168,3 +168,22 @@ def print_lookup_times(kind: str, calls: list[Callable[[], object]]) -> None:
         f" max {max(first) * 1e3:.3f} ms; best of 3 median {statistics.median(best) * 1e3:.3f} ms"
         f" max {max(best) * 1e3:.3f} ms (target < 1 ms)"
     )
+
+
+BENCH_UVICORN = {"host": "127.0.0.1", "log_level": "warning", "access_log": False}
+
+
+def run_bare(path: str, object_name: str, port: int) -> None:
+    """Serve the baseline: a bare Starlette endpoint answering POST `path` with a tiny object of that name."""
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    async def bare(request: Request) -> JSONResponse:
+        body = await request.json()
+        return JSONResponse({"object": object_name, "model": body.get("model"), "choices": []})
+
+    app = Starlette(routes=[Route(path, bare, methods=["POST"])])
+    uvicorn.run(app, port=port, **BENCH_UVICORN)  # type: ignore[arg-type]
