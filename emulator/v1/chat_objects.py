@@ -121,10 +121,15 @@ def stream_events(
     logprobs: bool,
     top: int,
 ) -> Iterator[str]:
-    """Each choice's chunks in turn, the usage chunk (choices: []) when asked for, then [DONE]."""
-    for choice in choices:
-        for delta in _choice_deltas(encoding, choice, logprobs, top):
-            yield _chunk(head, delta, usage is not None)
+    """The choices' chunks round-robin (one delta of each in turn), the usage chunk when asked for, [DONE]."""
+    pending = [_choice_deltas(encoding, choice, logprobs, top) for choice in choices]
+    while pending:
+        for deltas in list(pending):
+            delta = next(deltas, None)
+            if delta is None:
+                pending.remove(deltas)
+            else:
+                yield _chunk(head, delta, usage is not None)
     if usage is not None:
         yield sse_data({**head, "service_tier": "default", "system_fingerprint": None, "choices": [], "usage": usage})
     yield DONE
