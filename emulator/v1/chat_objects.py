@@ -72,14 +72,13 @@ def choice_object(encoding: tiktoken.Encoding, choice: ChatChoice, logprobs: boo
 
 
 def completion_object(head: dict[str, Any], choices: list[dict[str, Any]], usage: dict[str, Any]) -> dict[str, Any]:
-    return {**head, "choices": choices, "usage": usage, "service_tier": "default", "system_fingerprint": None}
+    return {**head, "choices": choices, "usage": usage, "service_tier": "default"}
 
 
 def _chunk(head: dict[str, Any], choice: dict[str, Any] | None, include_usage: bool) -> str:
     body = {
         **head,
         "service_tier": "default",
-        "system_fingerprint": None,
         "choices": [] if choice is None else [choice],
     }
     if include_usage:
@@ -131,5 +130,5 @@ def stream_events(
             else:
                 yield _chunk(head, delta, usage is not None)
     if usage is not None:
-        yield sse_data({**head, "service_tier": "default", "system_fingerprint": None, "choices": [], "usage": usage})
+        yield sse_data({**head, "service_tier": "default", "choices": [], "usage": usage})
     yield DONE

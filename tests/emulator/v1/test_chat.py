@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
+import jsonschema
 import pytest
 from fastapi import FastAPI
 
@@ -62,16 +63,7 @@ def test_create_chat_completion_tuned_model_returns_training_reply(target: tuple
     http, app = target
     model = add_tuned_model(app, marv_examples())
     result = chat(http, model=model, messages=conversation(FACTS[0][0]))
-    assert list(result) == [
-        "id",
-        "object",
-        "created",
-        "model",
-        "choices",
-        "usage",
-        "service_tier",
-        "system_fingerprint",
-    ]
+    assert list(result) == ["id", "object", "created", "model", "choices", "usage", "service_tier"]
     assert result["id"].startswith("chatcmpl-") and len(result["id"]) == 38
     assert result["object"] == "chat.completion" and result["model"] == model
     assert result["choices"] == [
@@ -179,7 +171,6 @@ def test_create_chat_completion_stream_with_usage(target: tuple[httpx.Client, Fa
         "created",
         "model",
         "service_tier",
-        "system_fingerprint",
         "choices",
         "usage",
     ]
@@ -250,10 +241,7 @@ def test_create_chat_completion_json_schema_answer_is_of_the_schema(target: tupl
     }
     response_format = {"type": "json_schema", "json_schema": {"name": "person", "schema": schema, "strict": True}}
     result = chat(http, model="gpt-4o", response_format=response_format, messages=[{"role": "user", "content": "Hi"}])
-    value = json.loads(content(result))
-    assert set(value) == {"name", "age", "tags", "ok"}
-    assert isinstance(value["name"], str) and isinstance(value["ok"], bool) and 0 <= value["age"] <= 120
-    assert all(isinstance(tag, str) for tag in value["tags"])
+    jsonschema.validate(json.loads(content(result)), schema)
 
 
 def test_create_chat_completion_json_object_answer_is_json(target: tuple[httpx.Client, FastAPI]) -> None:
