@@ -196,4 +196,6 @@ def answer(encoding: tiktoken.Encoding, spec: ChatSpec, knowledge: ChatKnowledge
         empty = Candidate("", [], reason, source, [])
         return ChatChoice(index, inner, empty, made, "length" if cut else reason, used)
     candidate = generate_from(encoding, inner, source, _text(spec, rng, example), logprobs=spec.logprobs)
-    return ChatChoice(index, inner, candidate, [], candidate.finish_reason, len(candidate.tokens))
+    # A stop sequence inside the last token leaves text that may re-encode longer: usage stays within the budget.
+    used = min(len(candidate.tokens), spec.max_tokens)
+    return ChatChoice(index, inner, candidate, [], candidate.finish_reason, used)
