@@ -54,6 +54,20 @@ KNOWN_FIELDS = frozenset(
 )
 ROLES = ("system", "assistant", "user", "function", "tool", "developer")
 MAX_STOP = 4
+# Fields the spec does not let be null: an explicit null is a type error (as the real API answers for
+# parallel_tool_calls); every other field takes null as "not given".
+NOT_NULLABLE = {
+    "messages": "an array",
+    "user": "a string",
+    "response_format": "an object",
+    "tools": "an array",
+    "tool_choice": "one of a string or object",
+    "parallel_tool_calls": "a boolean",
+    "functions": "an array",
+    "function_call": "one of a string or object",
+    "web_search_options": "an object",
+    "prompt_cache_options": "an object",
+}
 TYPE_NAMES = {bool: "a boolean", int: "an integer", float: "a decimal", str: "a string", list: "an array"}
 
 
@@ -321,13 +335,16 @@ def parse_chat_request(body: dict[str, Any]) -> ChatRequest:
     model = body.get("model")
     if not model or not isinstance(model, str):
         raise invalid_request("you must provide a model parameter")
+    for name, expected in NOT_NULLABLE.items():
+        if name in body and body[name] is None:
+            raise invalid_type(name, expected, None)
     messages_ = messages(body)
     max_tokens, budget_param = _budget(body)
     logprobs = boolean(body, "logprobs", False)
     top = integer(body, "top_logprobs", None, 0, 20)
     if top is not None and not logprobs:
         raise invalid_request(
-            "Invalid value for 'logprobs': must be true when 'top_logprobs' is specified.", "logprobs"
+            "The 'top_logprobs' parameter is only allowed when 'logprobs' is enabled.", "top_logprobs"
         )
     stream_ = boolean(body, "stream", False)
     tools_ = tools(body)

@@ -106,6 +106,18 @@ def post(http: httpx.Client, **body: Any) -> httpx.Response:
             None,
             None,
         ),
+        (
+            {"model": "gpt-4o", "messages": HI, "parallel_tool_calls": None},
+            "Invalid type for 'parallel_tool_calls': expected a boolean, but got null instead.",
+            "parallel_tool_calls",
+            "invalid_type",
+        ),
+        (
+            {"model": "gpt-4o", "messages": HI, "top_logprobs": 2},
+            "The 'top_logprobs' parameter is only allowed when 'logprobs' is enabled.",
+            "top_logprobs",
+            None,
+        ),
     ],
 )
 def test_create_chat_completion_bad_request(
