@@ -225,7 +225,7 @@ def response_format(body: dict[str, Any], messages_: list[dict[str, Any]]) -> di
     kind = value.get("type")
     if kind not in ("text", "json_object", "json_schema"):
         raise invalid_request(
-            f"Invalid value: '{kind}'. Supported values are: 'text', 'json_object', and 'json_schema'.",
+            f"Invalid value: '{kind}'. Supported values are: 'json_object', 'json_schema', and 'text'.",
             "response_format.type",
             "invalid_value",
         )
@@ -260,8 +260,11 @@ def tools(body: dict[str, Any]) -> list[dict[str, Any]]:
         raise invalid_type("tools", "an array", value)
     for position, tool in enumerate(value):
         function = tool.get("function") if isinstance(tool, dict) else None
-        if not isinstance(function, dict) or not isinstance(function.get("name"), str):
-            where = f"tools[{position}].function.name"
+        where = f"tools[{position}].function"
+        if not isinstance(function, dict):
+            raise invalid_request(f"Missing required parameter: '{where}'.", where, "missing_required_parameter")
+        if not isinstance(function.get("name"), str):
+            where += ".name"
             raise invalid_request(f"Missing required parameter: '{where}'.", where, "missing_required_parameter")
     return value
 
@@ -367,11 +370,21 @@ def parse_chat_request(body: dict[str, Any]) -> ChatRequest:
         response_format=response_format(body, messages_),
         tools=tools_,
         tool_choice=tool_choice(body, tools_),
-        parallel_tool_calls=boolean(body, "parallel_tool_calls", True),
+        parallel_tool_calls=parallel_tool_calls(body, tools_),
         metadata=metadata(body),
         store=boolean(body, "store", False),
         user=_user(body),
     )
+
+
+def parallel_tool_calls(body: dict[str, Any], tools_: list[dict[str, Any]]) -> bool:
+    if body.get("parallel_tool_calls") is not None and not tools_:
+        raise invalid_request(
+            "Invalid value for 'parallel_tool_calls': 'parallel_tool_calls' is only allowed when 'tools' are "
+            "specified.",
+            "parallel_tool_calls",
+        )
+    return boolean(body, "parallel_tool_calls", True)
 
 
 def _user(body: dict[str, Any]) -> str | None:

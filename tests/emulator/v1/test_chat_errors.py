@@ -113,6 +113,25 @@ def post(http: httpx.Client, **body: Any) -> httpx.Response:
             "invalid_type",
         ),
         (
+            {"model": "gpt-4o", "messages": HI, "parallel_tool_calls": False},
+            "Invalid value for 'parallel_tool_calls': 'parallel_tool_calls' is only allowed when 'tools' are "
+            "specified.",
+            "parallel_tool_calls",
+            None,
+        ),
+        (
+            {"model": "gpt-4o", "messages": HI, "tools": [{"type": "function"}]},
+            "Missing required parameter: 'tools[0].function'.",
+            "tools[0].function",
+            "missing_required_parameter",
+        ),
+        (
+            {"model": "gpt-4o", "messages": HI, "response_format": {"type": "yaml"}},
+            "Invalid value: 'yaml'. Supported values are: 'json_object', 'json_schema', and 'text'.",
+            "response_format.type",
+            "invalid_value",
+        ),
+        (
             {"model": "gpt-4o", "messages": HI, "top_logprobs": 2},
             "The 'top_logprobs' parameter is only allowed when 'logprobs' is enabled.",
             "top_logprobs",
