@@ -15,12 +15,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import BENCH_UVICORN, print_lookup_times, print_ratio_rounds, run_bare, start_script  # noqa: E402
+from bench.common import BENCH_UVICORN, bare_and_ftemu, print_lookup_times, print_ratio_rounds, run_bare  # noqa: E402
 from emulator.inference.chat_answers import ChatSpec, choose  # noqa: E402
 from emulator.inference.chat_knowledge import build_knowledge  # noqa: E402
 from emulator.inference.chat_prompt import conversation_key  # noqa: E402
@@ -58,27 +56,16 @@ def serve(kind: str, port: int) -> None:
 
 
 def throughput() -> None:
-    bare, bare_url = start_script(__file__, "bare", KEY)
-    ftemu, ftemu_url = start_script(__file__, "ftemu", KEY)
-    headers = {"Authorization": f"Bearer {KEY}"}
-    try:
-        with (
-            httpx.Client(base_url=bare_url, headers=headers) as b,
-            httpx.Client(base_url=ftemu_url, headers=headers, timeout=120) as f,
-        ):
-            body = {"model": MODEL, "messages": messages(4242), "max_completion_tokens": 16}
-            started = time.perf_counter()
-            answer = f.post("/chat/completions", json=body).json()["choices"][0]["message"]["content"]
-            print(
-                f"tuned model ({CONVERSATIONS} conversations) answers {messages(4242)[-1]['content']!r} with "
-                f"{answer!r}; first request (builds the index) {time.perf_counter() - started:.2f} s"
-            )
-            b.post("/chat/completions", json=body)
-            print_ratio_rounds(b, f, "/chat/completions", body, label="chat completions", target=0.4)
-    finally:
-        for process in (bare, ftemu):
-            process.terminate()
-            process.wait(10)
+    with bare_and_ftemu(__file__, KEY) as (b, f):
+        body = {"model": MODEL, "messages": messages(4242), "max_completion_tokens": 16}
+        started = time.perf_counter()
+        answer = f.post("/chat/completions", json=body).json()["choices"][0]["message"]["content"]
+        print(
+            f"tuned model ({CONVERSATIONS} conversations) answers {messages(4242)[-1]['content']!r} with "
+            f"{answer!r}; first request (builds the index) {time.perf_counter() - started:.2f} s"
+        )
+        b.post("/chat/completions", json=body)
+        print_ratio_rounds(b, f, "/chat/completions", body, label="chat completions", target=0.4)
 
 
 def lookup() -> None:

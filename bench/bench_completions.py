@@ -19,7 +19,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import BENCH_UVICORN, print_lookup_times, print_ratio_rounds, run_bare, start_script  # noqa: E402
+from bench.common import BENCH_UVICORN, bare_and_ftemu, print_lookup_times, print_ratio_rounds, run_bare  # noqa: E402
 from emulator.inference.nearest import NearestIndex  # noqa: E402
 
 EXAMPLES = 10_000
@@ -52,24 +52,13 @@ def tuned_model(http: httpx.Client) -> str:
 
 
 def throughput() -> None:
-    bare, bare_url = start_script(__file__, "bare", KEY, attempts=200)
-    ftemu, ftemu_url = start_script(__file__, "ftemu", KEY, attempts=200)
-    headers = {"Authorization": f"Bearer {KEY}"}
-    try:
-        with (
-            httpx.Client(base_url=bare_url, headers=headers) as b,
-            httpx.Client(base_url=ftemu_url, headers=headers, timeout=60) as f,
-        ):
-            model = tuned_model(f)
-            body = {"model": model, "prompt": PROMPT, "stop": ["\n"], "max_tokens": 16}
-            answer = f.post("/completions", json=body).json()["choices"][0]["text"]
-            print(f"tuned model {model} ({EXAMPLES} examples) answers {PROMPT!r} with {answer!r}")
-            b.post("/completions", json=body)
-            print_ratio_rounds(b, f, "/completions", body, label="completions", target=0.33)
-    finally:
-        for process in (bare, ftemu):
-            process.terminate()
-            process.wait(10)
+    with bare_and_ftemu(__file__, KEY, attempts=200) as (b, f):
+        model = tuned_model(f)
+        body = {"model": model, "prompt": PROMPT, "stop": ["\n"], "max_tokens": 16}
+        answer = f.post("/completions", json=body).json()["choices"][0]["text"]
+        print(f"tuned model {model} ({EXAMPLES} examples) answers {PROMPT!r} with {answer!r}")
+        b.post("/completions", json=body)
+        print_ratio_rounds(b, f, "/completions", body, label="completions", target=0.33)
 
 
 def lookup() -> None:

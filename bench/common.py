@@ -187,3 +187,21 @@ def run_bare(path: str, object_name: str, port: int) -> None:
 
     app = Starlette(routes=[Route(path, bare, methods=["POST"])])
     uvicorn.run(app, port=port, **BENCH_UVICORN)  # type: ignore[arg-type]
+
+
+@contextmanager
+def bare_and_ftemu(script: str, key: str, attempts: int = 400) -> Iterator[tuple[httpx.Client, httpx.Client]]:
+    """The script's `bare` and `ftemu` servers, each in its own process, and a keep-alive client for each."""
+    bare, bare_url = start_script(script, "bare", key, attempts)
+    ftemu, ftemu_url = start_script(script, "ftemu", key, attempts)
+    headers = {"Authorization": f"Bearer {key}"}
+    try:
+        with (
+            httpx.Client(base_url=bare_url, headers=headers) as b,
+            httpx.Client(base_url=ftemu_url, headers=headers, timeout=120) as f,
+        ):
+            yield b, f
+    finally:
+        for process in (bare, ftemu):
+            process.terminate()
+            process.wait(10)
