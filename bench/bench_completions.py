@@ -7,10 +7,9 @@ rates is printed. Then the nearest-prompt lookup is timed in-process on a 10,000
 
 from __future__ import annotations
 
+import functools
 import gc
 import json
-import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -20,15 +19,12 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import BENCH_UVICORN, bare_and_ftemu, print_lookup_times, print_ratio_rounds, run_bare  # noqa: E402
 from emulator.inference.nearest import NearestIndex  # noqa: E402
-from emulator.testing import free_port  # noqa: E402
 
 EXAMPLES = 10_000
-REQUESTS = 1500
-ROUNDS = 3
 KEY = "sk-bench-0123456789abcdef"
 PROMPT = "The capital of Country4242 is\n\n###\n\n"
-UVICORN = {"host": "127.0.0.1", "log_level": "warning", "access_log": False}
 
 
 def examples() -> list[tuple[str, str]]:
@@ -37,37 +33,14 @@ def examples() -> list[tuple[str, str]]:
 
 def serve(kind: str, port: int) -> None:
     import uvicorn
-    from starlette.applications import Starlette
-    from starlette.requests import Request
-    from starlette.responses import JSONResponse
-    from starlette.routing import Route
 
     from emulator import Settings, create_app
 
-    async def bare(request: Request) -> JSONResponse:
-        body = await request.json()
-        return JSONResponse({"object": "text_completion", "model": body.get("model"), "choices": []})
-
     if kind == "bare":
-        app = Starlette(routes=[Route("/v1/completions", bare, methods=["POST"])])
-        uvicorn.run(app, port=port, **UVICORN)  # type: ignore[arg-type]
+        run_bare("/v1/completions", "text_completion", port)
     else:
         settings = Settings(memory=True, speed="instant", seed=1)
-        uvicorn.run(create_app(settings), port=port, **UVICORN)  # type: ignore[arg-type]
-
-
-def start(kind: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    process = subprocess.Popen([sys.executable, __file__, "--serve", kind, str(port)], cwd=ROOT)
-    url = f"http://127.0.0.1:{port}/v1"
-    for _ in range(200):
-        try:
-            httpx.get(url + "/models", headers={"Authorization": f"Bearer {KEY}"}, timeout=1)
-            return process, url
-        except httpx.TransportError:
-            time.sleep(0.05)
-    process.kill()
-    raise SystemExit(f"{kind} server did not start")
+        uvicorn.run(create_app(settings), port=port, **BENCH_UVICORN)  # type: ignore[arg-type]
 
 
 def tuned_model(http: httpx.Client) -> str:
@@ -78,42 +51,14 @@ def tuned_model(http: httpx.Client) -> str:
     return model
 
 
-def rate(http: httpx.Client, body: dict[str, object]) -> float:
-    """Completed requests per second over REQUESTS sequential keep-alive requests."""
-    started = time.perf_counter()
-    for _ in range(REQUESTS):
-        response = http.post("/completions", json=body)
-        assert response.status_code == 200, response.text
-    return REQUESTS / (time.perf_counter() - started)
-
-
 def throughput() -> None:
-    bare, bare_url = start("bare")
-    ftemu, ftemu_url = start("ftemu")
-    headers = {"Authorization": f"Bearer {KEY}"}
-    try:
-        with (
-            httpx.Client(base_url=bare_url, headers=headers) as b,
-            httpx.Client(base_url=ftemu_url, headers=headers, timeout=60) as f,
-        ):
-            model = tuned_model(f)
-            body = {"model": model, "prompt": PROMPT, "stop": ["\n"], "max_tokens": 16}
-            answer = f.post("/completions", json=body).json()["choices"][0]["text"]
-            print(f"tuned model {model} ({EXAMPLES} examples) answers {PROMPT!r} with {answer!r}")
-            b.post("/completions", json=body)
-            ratios = []
-            for round_number in range(1, ROUNDS + 1):
-                bare_rate, ftemu_rate = rate(b, body), rate(f, body)
-                ratios.append(ftemu_rate / bare_rate)
-                print(
-                    f"round {round_number}: bare Starlette {bare_rate:7.0f} req/s   ftemu completions "
-                    f"{ftemu_rate:7.0f} req/s   ratio {ratios[-1]:.2f}"
-                )
-            print(f"completions / bare endpoint: median ratio {statistics.median(ratios):.2f} (target >= 0.33)")
-    finally:
-        for process in (bare, ftemu):
-            process.terminate()
-            process.wait(10)
+    with bare_and_ftemu(__file__, KEY, attempts=200) as (b, f):
+        model = tuned_model(f)
+        body = {"model": model, "prompt": PROMPT, "stop": ["\n"], "max_tokens": 16}
+        answer = f.post("/completions", json=body).json()["choices"][0]["text"]
+        print(f"tuned model {model} ({EXAMPLES} examples) answers {PROMPT!r} with {answer!r}")
+        b.post("/completions", json=body)
+        print_ratio_rounds(b, f, "/completions", body, label="completions", target=0.33)
 
 
 def lookup() -> None:
@@ -127,20 +72,7 @@ def lookup() -> None:
         "unrelated": [f"Tell me a story about dragon number {i}" for i in range(0, EXAMPLES, 97)],
     }
     for kind, prompts in queries.items():
-        first, best = [], []
-        for prompt in prompts:
-            runs = []
-            for _ in range(3):
-                started = time.perf_counter()
-                index.nearest(prompt)
-                runs.append(time.perf_counter() - started)
-            first.append(runs[0])
-            best.append(min(runs))
-        print(
-            f"lookup ({kind:9}, {len(prompts)} prompts): first call median {statistics.median(first) * 1e3:.3f} ms"
-            f" max {max(first) * 1e3:.3f} ms; best of 3 median {statistics.median(best) * 1e3:.3f} ms"
-            f" max {max(best) * 1e3:.3f} ms (target < 1 ms)"
-        )
+        print_lookup_times(kind, [functools.partial(index.nearest, prompt) for prompt in prompts])
 
 
 if __name__ == "__main__":

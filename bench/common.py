@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -109,3 +110,98 @@ def load(url: str, *, seconds: float = 3.0, concurrency: int = 8, method: str = 
 
 def free() -> int:
     return free_port()
+
+
+def start_script(script: str, kind: str, key: str, attempts: int = 400) -> tuple[subprocess.Popen[bytes], str]:
+    """Run `python script --serve kind PORT` and wait until it answers GET /v1/models; (process, base URL)."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, script, "--serve", kind, str(port)], cwd=ROOT)
+    url = f"http://127.0.0.1:{port}/v1"
+    for _ in range(attempts):
+        try:
+            httpx.get(url + "/models", headers={"Authorization": f"Bearer {key}"}, timeout=1)
+            return process, url
+        except httpx.TransportError:
+            time.sleep(0.05)
+    process.kill()
+    raise SystemExit(f"{kind} server did not start")
+
+
+def sequential_rate(http: httpx.Client, path: str, body: dict[str, object], requests: int) -> float:
+    """Completed requests per second over `requests` sequential keep-alive POSTs (each must be a 200)."""
+    started = time.perf_counter()
+    for _ in range(requests):
+        response = http.post(path, json=body)
+        assert response.status_code == 200, response.text
+    return requests / (time.perf_counter() - started)
+
+
+def print_ratio_rounds(
+    bare: httpx.Client, ftemu: httpx.Client, path: str, body: dict[str, object], *, label: str, target: float
+) -> None:
+    """Alternate bare and ftemu rounds of sequential requests; print each ratio and the median."""
+    ratios = []
+    for round_number in range(1, 4):
+        bare_rate = sequential_rate(bare, path, body, 1500)
+        ftemu_rate = sequential_rate(ftemu, path, body, 1500)
+        ratios.append(ftemu_rate / bare_rate)
+        print(
+            f"round {round_number}: bare Starlette {bare_rate:7.0f} req/s   ftemu {label} "
+            f"{ftemu_rate:7.0f} req/s   ratio {ratios[-1]:.2f}"
+        )
+    print(f"{label} / bare endpoint: median ratio {statistics.median(ratios):.2f} (target >= {target})")
+
+
+def print_lookup_times(kind: str, calls: list[Callable[[], object]]) -> None:
+    """Time each call three times: median and max of the first call and of the best of three, in ms."""
+    first, best = [], []
+    for call in calls:
+        runs = []
+        for _ in range(3):
+            started = time.perf_counter()
+            call()
+            runs.append(time.perf_counter() - started)
+        first.append(runs[0])
+        best.append(min(runs))
+    print(
+        f"lookup ({kind:9}, {len(calls)} queries): first call median {statistics.median(first) * 1e3:.3f} ms"
+        f" max {max(first) * 1e3:.3f} ms; best of 3 median {statistics.median(best) * 1e3:.3f} ms"
+        f" max {max(best) * 1e3:.3f} ms (target < 1 ms)"
+    )
+
+
+BENCH_UVICORN = {"host": "127.0.0.1", "log_level": "warning", "access_log": False}
+
+
+def run_bare(path: str, object_name: str, port: int) -> None:
+    """Serve the baseline: a bare Starlette endpoint answering POST `path` with a tiny object of that name."""
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    async def bare(request: Request) -> JSONResponse:
+        body = await request.json()
+        return JSONResponse({"object": object_name, "model": body.get("model"), "choices": []})
+
+    app = Starlette(routes=[Route(path, bare, methods=["POST"])])
+    uvicorn.run(app, port=port, **BENCH_UVICORN)  # type: ignore[arg-type]
+
+
+@contextmanager
+def bare_and_ftemu(script: str, key: str, attempts: int = 400) -> Iterator[tuple[httpx.Client, httpx.Client]]:
+    """The script's `bare` and `ftemu` servers, each in its own process, and a keep-alive client for each."""
+    bare, bare_url = start_script(script, "bare", key, attempts)
+    ftemu, ftemu_url = start_script(script, "ftemu", key, attempts)
+    headers = {"Authorization": f"Bearer {key}"}
+    try:
+        with (
+            httpx.Client(base_url=bare_url, headers=headers) as b,
+            httpx.Client(base_url=ftemu_url, headers=headers, timeout=120) as f,
+        ):
+            yield b, f
+    finally:
+        for process in (bare, ftemu):
+            process.terminate()
+            process.wait(10)

@@ -115,6 +115,36 @@ def completions_create(client: Client, args: argparse.Namespace, output: Output)
     return 0
 
 
+def chat_completions_create(client: Client, args: argparse.Namespace, output: Output) -> int:
+    """As the 1.x CLI: each choice's content, under a header when there are several; streams print deltas."""
+    messages = [{"role": role, "content": content} for role, content in args.message]
+    params: dict[str, Any] = {"n": args.n, "temperature": args.temperature, "top_p": args.top_p, "stop": args.stop}
+    params["max_tokens"] = args.max_tokens
+    if args.stream:
+        for chunk in client.chat.completions.create(args.model, messages, stream=True, **params):
+            choices = chunk.get("choices") or []
+            for choice in choices:
+                if output.json:
+                    continue
+                header = f"===== Chat Completion {choice['index']} =====\n" if len(choices) > 1 else ""
+                output.print(header + (choice.get("delta", {}).get("content") or ""), end="\n" if header else "")
+            if output.json:
+                output.print(json.dumps(chunk))
+        if not output.json:
+            output.print()
+        return 0
+    completion = client.chat.completions.create(args.model, messages, **params)
+    if output.json:
+        return _show(completion, output)
+    choices = completion["choices"]
+    for choice in choices:
+        content = choice["message"].get("content")
+        text = content if content is not None else "None"
+        header = f"===== Chat Completion {choice['index']} =====\n" if len(choices) > 1 else ""
+        output.print(header + text, end="\n" if header or not text.endswith("\n") else "")
+    return 0
+
+
 def _by_id(method: Callable[[Any, str], Any], namespace: str) -> Command:
     def run(client: Client, args: argparse.Namespace, output: Output) -> int:
         return _show(method(getattr(client, namespace), args.id), output)
@@ -189,6 +219,25 @@ def _completions_create_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--stop", help="A stop sequence.")
 
 
+def _chat_completions_create_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "-g",
+        "--message",
+        action="append",
+        nargs=2,
+        metavar=("ROLE", "CONTENT"),
+        required=True,
+        help="A message in `{role} {content}` format. Use this argument multiple times to add multiple messages.",
+    )
+    p.add_argument("-m", "--model", required=True, help="The model to use.")
+    p.add_argument("-n", "--n", type=int, help="How many completions to generate for the conversation.")
+    p.add_argument("-M", "--max-tokens", dest="max_tokens", type=int, help="The maximum number of tokens to generate.")
+    p.add_argument("-t", "--temperature", type=float, help="Sampling temperature.")
+    p.add_argument("-P", "--top_p", type=float, help="Nucleus sampling mass.")
+    p.add_argument("--stop", help="A stop sequence at which to stop generating tokens for the message.")
+    p.add_argument("--stream", action="store_true", help="Stream messages as they're ready.")
+
+
 _ID_HELP = {"files": "The file id", "fine_tunes": "The fine-tune job id", "models": "The model id"}
 _METHODS = {"get": "retrieve", "delete": "delete", "cancel": "cancel"}
 
@@ -219,6 +268,7 @@ _COMMANDS: list[tuple[str, Command | None, str, bool]] = [
     ("models.get", None, "Show a model", True),
     ("models.delete", None, "Delete a fine-tuned model", True),
     ("completions.create", completions_create, "Complete a prompt (prints prompt + text)", False),
+    ("chat.completions.create", chat_completions_create, "Answer a conversation (prints each choice)", False),
 ]
 
 
@@ -250,4 +300,5 @@ _OPTIONS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
     "fine_tunes.create": _fine_tunes_create_options,
     "fine_tunes.events": _events_options,
     "completions.create": _completions_create_options,
+    "chat.completions.create": _chat_completions_create_options,
 }

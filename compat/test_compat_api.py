@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 
 from compat.conftest import Legacy
+from emulator.core.catalogue import BASE_MODELS, MODERN_MODELS
 
 
 def write_training(tmp_path: Path, rows: int = 100, name: str = "train.jsonl") -> Path:
@@ -59,7 +60,7 @@ def test_files_create_bad_file_prints_the_real_error(legacy: Legacy, tmp_path: P
 
 def test_models_commands(legacy: Legacy) -> None:
     models = json.loads(ok(legacy.run("api", "models.list")))
-    assert [m["id"] for m in models["data"]] == ["ada", "babbage", "curie", "davinci"]
+    assert [m["id"] for m in models["data"]] == [*BASE_MODELS, *MODERN_MODELS]
     curie = json.loads(ok(legacy.run("api", "models.get", "-i", "curie")))
     assert list(curie) == ["id", "object", "created", "owned_by", "permission", "root", "parent"]
 

@@ -16,9 +16,9 @@ HEADER = """# Behaviours checked by the conformance kit
 
 Generated from the suite in `conformance/suite/` by `python -m conformance.behaviours --write docs/behaviours.md`
 (`make docs`); a test fails when this page is out of date. `§` numbers point at the reference,
-`legacy-fine-tunes.md`. "any server" tests also run against other servers and the real API (`--real-api`);
-"ftemu only" tests need the `/_emulator` control plane; section "ftemu" marks ftemu's own test-control features.
-Costs are what a test may spend on the real API.
+`legacy-fine-tunes.md` (`§A…` at `modern-fine-tuning.md`). "any server" tests also run against other servers
+and the real API (`--real-api`); "ftemu only" tests need the `/_emulator` control plane; section "ftemu" marks
+ftemu's own test-control features. Costs are what a test may spend on the real API.
 """
 
 
@@ -49,9 +49,10 @@ def _first(marks: list[Any], name: str) -> Any:
 
 def suite_modules() -> Iterator[Any]:
     package = importlib.import_module(SUITE)
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
-        if info.name.startswith("test_"):
-            yield importlib.import_module(f"{SUITE}.{info.name}")
+    found = pkgutil.walk_packages(package.__path__, prefix=f"{SUITE}.")
+    for info in sorted(found, key=lambda i: (i.name.count("."), i.name)):
+        if info.name.rsplit(".", 1)[-1].startswith("test_"):
+            yield importlib.import_module(info.name)
 
 
 def collect() -> list[Behaviour]:
@@ -67,7 +68,7 @@ def collect() -> list[Behaviour]:
             spend = _first(marks, "spend")
             found.append(
                 Behaviour(
-                    module=module.__name__.rsplit(".", 1)[-1],
+                    module=module.__name__.removeprefix(f"{SUITE}."),
                     test=name,
                     section=documented.args[0] if documented else "",
                     text=documented.args[1] if documented else "",
@@ -81,9 +82,9 @@ def collect() -> list[Behaviour]:
 def render(behaviours: Sequence[Behaviour]) -> str:
     lines = [HEADER]
     for module in dict.fromkeys(b.module for b in behaviours):
-        title = module.removeprefix("test_").replace("_", " ").capitalize()
+        title = module.rsplit(".", 1)[-1].removeprefix("test_").replace("_", " ").capitalize()
         lines += [
-            f"## {title} (`conformance/suite/{module}.py`)",
+            f"## {title} (`conformance/suite/{module.replace('.', '/')}.py`)",
             "",
             "| § | Behaviour | Test | Runs on |",
             "|---|---|---|---|",

@@ -23,6 +23,7 @@ from emulator.legacy.training_file import TrainingFileChecker
 from emulator.resources import control, files, models
 from emulator.settings import Settings
 from emulator.store import Store
+from emulator.v1 import chat
 
 
 def _open_clock(settings: Settings, store: Store, clock: Clock | None) -> Clock:
@@ -66,7 +67,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.core = state
     install_error_handlers(app)
     # Most-called first: routes are matched in order, and matching was a third of GET /v1/models.
-    routers: tuple[APIRouter, ...] = (models.router, files.router, fine_tunes.router, completions.router)
+    routers: tuple[APIRouter, ...] = (
+        models.router,
+        files.router,
+        fine_tunes.router,
+        completions.router,
+        chat.router,
+    )
     for router in routers:
         app.include_router(router, prefix="/v1")
     app.include_router(control.router)

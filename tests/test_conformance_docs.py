@@ -24,7 +24,7 @@ def test_every_suite_test_names_its_behaviour() -> None:
     behaviours = collect()
     assert len(behaviours) > 50
     for behaviour in behaviours:
-        assert re.fullmatch(r"ftemu|§\d+(\.\d+)?(, §\d+(\.\d+)?)*", behaviour.section), behaviour.test
+        assert re.fullmatch(r"ftemu|§A?\d+(\.\d+)?(, §A?\d+(\.\d+)?)*", behaviour.section), behaviour.test
         assert behaviour.text, behaviour.test
         assert behaviour.test.startswith("test_")
 

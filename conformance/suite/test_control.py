@@ -6,6 +6,7 @@ import pytest
 
 from conformance.handle import Ftemu
 from conformance.suite.support import create_fine_tune
+from emulator.core.catalogue import BASE_MODELS, MODERN_MODELS
 
 behaviour = pytest.mark.behaviour
 pytestmark = pytest.mark.emulator_only
@@ -17,7 +18,7 @@ def test_reset_forgets_everything(ftemu: Ftemu) -> None:
     ftemu.reset()
     assert ftemu.http.get("/files").json()["data"] == []
     assert ftemu.http.get("/fine-tunes").json()["data"] == []
-    assert [model["id"] for model in ftemu.http.get("/models").json()["data"]] == ["ada", "babbage", "curie", "davinci"]
+    assert [model["id"] for model in ftemu.http.get("/models").json()["data"]] == [*BASE_MODELS, *MODERN_MODELS]
 
 
 @pytest.mark.ftemu(clock="manual", speed="60")

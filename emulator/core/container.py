@@ -13,6 +13,7 @@ from emulator.core.notifier import Notifier
 from emulator.core.orgs import Authenticator
 from emulator.core.problems import UploadChecker
 from emulator.core.queue import Scheduler
+from emulator.inference.chat_knowledge import ChatModels
 from emulator.inference.tuned import TunedModels
 from emulator.settings import Settings
 from emulator.store import Organization, Store
@@ -32,6 +33,7 @@ class Core:
     scheduler: Scheduler
     notifier: Notifier
     tuned_models: TunedModels = field(default_factory=TunedModels)
+    chat_models: ChatModels = field(default_factory=ChatModels)
     completion_counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     # Each purpose's upload check, by purpose; an API generation registers its own (legacy: fine-tune JSONL).
     upload_checkers: dict[str, Callable[[], UploadChecker]] = field(default_factory=dict)

@@ -117,9 +117,19 @@ def _cut_at_stop(text: str, stop: list[str]) -> int | None:
 
 def generate(encoding: tiktoken.Encoding, spec: Spec, tuned: Tuned | None) -> Candidate:
     source, first = choose_source(spec, tuned)
+    return generate_from(encoding, spec, source, _pieces(spec, tuned, source, first))
+
+
+def generate_from(
+    encoding: tiktoken.Encoding, spec: Spec, source: str, pieces: Iterator[str], *, logprobs: bool = True
+) -> Candidate:
+    """The candidate the pieces make: cut at max_tokens or the first stop sequence ("stop" when they run out).
+
+    With logprobs=False the candidate carries no token logprobs (they are drawn only when someone reads them).
+    """
     if spec.max_tokens == 0:
         return Candidate("", [], "length", source, [])
-    tokens = _long_enough(encoding, _pieces(spec, tuned, source, first), spec.max_tokens)
+    tokens = _long_enough(encoding, pieces, spec.max_tokens)
     text = encoding.decode(tokens)
     finish = "length"
     cut = _cut_at_stop(text, spec.stop)
@@ -128,7 +138,8 @@ def generate(encoding: tiktoken.Encoding, spec: Spec, tuned: Tuned | None) -> Ca
         tokens = encode(encoding, text)
     elif len(tokens) < spec.max_tokens:
         finish = "stop"
-    return Candidate(text, tokens, finish, source, token_logprobs(spec, source, len(tokens)))
+    drawn = token_logprobs(spec, source, len(tokens)) if logprobs else []
+    return Candidate(text, tokens, finish, source, drawn)
 
 
 def token_logprobs(spec: Spec, source: str, count: int) -> list[float]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import tiktoken
 
-from emulator.core.catalogue import CONTEXT_LENGTH
+from emulator.core.catalogue import CONTEXT_LENGTH, modern_model
 from emulator.core.errors import invalid_request
 from emulator.core.tokens import ENDOFTEXT, encode
 from emulator.http import params
@@ -141,13 +141,19 @@ def _include_usage(body: dict[str, Any], stream: bool) -> bool:
     return bool(params.boolean(options, "include_usage", False))
 
 
-def check_context(prompts: list[Prompt], suffix_tokens: int, max_tokens: int) -> None:
-    """Prompt (and suffix) plus max_tokens must fit the 2049-token context, each prompt on its own."""
+def context_length(model: str) -> int:
+    """2049 for the GPT-3 bases and their fine-tunes; the catalogue's window for davinci-002 and the like."""
+    found = modern_model(model)
+    return found.context_window if found is not None else CONTEXT_LENGTH
+
+
+def check_context(prompts: list[Prompt], suffix_tokens: int, max_tokens: int, context: int = CONTEXT_LENGTH) -> None:
+    """Prompt (and suffix) plus max_tokens must fit the model's context (2049 tokens), each prompt on its own."""
     for prompt in prompts:
         used = len(prompt.tokens) + suffix_tokens
-        if used + max_tokens > CONTEXT_LENGTH:
+        if used + max_tokens > context:
             raise invalid_request(
-                f"This model's maximum context length is {CONTEXT_LENGTH} tokens, however you requested "
+                f"This model's maximum context length is {context} tokens, however you requested "
                 f"{used + max_tokens} tokens ({used} in your prompt; {max_tokens} for the completion). "
                 "Please reduce your prompt; or completion length."
             )
@@ -195,7 +201,7 @@ def parse_completion_request(
         user=params.string(body, "user"),
         seed=params.integer(body, "seed"),
     )
-    check_context(prompts, request.suffix_tokens, max_tokens)
+    check_context(prompts, request.suffix_tokens, max_tokens, context_length(model))
     return request
 
 

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from emulator.core import ids
-from emulator.core.catalogue import BASE_MODELS
+from emulator.core.catalogue import BASE_MODELS, modern_model
 from emulator.core.container import Core
 from emulator.core.errors import not_found
 from emulator.core.tokens import encoding_for_model
@@ -23,12 +23,16 @@ from emulator.http.deps import authorized
 from emulator.http.sse import DONE, event_stream, sse_data
 from emulator.inference.answers import Candidate, Spec, Tuned, alternatives, generate, text_pieces, token_logprobs
 from emulator.inference.answers import token_strings as strings_of
+from emulator.inference.chat_knowledge import is_job_model
 from emulator.inference.generation import text_seed
 from emulator.inference.quality import parse_quality
 from emulator.legacy.completion_params import CompletionRequest, Prompt, parse_completion_request
-from emulator.store import Organization
+from emulator.store import ModelRecord, Organization
 
 router = APIRouter()
+CHAT_MODEL = (
+    "This is a chat model and not supported in the v1/completions endpoint. Did you mean to use v1/chat/completions?"
+)
 # Above this many tokens to generate, the work moves off the event loop.
 INLINE_TOKENS = 4096
 
@@ -50,18 +54,42 @@ def model_does_not_exist(model: str) -> Exception:
     return not_found(f"The model `{model}` does not exist", code="model_not_found")
 
 
+def chat_model_on_completions() -> Exception:
+    return not_found(CHAT_MODEL, param="model")
+
+
 async def resolve_model(app: Core, org: Organization, model: str) -> Tuned | None:
     """None for a base model, the tuned model's knowledge otherwise; 404 for unknown, deleted or foreign."""
     if model in BASE_MODELS:
+        return None
+    modern = None if model.startswith("ft:") else modern_model(model)
+    if modern is not None:
+        if modern.kind == "chat":
+            raise chat_model_on_completions()
         return None
     app.catch_up(org)
     record = app.store.get_model(org.id, model)
     if record is None:
         raise model_does_not_exist(model)
+    if is_job_model(record):
+        return await _job_model(app, record)
     index = app.tuned_models.cached(record)
     if index is None:
         index = await run_in_threadpool(app.tuned_models.index, app.store, record)
     return Tuned(index, quality_table(app.settings.quality).get(record.root, 0.0))
+
+
+async def _job_model(app: Core, record: ModelRecord) -> Tuned:
+    """A model tuned from davinci-002 / babbage-002 by a fine-tuning job: its prompts and completions."""
+    base = modern_model(record.root)
+    if base is None or base.kind == "chat":
+        raise chat_model_on_completions()
+    knowledge = app.chat_models.cached(record)
+    if knowledge is None:
+        knowledge = await run_in_threadpool(app.chat_models.knowledge, app.store, record)
+    if not knowledge.has_prompts:
+        await run_in_threadpool(lambda: knowledge.prompts)
+    return Tuned(knowledge.prompts, knowledge.quality)
 
 
 def _choices(

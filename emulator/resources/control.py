@@ -54,6 +54,7 @@ async def reset(app: Core = Depends(core)) -> dict[str, Any]:
     app.store.reset()
     app.blobs.clear()
     app.scheduler.forget()
+    app.chat_models.clear()
     if isinstance(app.clock, VirtualClock):
         app.clock = VirtualClock(app.settings.clock_start_seconds)
         app.store.set_meta("clock", repr(app.clock.now()))

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from emulator.core import ids
-from emulator.core.catalogue import BASE_MODELS, PERMISSION_CREATED, BaseModel
+from emulator.core.catalogue import BASE_MODELS, MODERN_MODELS, PERMISSION_CREATED, BaseModel, ModernModel
 from emulator.core.errors import APIError, not_found
 from emulator.http.deps import authorized, json_response
 from emulator.store import ModelRecord
@@ -47,6 +47,11 @@ def base_model_object(model: BaseModel) -> dict[str, Any]:
     }
 
 
+def modern_base_model_object(model: ModernModel) -> dict[str, Any]:
+    """A base model of today's API (chat or completion): the modern shape, without permissions."""
+    return {"id": model.id, "object": "model", "created": model.created, "owned_by": model.owned_by}
+
+
 def tuned_model_object(record: ModelRecord) -> dict[str, Any]:
     return {
         "id": record.id,
@@ -67,12 +72,20 @@ def model_not_found(model: str) -> APIError:
 BASE_MODELS_JSON = ",".join(json.dumps(base_model_object(m), separators=(",", ":")) for m in BASE_MODELS.values())
 
 
+def modern_base_models_json() -> str:
+    """Today's base models (chat and completion, aliases and snapshots) in catalogue order, after the legacy four."""
+    return ",".join(json.dumps(modern_base_model_object(m), separators=(",", ":")) for m in MODERN_MODELS.values())
+
+
+MODERN_MODELS_JSON = modern_base_models_json()
+
+
 @router.get("/models")
 async def list_models(request: Request) -> Response:
     app, org = authorized(request)
     app.catch_up(org)
     tuned = [json.dumps(tuned_model_object(record), separators=(",", ":")) for record in app.store.list_models(org.id)]
-    body = '{"object":"list","data":[' + ",".join([BASE_MODELS_JSON, *tuned]) + "]}"
+    body = '{"object":"list","data":[' + ",".join([BASE_MODELS_JSON, MODERN_MODELS_JSON, *tuned]) + "]}"
     return Response(body, media_type="application/json")
 
 
@@ -81,6 +94,8 @@ async def retrieve_model(model: str, request: Request) -> JSONResponse:
     app, org = authorized(request)
     if model in BASE_MODELS:
         return json_response(base_model_object(BASE_MODELS[model]))
+    if model in MODERN_MODELS:
+        return json_response(modern_base_model_object(MODERN_MODELS[model]))
     app.catch_up(org)
     record = app.store.get_model(org.id, model)
     if record is None:
@@ -91,7 +106,7 @@ async def retrieve_model(model: str, request: Request) -> JSONResponse:
 @router.delete("/models/{model:path}")
 async def delete_model(model: str, request: Request) -> JSONResponse:
     app, org = authorized(request)
-    if model in BASE_MODELS:
+    if model in BASE_MODELS or model in MODERN_MODELS:
         raise APIError(
             403,
             f"You have insufficient permissions to delete the base model '{model}'; only "

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from client.choose_model import Trial, end_marker, recipe
 from client.testing import CliResult, run_cli
+from emulator.core.catalogue import BASE_MODELS, MODERN_MODELS
 from emulator.testing import LiveServer
 from tests.conftest import KEY, fast_settings, in_process, jsonl
 
@@ -135,7 +136,7 @@ def test_choose_model_cleanup_deletes_the_trials(make_app: Callable[..., FastAPI
     argv = ["-k", KEY, "tools", "fine_tunes.choose_model", "-t", str(train), "--eval", str(held), "--cleanup"]
     assert run_cli(argv, http=in_process(app)).code == 0
     http = in_process(app)
-    assert [model["id"] for model in http.get("/models").json()["data"]] == ["ada", "babbage", "curie", "davinci"]
+    assert [model["id"] for model in http.get("/models").json()["data"]] == [*BASE_MODELS, *MODERN_MODELS]
     assert http.get("/files").json()["data"] == []
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from client.testing import CliResult, run_cli
+from emulator.core.catalogue import BASE_MODELS, MODERN_MODELS
 from emulator.testing import LiveServer
 from tests.client.cli_harness import PROMPT, Ftemu, tuned_job
 from tests.conftest import KEY
@@ -54,7 +55,7 @@ def test_files_get_unknown_prints_the_error_line(ftemu: Ftemu) -> None:
 def test_models_list_get_delete(ftemu: Ftemu, train: Path) -> None:
     model = tuned_job(ftemu, train)["fine_tuned_model"]
     listed = ftemu("api", "models.list")
-    assert [line.split()[0] for line in listed.out.splitlines()] == ["ID", "ada", "babbage", "curie", "davinci", model]
+    assert [line.split()[0] for line in listed.out.splitlines()] == ["ID", *BASE_MODELS, *MODERN_MODELS, model]
     got = ftemu("api", "models.get", "-i", model)
     assert got.out.splitlines()[0] == f"id        {model}" and got.out.splitlines()[3:] == [
         "root      ada",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+from emulator.core.catalogue import BASE_MODELS, MODERN_MODELS
 from tests.conftest import assert_error
 
 BASE_CREATED = {"ada": 1649357491, "babbage": 1649358449, "curie": 1649359874, "davinci": 1649359874}
@@ -12,8 +13,8 @@ BASE_CREATED = {"ada": 1649357491, "babbage": 1649358449, "curie": 1649359874, "
 def test_list_models_has_the_four_base_models(client: httpx.Client) -> None:
     body = client.get("/models").json()
     assert list(body) == ["object", "data"]
-    assert [m["id"] for m in body["data"]] == ["ada", "babbage", "curie", "davinci"]
-    for model in body["data"]:
+    assert [m["id"] for m in body["data"]] == [*BASE_MODELS, *MODERN_MODELS]
+    for model in body["data"][:4]:
         assert list(model) == ["id", "object", "created", "owned_by", "permission", "root", "parent"]
         assert model["created"] == BASE_CREATED[model["id"]]
         assert (model["owned_by"], model["root"], model["parent"]) == ("openai", model["id"], None)

@@ -12,6 +12,7 @@ import openai
 import pytest
 from fastapi import FastAPI
 
+from emulator.core.catalogue import BASE_MODELS, MODERN_MODELS
 from emulator.testing import LiveServer
 from tests.conftest import KEY, capitals, fast_settings, jsonl
 
@@ -73,7 +74,7 @@ def _check(result: dict[str, Any], data: bytes) -> None:
     assert [f.id for f in result["listed"].data] == [created.id]
     assert result["retrieved"].status == "processed"
     assert result["content"] == data
-    assert [m.id for m in result["models"].data] == ["ada", "babbage", "curie", "davinci"]
+    assert [m.id for m in result["models"].data] == [*BASE_MODELS, *MODERN_MODELS]
     assert result["curie"].owned_by == "openai"
     assert result["deleted"].deleted is True
     missing = result["missing"]

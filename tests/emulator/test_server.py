@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from emulator.core.catalogue import BASE_MODELS, MODERN_MODELS
 from emulator.settings import Settings, add_arguments, load_settings, parse_settings
 from emulator.testing import free_port
 from tests.conftest import AUTH, capitals, upload
@@ -59,7 +60,7 @@ def test_serve_console_script_answers_models(tmp_path: Path) -> None:
     process, url = start("--memory", command=[str(ftemu), "serve"])
     try:
         ids = [m["id"] for m in httpx.get(f"{url}/models", headers=AUTH).json()["data"]]
-        assert ids == ["ada", "babbage", "curie", "davinci"]
+        assert ids == [*BASE_MODELS, *MODERN_MODELS]
     finally:
         process.terminate()
         process.wait(timeout=20)
