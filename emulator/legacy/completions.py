@@ -26,6 +26,7 @@ from emulator.inference.answers import token_strings as strings_of
 from emulator.inference.generation import text_seed
 from emulator.inference.quality import parse_quality
 from emulator.legacy.completion_params import CompletionRequest, Prompt, parse_completion_request
+from emulator.legacy.outcomes import model_not_ready
 from emulator.store import Organization
 
 router = APIRouter()
@@ -56,7 +57,7 @@ async def resolve_model(app: Core, org: Organization, model: str) -> Tuned | Non
         return None
     app.catch_up(org)
     record = app.store.get_model(org.id, model)
-    if record is None:
+    if record is None or model_not_ready(app, record):
         raise model_does_not_exist(model)
     index = app.tuned_models.cached(record)
     if index is None:

@@ -1,0 +1,239 @@
+"""The control plane's ASGI middleware: the control key on /_emulator, HTTP faults, and the request journal.
+
+A request triggers at most one fault: the one its `x-ftemu-fault` header describes, or the first rule in force
+that matches it. With no rule set and no header, a request costs a list check and a journal entry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from emulator.core.clock import monotonic
+from emulator.core.container import Core
+from emulator.core.errors import APIError
+from emulator.core.faults import KINDS, Fault, error_body, parse_fault
+from emulator.core.journal import BODY_PREVIEW, Entry, body_summary
+
+FAULT_HEADER = b"x-ftemu-fault"
+CONTROL_PREFIX = "/_emulator"
+DROPPED = ("reset", "truncated", "stream_cut")
+
+
+class ConnectionDropped(Exception):
+    """Raised out of the app where no socket can be dropped (in-process): the transport makes it a network error."""
+
+
+@dataclass
+class _Seen:
+    """What the middleware learnt of one request and its response."""
+
+    content_type: str = ""
+    body: bytes = b""
+    size: int = 0
+    status: int | None = None
+    chunks: int = 0
+    cut: bool = False
+
+
+def header_fault(value: bytes) -> Fault:
+    """`x-ftemu-fault: 503`, `: reset`, or `: {"status": 429, "retry_after_ms": 20}` -> a one-off fault."""
+    text = value.decode("latin-1").strip()
+    if text.isdigit():
+        return Fault(id="header", kind="error", status=int(text))
+    if text in KINDS:
+        return Fault(id="header", kind=text, after_chunks=1)
+    try:
+        spec = json.loads(text)
+    except ValueError:
+        spec = None
+    if not isinstance(spec, dict):
+        raise APIError(400, f"x-ftemu-fault: not a status, a fault kind or a JSON object: {text!r}")
+    return parse_fault(spec, fault_id="header")
+
+
+async def drop_connection(receive: Receive) -> bool:
+    """Abort the socket under a uvicorn request (True), or say there is none (in-process: False)."""
+    cycle = getattr(receive, "__self__", None)
+    transport = getattr(cycle, "transport", None)
+    if transport is None:
+        return False
+    transport.abort()
+    await asyncio.sleep(0)  # let uvicorn see the connection lost, so it sends nothing more
+    return True
+
+
+class ControlPlane:
+    """Checks the control key, applies faults and writes the journal (registered inside OpenAIHeaders)."""
+
+    def __init__(self, app: ASGIApp, core: Core) -> None:
+        self.app = app
+        self.core = core
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        if path.startswith(CONTROL_PREFIX):
+            await self._control(scope, receive, send)
+            return
+        fault = None
+        for name, value in scope["headers"]:
+            if name == FAULT_HEADER:
+                try:
+                    fault = header_fault(value)
+                except APIError as error:
+                    await _send_json(send, error.status, error.body(), error.headers or {})
+                    return
+        if fault is None:
+            fault = self.core.faults.take(scope["method"], path)
+        await self._journaled(scope, receive, send, fault)
+
+    async def _control(self, scope: Scope, receive: Receive, send: Send) -> None:
+        key = self.core.settings.control_key
+        if key:
+            given = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
+            if given.strip() != f"Bearer {key}":
+                error = APIError(401, "The control plane needs its key: Authorization: Bearer <--control-key>.")
+                await _send_json(send, 401, error.body(), {})
+                return
+        await self.app(scope, receive, send)
+
+    async def _journaled(self, scope: Scope, receive: Receive, send: Send, fault: Fault | None) -> None:
+        started = monotonic()
+        seen = _Seen()
+        for name, value in scope["headers"]:
+            if name == b"content-type":
+                seen.content_type = value.decode("latin-1")
+
+        async def receive_and_keep() -> Message:
+            message = await receive()
+            chunk = message.get("body", b"")
+            if chunk:
+                seen.size += len(chunk)
+                if len(seen.body) < BODY_PREVIEW:
+                    seen.body += chunk[: BODY_PREVIEW - len(seen.body) + 1]
+            return message
+
+        async def send_and_see(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                seen.status = message["status"]
+            await send(message)
+
+        outcome = "complete"
+        try:
+            if fault is None:
+                await self.app(scope, receive_and_keep, send_and_see)
+            else:
+                outcome = await self._faulty(scope, receive_and_keep, send_and_see, fault, seen)
+        finally:
+            self._record(scope, seen, fault, outcome, started)
+        if outcome in DROPPED and not await drop_connection(receive):
+            raise ConnectionDropped(outcome)
+
+    async def _faulty(self, scope: Scope, receive: Receive, send: Send, fault: Fault, seen: _Seen) -> str:
+        """Apply the fault; returns the outcome ('complete' unless the connection must now drop)."""
+        if fault.latency_ms:
+            await asyncio.sleep(fault.latency_ms / 1000)
+        if fault.kind == "error" and fault.status is not None:
+            organization = self._organization_id(scope)
+            body = error_body(fault.status, organization, fault.retry_after_ms)
+            await _send_json(send, fault.status, body, fault.response_headers())
+            return "complete"
+        if fault.kind == "reset":
+            return "reset"
+        if fault.kind in ("truncate", "malformed"):
+            return await _half_body(self.app, scope, receive, send, fault.kind)
+        if fault.kind == "stream_cut":
+            return await _cut_stream(self.app, scope, receive, send, fault.after_chunks, seen)
+        await self.app(scope, receive, send)
+        return "complete"
+
+    def _organization_id(self, scope: Scope) -> str:
+        headers = dict(scope["headers"])
+        try:
+            organization = self.core.auth.organization_for(
+                headers.get(b"authorization", b"").decode("latin-1") or None, None
+            )
+        except APIError:
+            return "org-unknown"
+        return organization.id
+
+    def _record(self, scope: Scope, seen: _Seen, fault: Fault | None, outcome: str, started: float) -> None:
+        organization = scope.get("state", {}).get("organization")
+        if outcome == "stream_cut":
+            outcome = f"stream_cut after {seen.chunks} chunks"
+        self.core.journal.record(
+            Entry(
+                seq=0,
+                created_at=self.core.now(),
+                method=scope["method"],
+                path=scope["path"],
+                query=scope.get("query_string", b"").decode("latin-1"),
+                organization=organization.name if organization is not None else None,
+                body=body_summary(seen.content_type, seen.body, seen.size),
+                status=seen.status,
+                latency_ms=(monotonic() - started) * 1000,
+                fault=None if fault is None else fault.id,
+                outcome=outcome,
+            )
+        )
+
+
+class _Cut(Exception):
+    """Stops the app once a stream has sent its allowed chunks."""
+
+
+async def _cut_stream(app: ASGIApp, scope: Scope, receive: Receive, send: Send, limit: int, seen: _Seen) -> str:
+    """Forward the response until `limit` non-empty body chunks have gone out, then drop the connection."""
+
+    async def counting(message: Message) -> None:
+        if message["type"] == "http.response.body" and message.get("body"):
+            if seen.chunks >= limit:
+                raise _Cut()
+            seen.chunks += 1
+        await send(message)
+
+    try:
+        await app(scope, receive, counting)
+    except Exception:
+        if seen.chunks < limit and seen.status is None:
+            raise
+        return "stream_cut"
+    # The whole response fit in `limit` chunks: nothing to cut.
+    return "complete"
+
+
+async def _half_body(app: ASGIApp, scope: Scope, receive: Receive, send: Send, kind: str) -> str:
+    """Run the app to the end, then send half its body: as if complete (malformed) or cut short (truncated)."""
+    start: Message | None = None
+    parts: list[bytes] = []
+
+    async def keep(message: Message) -> None:
+        nonlocal start
+        if message["type"] == "http.response.start":
+            start = message
+        elif message["type"] == "http.response.body":
+            parts.append(message.get("body", b""))
+
+    await app(scope, receive, keep)
+    assert start is not None
+    body = b"".join(parts)
+    half = body[: len(body) // 2]
+    headers = [(name, value) for name, value in start.get("headers", []) if name != b"content-length"]
+    length = len(half) if kind == "malformed" else len(body)
+    await send({**start, "headers": [*headers, (b"content-length", str(length).encode())]})
+    await send({"type": "http.response.body", "body": half, "more_body": kind == "truncate"})
+    return "malformed" if kind == "malformed" else "truncated"
+
+
+async def _send_json(send: Send, status: int, body: object, headers: dict[str, str]) -> None:
+    data = json.dumps(body).encode()
+    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]
+    raw += [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": data})
