@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import threading
 from collections import deque
 from dataclasses import dataclass, field
@@ -28,10 +29,7 @@ def body_summary(content_type: str, body: bytes, size: int) -> dict[str, Any] | 
 
 
 def _form_names(text: str) -> list[str]:
-    names = []
-    for part in text.split('name="')[1:]:
-        names.append(part.split('"', 1)[0])
-    return names
+    return re.findall(r'form-data; name="([^"]*)"', text)
 
 
 @dataclass

@@ -17,14 +17,11 @@ from emulator.core.container import Core
 from emulator.core.errors import APIError
 from emulator.core.faults import KINDS, Fault, error_body, parse_fault
 from emulator.core.journal import BODY_PREVIEW, Entry, body_summary
+from emulator.store import Organization
 
 FAULT_HEADER = b"x-ftemu-fault"
 CONTROL_PREFIX = "/_emulator"
 DROPPED = ("reset", "truncated", "stream_cut")
-
-
-class ConnectionDropped(Exception):
-    """Raised out of the app where no socket can be dropped (in-process): the transport makes it a network error."""
 
 
 @dataclass
@@ -132,16 +129,18 @@ class ControlPlane:
                 outcome = await self._faulty(scope, receive_and_keep, send_and_see, fault, seen)
         finally:
             self._record(scope, seen, fault, outcome, started)
-        if outcome in DROPPED and not await drop_connection(receive):
-            raise ConnectionDropped(outcome)
+        if outcome in DROPPED:
+            # Under uvicorn the socket is aborted; in-process the app simply ends with its response unfinished
+            # (or never started), which an in-process transport reports as the same network error.
+            await drop_connection(receive)
 
     async def _faulty(self, scope: Scope, receive: Receive, send: Send, fault: Fault, seen: _Seen) -> str:
         """Apply the fault; returns the outcome ('complete' unless the connection must now drop)."""
         if fault.latency_ms:
             await asyncio.sleep(fault.latency_ms / 1000)
         if fault.kind == "error" and fault.status is not None:
-            organization = self._organization_id(scope)
-            body = error_body(fault.status, organization, fault.retry_after_ms)
+            organization = self._organization(scope)
+            body = error_body(fault.status, organization.id if organization else "org-unknown", fault.retry_after_ms)
             await _send_json(send, fault.status, body, fault.response_headers())
             return "complete"
         if fault.kind == "reset":
@@ -153,18 +152,19 @@ class ControlPlane:
         await self.app(scope, receive, send)
         return "complete"
 
-    def _organization_id(self, scope: Scope) -> str:
-        headers = dict(scope["headers"])
+    def _organization(self, scope: Scope) -> Organization | None:
+        """The request's organisation as the route saw it, or as its key says (None for a bad key)."""
+        found: Organization | None = scope.get("state", {}).get("organization")
+        if found is not None:
+            return found
+        authorization = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
         try:
-            organization = self.core.auth.organization_for(
-                headers.get(b"authorization", b"").decode("latin-1") or None, None
-            )
+            return self.core.auth.organization_for(authorization or None, None)
         except APIError:
-            return "org-unknown"
-        return organization.id
+            return None
 
     def _record(self, scope: Scope, seen: _Seen, fault: Fault | None, outcome: str, started: float) -> None:
-        organization = scope.get("state", {}).get("organization")
+        organization = self._organization(scope)
         if outcome == "stream_cut":
             outcome = f"stream_cut after {seen.chunks} chunks"
         self.core.journal.record(
