@@ -2,16 +2,17 @@
 
 httpx2's own ASGITransport reads the whole response before returning it: an event stream that waits for a job
 would never return, and a stream that drops halfway would fail the request instead of its iteration. These
-transports hand the response over at its first byte and let a dropped connection (ftemu's `reset`,
+transports hand an event stream over at its first event and let a dropped connection (ftemu's `reset`,
 `truncate` and `stream_cut` faults) surface as the same httpx2 errors a socket gives. `ASGITransport` is for
-`httpx2.AsyncClient` (the async SDK client); `SyncASGITransport` runs the app on its own event-loop thread
-for `httpx2.Client` (the sync SDK client).
+`httpx2.AsyncClient` (the async SDK client); `SyncASGITransport` runs the app on an event loop of the calling
+thread for `httpx2.Client` (the sync SDK client).
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
+from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -21,15 +22,50 @@ NO_RESPONSE = "Server disconnected without sending a response."
 INCOMPLETE = "peer closed connection without sending complete message body (incomplete chunked read)"
 
 
-class _Body(httpx2.AsyncByteStream):
-    def __init__(self, messages: asyncio.Queue[dict[str, Any]], task: asyncio.Task[None], done: asyncio.Event):
-        self.messages = messages
-        self.task = task
-        self.done = done
+class _Exchange:
+    """One request to the app: the messages it sent so far, and a way to wait for the next one."""
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
+    def __init__(self, app: Any, request: httpx2.Request, body: bytes) -> None:
+        self.body = body
+        self.messages: deque[dict[str, Any]] = deque()
+        self.changed = asyncio.Event()
+        self.closed = asyncio.Event()
+        self.received = False
+        self.task = asyncio.ensure_future(app(_scope(request), self.receive, self.send))
+        self.task.add_done_callback(lambda _: self.changed.set())
+
+    async def receive(self) -> dict[str, Any]:
+        if not self.received:
+            self.received = True
+            return {"type": "http.request", "body": self.body, "more_body": False}
+        await self.closed.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(self, message: dict[str, Any]) -> None:
+        self.messages.append(message)
+        self.changed.set()
+
+    async def next(self) -> dict[str, Any] | None:
+        """The app's next message, or None once it has ended with nothing more to say."""
+        while not self.messages:
+            if self.task.done():
+                return None
+            self.changed.clear()
+            await self.changed.wait()
+        return self.messages.popleft()
+
+    async def start(self) -> httpx2.Response:
+        message = await self.next()
+        if message is None or message["type"] != "http.response.start":
+            error = self.task.exception() if self.task.done() and not self.task.cancelled() else None
+            if error is not None:
+                raise error
+            raise httpx2.RemoteProtocolError(NO_RESPONSE)
+        return httpx2.Response(message["status"], headers=message.get("headers", []))
+
+    async def chunks(self) -> AsyncIterator[bytes]:
         while True:
-            message = await _next_message(self.messages, self.task)
+            message = await self.next()
             if message is None:
                 raise httpx2.RemoteProtocolError(INCOMPLETE)
             if message["type"] != "http.response.body":
@@ -39,8 +75,11 @@ class _Body(httpx2.AsyncByteStream):
             if not message.get("more_body", False):
                 return
 
-    async def aclose(self) -> None:
-        self.done.set()
+    async def read(self) -> bytes:
+        return b"".join([chunk async for chunk in self.chunks()])
+
+    async def close(self) -> None:
+        self.closed.set()
         if not self.task.done():
             try:
                 await asyncio.wait_for(asyncio.shield(self.task), 1.0)
@@ -48,49 +87,39 @@ class _Body(httpx2.AsyncByteStream):
                 self.task.cancel()
 
 
-async def _next_message(messages: asyncio.Queue[dict[str, Any]], task: asyncio.Task[None]) -> dict[str, Any] | None:
-    """The app's next message, or None once it has ended (or crashed) with nothing more to say."""
-    if not messages.empty():
-        return messages.get_nowait()
-    getter = asyncio.ensure_future(messages.get())
-    await asyncio.wait({getter, task}, return_when=asyncio.FIRST_COMPLETED)
-    if getter.done():
-        return getter.result()
-    getter.cancel()
-    return messages.get_nowait() if not messages.empty() else None
+class _Body(httpx2.AsyncByteStream):
+    def __init__(self, exchange: _Exchange) -> None:
+        self.exchange = exchange
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self.exchange.chunks():
+            yield chunk
+
+    async def aclose(self) -> None:
+        await self.exchange.close()
+
+
+def _streamed(response: httpx2.Response) -> bool:
+    return "text/event-stream" in response.headers.get("content-type", "")
 
 
 class ASGITransport(httpx2.AsyncBaseTransport):
-    """Calls the ASGI app for each request; the response streams while the app runs."""
+    """Calls the ASGI app for each request; an event stream streams while the app runs."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        body = await request.aread()
-        messages: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        done = asyncio.Event()
-        sent = False
+        return await self.exchange(request, await request.aread())
 
-        async def receive() -> dict[str, Any]:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            await done.wait()
-            return {"type": "http.disconnect"}
-
-        async def send(message: dict[str, Any]) -> None:
-            await messages.put(message)
-
-        task = asyncio.ensure_future(self.app(_scope(request), receive, send))
-        start = await _next_message(messages, task)
-        if start is None or start["type"] != "http.response.start":
-            error = task.exception() if task.done() and not task.cancelled() else None
-            if error is not None:
-                raise error
-            raise httpx2.RemoteProtocolError(NO_RESPONSE)
-        return httpx2.Response(start["status"], headers=start.get("headers", []), stream=_Body(messages, task, done))
+    async def exchange(self, request: httpx2.Request, body: bytes) -> httpx2.Response:
+        exchange = _Exchange(self.app, request, body)
+        head = await exchange.start()
+        if _streamed(head):
+            return httpx2.Response(head.status_code, headers=head.headers, stream=_Body(exchange))
+        content = await exchange.read()
+        await exchange.close()
+        return httpx2.Response(head.status_code, headers=head.headers, stream=httpx2.ByteStream(content))
 
 
 def _scope(request: httpx2.Request) -> dict[str, Any]:
@@ -118,14 +147,13 @@ class _SyncBody(httpx2.SyncByteStream):
 
     def __iter__(self) -> Iterator[bytes]:
         while True:
-            future = asyncio.run_coroutine_threadsafe(_anext(self.chunks), self.loop)
-            chunk = future.result()
+            chunk = self.loop.run_until_complete(_anext(self.chunks))
             if chunk is None:
                 return
             yield chunk
 
     def close(self) -> None:
-        asyncio.run_coroutine_threadsafe(self.stream.aclose(), self.loop).result()
+        self.loop.run_until_complete(self.stream.aclose())
 
 
 async def _anext(chunks: AsyncIterator[bytes]) -> bytes | None:
@@ -136,26 +164,36 @@ async def _anext(chunks: AsyncIterator[bytes]) -> bytes | None:
 
 
 class SyncASGITransport(httpx2.BaseTransport):
-    """The same, for a sync client: the app runs on this transport's own event-loop thread."""
+    """The same, for a sync client: the app runs on an event loop of the calling thread (one per thread), which
+    moves only while the client waits for the response or pulls its next chunk, as a socket's back-pressure would
+    have it. (Not for a thread that is already running an event loop: use the async client there.)"""
 
     def __init__(self, app: Any) -> None:
         self.inner = ASGITransport(app)
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="ftemu-asgi", daemon=True)
-        self.thread.start()
+        self._local = threading.local()
+        self._loops: list[asyncio.AbstractEventLoop] = []
+        self._lock = threading.Lock()
+
+    def _loop(self) -> asyncio.AbstractEventLoop:
+        loop: asyncio.AbstractEventLoop | None = getattr(self._local, "loop", None)
+        if loop is None:
+            loop = self._local.loop = asyncio.new_event_loop()
+            with self._lock:
+                self._loops.append(loop)
+        return loop
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
-        content = request.read()
-        inner = httpx2.Request(request.method, request.url, headers=request.headers, content=content)
-        future = asyncio.run_coroutine_threadsafe(self.inner.handle_async_request(inner), self.loop)
-        response = future.result()
-        assert isinstance(response.stream, httpx2.AsyncByteStream)
-        return httpx2.Response(
-            response.status_code, headers=response.headers, stream=_SyncBody(response.stream, self.loop)
-        )
+        loop = self._loop()
+        response = loop.run_until_complete(self.inner.exchange(request, request.read()))
+        if isinstance(response.stream, _Body):
+            return httpx2.Response(
+                response.status_code, headers=response.headers, stream=_SyncBody(response.stream, loop)
+            )
+        return response
 
     def close(self) -> None:
-        if self.loop.is_running():
-            self.loop.call_soon_threadsafe(self.loop.stop)
-            self.thread.join(timeout=5)
-        self.loop.close()
+        with self._lock:
+            loops, self._loops = self._loops, []
+        for loop in loops:
+            if not loop.is_running():
+                loop.close()

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import re
-import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,25 +73,41 @@ class Entry:
 FILTERS = ("method", "path", "status", "organization", "direction", "fault", "outcome")
 
 
+Builder = Callable[[Any], Entry]
+
+
+def _ready(entry: Any) -> Entry:
+    found: Entry = entry
+    return found
+
+
 class Journal:
-    """The last MAX_ENTRIES entries, oldest first; thread-safe (webhook deliveries write from their thread)."""
+    """The last MAX_ENTRIES entries, oldest first; thread-safe (webhook deliveries write from their thread).
+
+    The request path records raw facts and a builder (`record_raw`): an Entry is made only when someone reads
+    the journal, which keeps a request's journal cost to one deque append.
+    """
 
     def __init__(self) -> None:
-        self._entries: deque[Entry] = deque(maxlen=MAX_ENTRIES)
-        self._seq = 0
-        self._lock = threading.Lock()
+        self._entries: deque[tuple[int, Builder, Any]] = deque(maxlen=MAX_ENTRIES)
+        self._seq = itertools.count(1)
 
     def record(self, entry: Entry) -> Entry:
-        with self._lock:
-            self._seq += 1
-            entry.seq = self._seq
-            self._entries.append(entry)
+        entry.seq = next(self._seq)
+        self._entries.append((entry.seq, _ready, entry))
         return entry
+
+    def record_raw(self, build: Builder, raw: Any) -> None:
+        """Keep `raw`; `build(raw)` makes its Entry when the journal is read."""
+        self._entries.append((next(self._seq), build, raw))
 
     def entries(self, **wanted: str | None) -> list[Entry]:
         """Entries whose fields equal every given filter (as text; `path` may end in `*` for a prefix)."""
-        with self._lock:
-            found = list(self._entries)
+        found = []
+        for seq, build, raw in list(self._entries):
+            entry = build(raw)
+            entry.seq = seq
+            found.append(entry)
         for name, value in wanted.items():
             if value is None:
                 continue
@@ -98,8 +115,7 @@ class Journal:
         return found
 
     def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
+        self._entries.clear()
 
 
 def _matches(actual: Any, wanted: str) -> bool:

@@ -24,7 +24,7 @@ CONTROL_PREFIX = "/_emulator"
 DROPPED = ("reset", "truncated", "stream_cut")
 
 
-@dataclass
+@dataclass(slots=True)
 class _Seen:
     """What the middleware learnt of one request and its response."""
 
@@ -33,7 +33,7 @@ class _Seen:
     size: int = 0
     status: int | None = None
     chunks: int = 0
-    cut: bool = False
+    latency_ms: float = 0.0
 
 
 def header_fault(value: bytes) -> Fault:
@@ -79,16 +79,19 @@ class ControlPlane:
             await self._control(scope, receive, send)
             return
         fault = None
-        for name, value in scope["headers"]:
-            if name == FAULT_HEADER:
+        content_type = b""
+        for name, value in scope["headers"]:  # one pass: the fault header and what the journal wants
+            if name == b"content-type":
+                content_type = value
+            elif name == FAULT_HEADER:
                 try:
                     fault = header_fault(value)
                 except APIError as error:
                     await _send_json(send, error.status, error.body(), error.headers or {})
                     return
-        if fault is None:
+        if fault is None and self.core.faults.faults:
             fault = self.core.faults.take(scope["method"], path)
-        await self._journaled(scope, receive, send, fault)
+        await self._journaled(scope, receive, send, fault, content_type.decode("latin-1"))
 
     async def _control(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = self.core.settings.control_key
@@ -100,12 +103,11 @@ class ControlPlane:
                 return
         await self.app(scope, receive, send)
 
-    async def _journaled(self, scope: Scope, receive: Receive, send: Send, fault: Fault | None) -> None:
+    async def _journaled(
+        self, scope: Scope, receive: Receive, send: Send, fault: Fault | None, content_type: str
+    ) -> None:
         started = monotonic()
-        seen = _Seen()
-        for name, value in scope["headers"]:
-            if name == b"content-type":
-                seen.content_type = value.decode("latin-1")
+        seen = _Seen(content_type)
 
         async def receive_and_keep() -> Message:
             message = await receive()
@@ -122,11 +124,13 @@ class ControlPlane:
             await send(message)
 
         outcome = "complete"
+        # A request without a content type sends no body worth keeping: its receive is left alone.
+        receiving = receive_and_keep if content_type else receive
         try:
             if fault is None:
-                await self.app(scope, receive_and_keep, send_and_see)
+                await self.app(scope, receiving, send_and_see)
             else:
-                outcome = await self._faulty(scope, receive_and_keep, send_and_see, fault, seen)
+                outcome = await self._faulty(scope, receiving, send_and_see, fault, seen)
         finally:
             self._record(scope, seen, fault, outcome, started)
         if outcome in DROPPED:
@@ -164,23 +168,27 @@ class ControlPlane:
             return None
 
     def _record(self, scope: Scope, seen: _Seen, fault: Fault | None, outcome: str, started: float) -> None:
+        seen.latency_ms = (monotonic() - started) * 1000
+        self.core.journal.record_raw(self._entry, (self.core.clock.now(), scope, seen, fault, outcome))
+
+    def _entry(self, raw: tuple[float, Scope, _Seen, Fault | None, str]) -> Entry:
+        """The journal entry of one request (made when the journal is read)."""
+        created_at, scope, seen, fault, outcome = raw
         organization = self._organization(scope)
         if outcome == "stream_cut":
             outcome = f"stream_cut after {seen.chunks} chunks"
-        self.core.journal.record(
-            Entry(
-                seq=0,
-                created_at=self.core.now(),
-                method=scope["method"],
-                path=scope["path"],
-                query=scope.get("query_string", b"").decode("latin-1"),
-                organization=organization.name if organization is not None else None,
-                body=body_summary(seen.content_type, seen.body, seen.size),
-                status=seen.status,
-                latency_ms=(monotonic() - started) * 1000,
-                fault=None if fault is None else fault.id,
-                outcome=outcome,
-            )
+        return Entry(
+            seq=0,
+            created_at=created_at,
+            method=scope["method"],
+            path=scope["path"],
+            query=scope.get("query_string", b"").decode("latin-1"),
+            organization=organization.name if organization is not None else None,
+            body=body_summary(seen.content_type, seen.body, seen.size),
+            status=seen.status,
+            latency_ms=seen.latency_ms,
+            fault=None if fault is None else fault.id,
+            outcome=outcome,
         )
 
 
