@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
+
+from tests.user_pytest import run_user_pytest
 
 USER_TESTS = """
 import openai
@@ -40,13 +40,6 @@ def test_three_503s_raise(ftemu, ftemu_openai):
 
 def test_fixtures_run_in_process_and_over_a_socket_under_xdist(tmp_path: Path) -> None:
     (tmp_path / "test_user.py").write_text(USER_TESTS)
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-n", "2", "-q", "-p", "no:cacheprovider", "test_user.py"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
+    result = run_user_pytest(tmp_path, "-n", "2")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "12 passed" in result.stdout

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
+
+from tests.user_pytest import run_user_pytest
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -18,13 +18,6 @@ def test_readme_control_examples_pass(tmp_path: Path) -> None:
     assert len(blocks) == 3
     for number, block in enumerate(blocks):
         (tmp_path / f"test_control_example_{number}.py").write_text(block)
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        cwd=tmp_path,
-    )
+    done = run_user_pytest(tmp_path, "-p", "no:xdist")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "6 passed" in done.stdout
