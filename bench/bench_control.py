@@ -36,24 +36,40 @@ def per_call(call: Callable[[], Any], calls: int) -> float:
     return (time.perf_counter() - started) / calls
 
 
-def sdk_rounds(base_url: str, label: str) -> tuple[float, float]:
-    """Alternating batches of SDK calls; the median and the best ratio of socket time to in-process time."""
-    app = create_app(SETTINGS)
-    http = httpx2.Client(transport=SyncASGITransport(app))
-    local = openai.OpenAI(api_key=KEY, base_url="http://ftemu/v1", http_client=http)
+def compare(local: Callable[[], Any], remote: Callable[[], Any], label: str) -> tuple[float, float]:
+    """Alternating batches; the median ratio of socket time to in-process time, and best batch against best."""
     ratios, local_times, socket_times = [], [], []
-    with openai.OpenAI(api_key=KEY, base_url=base_url) as remote:
-        per_call(local.models.list, 20), per_call(remote.models.list, 20)
-        for number in range(1, 11):
-            socket_times.append(per_call(remote.models.list, 40))
-            local_times.append(per_call(local.models.list, 40))
-            ratios.append(socket_times[-1] / local_times[-1])
-            print(
-                f"batch {number}: SDK models.list in-process {local_times[-1] * 1000:.2f} ms/call, {label} "
-                f"{socket_times[-1] * 1000:.2f} ms/call, ratio {ratios[-1]:.2f}"
-            )
-    local.close()
+    per_call(local, 20), per_call(remote, 20)
+    for number in range(1, 9):
+        socket_times.append(per_call(remote, 40))
+        local_times.append(per_call(local, 40))
+        ratios.append(socket_times[-1] / local_times[-1])
+        print(
+            f"batch {number}: {label}: in-process {local_times[-1] * 1000:.2f} ms/call, over a socket "
+            f"{socket_times[-1] * 1000:.2f} ms/call, ratio {ratios[-1]:.2f}"
+        )
     return statistics.median(ratios), min(socket_times) / min(local_times)
+
+
+def sdk_rounds(base_url: str, label: str) -> tuple[float, float]:
+    """The SDK's `models.list()` in-process (httpx2 transport) against the same call over a socket."""
+    http = httpx2.Client(transport=SyncASGITransport(create_app(SETTINGS)))
+    with (
+        openai.OpenAI(api_key=KEY, base_url="http://ftemu/v1", http_client=http) as local,
+        openai.OpenAI(api_key=KEY, base_url=base_url) as remote,
+    ):
+        return compare(local.models.list, remote.models.list, f"SDK models.list, socket to {label}")
+
+
+def http_rounds(base_url: str) -> tuple[float, float]:
+    """A bare httpx2 GET /v1/models, in-process against over a socket: the transports without the SDK's cost."""
+    headers = {"Authorization": f"Bearer {KEY}"}
+    transport = SyncASGITransport(create_app(SETTINGS))
+    with (
+        httpx2.Client(transport=transport, base_url="http://ftemu/v1", headers=headers) as local,
+        httpx2.Client(base_url=base_url, headers=headers) as remote,
+    ):
+        return compare(lambda: local.get("/models"), lambda: remote.get("/models"), "httpx2 GET /v1/models")
 
 
 SCOPE: dict[str, Any] = {
@@ -120,13 +136,18 @@ def overhead_rounds() -> tuple[float, float]:
 
 def main() -> None:
     with LiveServer(SETTINGS) as live:
-        same = sdk_rounds(live.base_url, "LiveServer thread (the fixtures' socket link)")
+        same = sdk_rounds(live.base_url, "a LiveServer thread")
+        bare = http_rounds(live.base_url)
     port = free()
     with server(ftemu_command(port, "--clock", "manual", "--speed", "instant"), port, "/v1/models"):
-        other = sdk_rounds(f"http://127.0.0.1:{port}/v1", "`ftemu serve` process")
-    for (median, best), label in ((same, "a LiveServer thread"), (other, "an `ftemu serve` process")):
+        other = sdk_rounds(f"http://127.0.0.1:{port}/v1", "an `ftemu serve` process")
+    for (median, best), label in (
+        (same, "SDK calls, socket to a LiveServer thread (the fixtures' socket link)"),
+        (other, "SDK calls, socket to an `ftemu serve` process"),
+        (bare, "bare httpx2 calls (no SDK), socket to a LiveServer thread"),
+    ):
         print(
-            f"SDK in-process vs over a socket to {label}: {median:.2f}x faster (median of batches), {best:.2f}x "
+            f"in-process vs over a socket, {label}: {median:.2f}x faster (median of batches), {best:.2f}x "
             "(best batch against best batch) (target >= 2x)"
         )
     own, whole = overhead_rounds()

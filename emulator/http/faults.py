@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -33,7 +34,6 @@ class _Seen:
     size: int = 0
     status: int | None = None
     chunks: int = 0
-    latency_ms: float = 0.0
 
 
 def header_fault(value: bytes) -> Fault:
@@ -161,35 +161,62 @@ class ControlPlane:
         found: Organization | None = scope.get("state", {}).get("organization")
         if found is not None:
             return found
-        authorization = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
+        return self._organization_of_key(_authorization(scope))
+
+    def _organization_of_key(self, authorization: bytes | None) -> Organization | None:
         try:
-            return self.core.auth.organization_for(authorization or None, None)
+            return self.core.auth.organization_for((authorization or b"").decode("latin-1") or None, None)
         except APIError:
             return None
 
     def _record(self, scope: Scope, seen: _Seen, fault: Fault | None, outcome: str, started: float) -> None:
-        seen.latency_ms = (monotonic() - started) * 1000
-        self.core.journal.record_raw(self._entry, (self.core.clock.now(), scope, seen, fault, outcome))
+        # Plain values only, not the scope: a journal that holds whole scopes makes every GC pass slower.
+        organization = scope.get("state", {}).get("organization")
+        raw = (
+            self.core.clock.now(),
+            scope["method"],
+            scope["path"],
+            scope.get("query_string", b""),
+            organization.name if organization is not None else _authorization(scope),
+            seen.content_type,
+            seen.body,
+            seen.size,
+            seen.status,
+            seen.chunks,
+            (monotonic() - started) * 1000,
+            None if fault is None else fault.id,
+            outcome,
+        )
+        self.core.journal.record_raw(self._entry, raw)
 
-    def _entry(self, raw: tuple[float, Scope, _Seen, Fault | None, str]) -> Entry:
+    def _entry(self, raw: tuple[Any, ...]) -> Entry:
         """The journal entry of one request (made when the journal is read)."""
-        created_at, scope, seen, fault, outcome = raw
-        organization = self._organization(scope)
+        created_at, method, path, query, who, content_type, body, size, status, chunks, latency, fault, outcome = raw
+        if isinstance(who, bytes | None):  # the route never saw an organisation: ask the key
+            found = self._organization_of_key(who)
+            who = found.name if found is not None else None
         if outcome == "stream_cut":
-            outcome = f"stream_cut after {seen.chunks} chunks"
+            outcome = f"stream_cut after {chunks} chunks"
         return Entry(
             seq=0,
             created_at=created_at,
-            method=scope["method"],
-            path=scope["path"],
-            query=scope.get("query_string", b"").decode("latin-1"),
-            organization=organization.name if organization is not None else None,
-            body=body_summary(seen.content_type, seen.body, seen.size),
-            status=seen.status,
-            latency_ms=seen.latency_ms,
-            fault=None if fault is None else fault.id,
+            method=method,
+            path=path,
+            query=query.decode("latin-1"),
+            organization=who,
+            body=body_summary(content_type, body, size),
+            status=status,
+            latency_ms=latency,
+            fault=fault,
             outcome=outcome,
         )
+
+
+def _authorization(scope: Scope) -> bytes | None:
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            return bytes(value)
+    return None
 
 
 class _Cut(Exception):
