@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Collection, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx2 as httpx
 
+from conformance.control import Faults, Journal, set_outcome
 from conformance.targets import Instance
+
+if TYPE_CHECKING:
+    import openai
 
 TERMINAL = frozenset({"succeeded", "failed", "cancelled"})
 
@@ -19,6 +23,9 @@ class Ftemu:
 
     def __init__(self, instance: Instance) -> None:
         self.instance = instance
+        self.faults = Faults(lambda: self.http, instance.control_url)
+        self.journal = Journal(lambda: self.http, instance.control_url)
+        self._closing: list[Any] = []
 
     @property
     def http(self) -> httpx.Client:
@@ -58,6 +65,37 @@ class Ftemu:
     def advance(self, seconds: float) -> dict[str, Any]:
         """Move a manual clock forward; due transitions happen on the way."""
         return self._control("/clock/advance", {"seconds": seconds})
+
+    def outcome(self, **outcome: Any) -> dict[str, Any]:
+        """Script a job outcome: `job=ID`, `next_job=True` or a rule such as `suffix="fail-at-40"`, with e.g.
+        `fail_at_step=40, code="...", message="..."`, `stay_queued=True`, `speed=0.5`, `not_ready_seconds=120`."""
+        return set_outcome(self.http, self.instance.control_url, **outcome)
+
+    def sdk(self, *, socket: bool = False, **options: Any) -> openai.OpenAI:
+        """The current SDK on this target: in-process (an httpx2 transport over the app, no socket) unless
+        `socket=True` or the target is not in-process. SDK defaults (retries included) unless overridden."""
+        import openai
+
+        http = self.instance.sdk_http(socket)
+        client = openai.OpenAI(api_key=self.api_key, base_url=str(http.base_url), http_client=http, **options)
+        self._closing.append(client)
+        return client
+
+    def async_sdk(self, *, socket: bool = False, **options: Any) -> openai.AsyncOpenAI:
+        """The async SDK client, the same way (close it with `await client.close()`, or leave it to the fixture)."""
+        import openai
+
+        http = self.instance.sdk_async_http(socket)
+        client = openai.AsyncOpenAI(api_key=self.api_key, base_url=str(http.base_url), http_client=http, **options)
+        self._closing.append(http)
+        return client
+
+    def close(self) -> None:
+        """Close the SDK clients made for this test (the fixture calls it)."""
+        for client in self._closing:
+            if hasattr(client, "close") and not isinstance(client, httpx.AsyncClient):
+                client.close()
+        self._closing.clear()
 
     def fail(self, fine_tune_id: str, message: str = "") -> dict[str, Any]:
         """Make an unfinished job fail now (scripted failure)."""

@@ -2,7 +2,9 @@
 
 Options (group "ftemu"): --target-url, --target-api-key, --target-server, --real-api, --allow-spend,
 --spec-dir, --target-timeout. Fixtures: ftemu_server (session, a socket URL), ftemu (per test, a clean
-slate), openai_client (the current SDK pointed at it). Markers: ftemu(clock=..., speed=..., seed=...),
+slate, with .faults, .journal, .outcome, .advance, .sdk() and .async_sdk()), openai_client (the current SDK
+pointed at it, no retries), ftemu_openai and ftemu_async_openai (default retries; in-process or over a socket as
+ftemu_link says). Markers: ftemu(clock=..., speed=..., seed=...),
 emulator_only, behaviour(section, text), spend(usd).
 """
 
@@ -167,7 +169,7 @@ def _wanted_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
 
 
 @pytest.fixture
-def ftemu(request: pytest.FixtureRequest, ftemu_pool: Pool) -> Ftemu:
+def ftemu(request: pytest.FixtureRequest, ftemu_pool: Pool) -> Iterator[Ftemu]:
     """A clean slate for this test (POST /_emulator/reset) on the target chosen by the options and marker."""
     from conformance.handle import Ftemu
 
@@ -181,7 +183,27 @@ def ftemu(request: pytest.FixtureRequest, ftemu_pool: Pool) -> Ftemu:
         pytest.skip("emulator-only: the target has no /_emulator control plane")
     if handle.emulator:
         handle.reset()
-    return handle
+    yield handle
+    handle.close()
+
+
+@pytest.fixture
+def ftemu_link(ftemu: Ftemu) -> str:
+    """How the SDK fixtures reach the target: "in-process" (no socket) or "socket". Parametrize it to run a test
+    both ways: `@pytest.mark.parametrize("ftemu_link", ["in-process", "socket"])`."""
+    return "in-process" if ftemu.instance.options.kind == "in-process" else "socket"
+
+
+@pytest.fixture
+def ftemu_openai(ftemu: Ftemu, ftemu_link: str) -> openai.OpenAI:
+    """The current SDK with its default retries, on the target over `ftemu_link`."""
+    return ftemu.sdk(socket=ftemu_link == "socket")
+
+
+@pytest.fixture
+def ftemu_async_openai(ftemu: Ftemu, ftemu_link: str) -> openai.AsyncOpenAI:
+    """The async SDK with its default retries, on the target over `ftemu_link`."""
+    return ftemu.async_sdk(socket=ftemu_link == "socket")
 
 
 @pytest.fixture

@@ -92,6 +92,23 @@ class Instance:
             client.event_hooks = {"request": [], "response": [validating_hook(self.spec, base_path)]}
         return client
 
+    def sdk_http(self, socket: bool = False) -> httpx.Client:
+        """An httpx2 client for the SDK: in-process over the app (streaming), or over the socket."""
+        if socket or self.options.kind != "in-process":
+            return httpx.Client(base_url=self.base_url, timeout=self.options.timeout)
+        from conformance.transport import SyncASGITransport
+
+        assert self.live is not None
+        return httpx.Client(transport=SyncASGITransport(self.live.app), base_url=IN_PROCESS_URL)
+
+    def sdk_async_http(self, socket: bool = False) -> httpx.AsyncClient:
+        if socket or self.options.kind != "in-process":
+            return httpx.AsyncClient(base_url=self.base_url, timeout=self.options.timeout)
+        from conformance.transport import ASGITransport
+
+        assert self.live is not None
+        return httpx.AsyncClient(transport=ASGITransport(self.live.app), base_url=IN_PROCESS_URL)
+
     def control_url(self, path: str) -> str:
         """An absolute /_emulator URL (relative to the base URL's root, in-process or not)."""
         base = str(self.http.base_url).rstrip("/")

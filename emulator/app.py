@@ -11,16 +11,22 @@ from fastapi import APIRouter, FastAPI
 from emulator.core.blobs import BlobStore
 from emulator.core.clock import Clock, SystemClock, VirtualClock
 from emulator.core.container import Core
+from emulator.core.control_file import load_control_file
+from emulator.core.faults import FaultRegistry
+from emulator.core.journal import Journal
 from emulator.core.notifier import Notifier
 from emulator.core.orgs import Authenticator, load_keys
 from emulator.core.queue import JobKind, Scheduler
+from emulator.core.webhooks import open_webhooks
+from emulator.http.faults import ControlPlane
 from emulator.http.handlers import install_error_handlers
 from emulator.http.headers import OpenAIHeaders
 from emulator.legacy import completions, fine_tunes
 from emulator.legacy import control as legacy_control
 from emulator.legacy.lifecycle import FineTuneLifecycle
+from emulator.legacy.outcomes import outcome_applier
 from emulator.legacy.training_file import TrainingFileChecker
-from emulator.resources import control, files, models
+from emulator.resources import control, faults, files, models
 from emulator.settings import Settings
 from emulator.store import Store
 from emulator.v1 import chat
@@ -46,10 +52,17 @@ def build_core(settings: Settings, clock: Clock | None = None) -> Core:
     keys = load_keys(Path(settings.keys)) if settings.keys else None
     auth = Authenticator(store, settings.organization, keys, int(clock.now()))
     notifier = Notifier()
-    kinds: list[JobKind] = [FineTuneLifecycle(store, blobs)]
+    journal = Journal()
+    webhooks = open_webhooks(settings, journal, clock)
+    kinds: list[JobKind] = [FineTuneLifecycle(store, blobs, webhooks)]
     scheduler = Scheduler(kinds, settings.training_slots, notifier.notify, store.transaction)
-    core = Core(settings, store, blobs, clock, auth, scheduler, notifier)
+    core = Core(settings, store, blobs, clock, auth, scheduler, notifier, journal=journal, webhooks=webhooks)
     core.upload_checkers["fine-tune"] = TrainingFileChecker
+    # The test-control plane: faults drawn from the seed, outcomes each job kind can re-plan, a control file.
+    core.faults = FaultRegistry(settings.seed)
+    core.outcomes.appliers.append(outcome_applier(core))
+    if settings.control_file:
+        load_control_file(Path(settings.control_file), core.faults, core.outcomes)
     return core
 
 
@@ -78,5 +91,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         app.include_router(router, prefix="/v1")
     app.include_router(control.router)
     app.include_router(legacy_control.router)
+    app.include_router(faults.router)
+    app.add_middleware(ControlPlane, core=state)  # inside OpenAIHeaders: injected errors carry its headers too
     app.add_middleware(OpenAIHeaders)
     return app

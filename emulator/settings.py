@@ -60,6 +60,18 @@ class Settings:
         "nearest training example (otherwise base-model text).",
         metavar="BASE=P,...",
     )
+    control_key: str | None = _setting(
+        None, "Bearer key the /_emulator control plane requires (default: open, as on loopback).", metavar="KEY"
+    )
+    control_file: str | None = _setting(
+        None, "JSON or TOML file of faults and job outcomes in force from start-up.", metavar="FILE"
+    )
+    webhook_url: str | None = _setting(
+        None, "URL that receives signed fine_tuning.job.* webhooks (per organisation: the keys file).", metavar="URL"
+    )
+    webhook_secret: str | None = _setting(
+        None, "Secret the webhooks are signed with (Standard Webhooks; a whsec_ secret is base64).", metavar="SECRET"
+    )
 
     def __post_init__(self) -> None:
         speed_factor(self.speed)
@@ -71,6 +83,8 @@ class Settings:
             raise ValueError("--storage-limit must be positive")
         parse_time(self.clock_start)
         parse_quality(self.quality)
+        if self.webhook_url and not self.webhook_secret:
+            raise ValueError("--webhook-url needs --webhook-secret")
 
     @property
     def speed_factor(self) -> float | None:

@@ -9,6 +9,7 @@ import pytest
 
 from emulator.settings import Settings, markdown_table, setting_fields
 from emulator.testing import LiveServer
+from tests.user_pytest import run_user_pytest
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -54,18 +55,8 @@ def test_readme_python_snippets_run_against_a_live_server(tmp_path: Path, monkey
 
 def test_readme_pytest_example_passes(tmp_path: Path) -> None:
     """The README's pytest example runs with the installed plugin and passes."""
-    import subprocess
-    import sys
-
     example = next(block for block in _python_blocks() if "def test_" in block)
     (tmp_path / "test_readme_example.py").write_text(example)
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=tmp_path,
-    )
+    done = run_user_pytest(tmp_path, "-p", "no:xdist", timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 passed" in done.stdout

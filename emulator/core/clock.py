@@ -54,3 +54,8 @@ class VirtualClock:
 def monotonic() -> float:
     """Elapsed-time measurements (processing-ms headers, stream timeouts)."""
     return time.monotonic()
+
+
+def wall_time() -> float:
+    """Real Unix time, for what must be checked against the receiver's clock (webhook timestamps)."""
+    return time.time()

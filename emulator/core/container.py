@@ -9,10 +9,14 @@ from dataclasses import dataclass, field
 
 from emulator.core.blobs import BlobStore
 from emulator.core.clock import Clock
+from emulator.core.faults import FaultRegistry
+from emulator.core.journal import Journal
 from emulator.core.notifier import Notifier
 from emulator.core.orgs import Authenticator
+from emulator.core.outcomes import Outcomes
 from emulator.core.problems import UploadChecker
 from emulator.core.queue import Scheduler
+from emulator.core.webhooks import Webhooks
 from emulator.inference.chat_knowledge import ChatModels
 from emulator.inference.tuned import TunedModels
 from emulator.settings import Settings
@@ -37,6 +41,11 @@ class Core:
     completion_counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     # Each purpose's upload check, by purpose; an API generation registers its own (legacy: fine-tune JSONL).
     upload_checkers: dict[str, Callable[[], UploadChecker]] = field(default_factory=dict)
+    # The test-control plane: HTTP faults, the request journal, scripted outcomes, webhook delivery.
+    faults: FaultRegistry = field(default_factory=lambda: FaultRegistry(None))
+    journal: Journal = field(default_factory=Journal)
+    outcomes: Outcomes = field(default_factory=Outcomes)
+    webhooks: Webhooks | None = None
 
     def now(self) -> float:
         return self.clock.now()
@@ -58,5 +67,7 @@ class Core:
         await self.notifier.wait(timeout)
 
     def close(self) -> None:
+        if self.webhooks is not None:
+            self.webhooks.close()
         self.store.close()
         self.blobs.close()

@@ -35,8 +35,8 @@ def incorrect_key(key: str) -> APIError:
     )
 
 
-def load_keys(path: Path) -> dict[str, str]:
-    """Read a JSON or TOML table of API key -> organisation name."""
+def read_table(path: Path) -> dict[str, object]:
+    """A JSON or TOML file's top-level table."""
     text = path.read_text(encoding="utf-8")
     try:
         table = json.loads(text)
@@ -45,12 +45,22 @@ def load_keys(path: Path) -> dict[str, str]:
             table = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ValueError(f"{path}: neither JSON nor TOML ({exc})") from None
-    if not isinstance(table, dict) or not table:
+    if not isinstance(table, dict):
+        raise ValueError(f"{path}: expected a table")
+    return table
+
+
+def load_keys(path: Path) -> dict[str, str]:
+    """Read a JSON or TOML table of API key -> organisation name (a `webhooks` table, if any, is not a key)."""
+    table = read_table(path)
+    if isinstance(table.get("webhooks"), dict):
+        table = {key: value for key, value in table.items() if key != "webhooks"}
+    if not table:
         raise ValueError(f"{path}: expected a non-empty table of API key -> organisation name")
     for key, name in table.items():
         if not isinstance(name, str) or not name.strip() or not key.strip():
             raise ValueError(f"{path}: the organisation of key {key!r} must be a non-empty string")
-    return dict(table)
+    return {key: str(name) for key, name in table.items()}
 
 
 class Authenticator:

@@ -16,6 +16,7 @@ from emulator.http import params
 from emulator.http.deps import authorized, stream_drops
 from emulator.http.sse import DONE, event_stream, sse_data
 from emulator.legacy.lifecycle import KIND, FineTuneLifecycle
+from emulator.legacy.outcomes import apply_outcome, outcome_for_new_job
 from emulator.legacy.requests import load_examples, parse_create_fine_tune, plan_fine_tune
 from emulator.resources.files import file_object
 from emulator.store import EventRecord, FineTuneRecord, NewFineTune, Organization
@@ -80,6 +81,7 @@ async def create_fine_tune(request: Request) -> dict[str, Any]:
     plan = plan_fine_tune(app, parsed, examples)
     now = app.now()
     job_id = app.store.next_id("ft-")
+    plan = apply_outcome(plan, outcome_for_new_job(app, org, parsed.suffix, job_id))
     with app.store.transaction():
         app.store.insert_fine_tune(
             NewFineTune(

@@ -7,8 +7,10 @@ from typing import Any
 
 from emulator.core.blobs import BlobStore
 from emulator.core.catalogue import BASE_MODELS, MAX_EXAMPLE_TOKENS
+from emulator.core.outcomes import Outcome
 from emulator.core.plan import TERMINAL, ScheduledJob, Stage, Step
 from emulator.core.pricing import format_cost
+from emulator.core.webhooks import Webhooks
 from emulator.legacy.naming import unique_model_name
 from emulator.legacy.results import ResultsSpec, compiled_results
 from emulator.store import FileRecord, FineTuneRecord, ModelRecord, Organization, Store
@@ -24,13 +26,14 @@ class Plan:
 
     processing: float
     start_delay: float
-    steps: list[Step]  # kinds: epoch (number = the epoch), model, results
+    steps: list[Step]  # kinds: epoch (number = the epoch), model, results; fail (number = the training step)
     failure: str | None
     cost: str
     trained_tokens: int
     example_tokens: list[int]
     batch_size: int
     learning_rate_multiplier: float
+    outcome: dict[str, Any] | None = None  # a scripted Outcome (emulator.core.outcomes), already applied
 
     def to_json(self) -> dict[str, Any]:
         values = asdict(self)
@@ -42,6 +45,13 @@ class Plan:
         values = dict(data)
         values["steps"] = [Step(offset, kind, number) for offset, kind, number in values["steps"]]
         return Plan(**values)
+
+
+def failure_message(plan: Plan, step: int) -> str:
+    """The event text of a scripted failure (ours: the legacy API had no error codes)."""
+    outcome = Outcome.from_json(plan.outcome) or Outcome()
+    where = f"at step {step}" if step else "at the start of training"
+    return f"Fine-tune failed {where}: {outcome.message} (code: {outcome.code})"
 
 
 def default_batch_size(n_examples: int) -> int:
@@ -103,6 +113,7 @@ def make_plan(
 
 def scheduled(job: FineTuneRecord) -> ScheduledJob:
     plan = Plan.from_json(job.plan)
+    outcome = Outcome.from_json(plan.outcome)
     return ScheduledJob(
         kind=KIND,
         id=job.id,
@@ -116,6 +127,7 @@ def scheduled(job: FineTuneRecord) -> ScheduledJob:
         processing=plan.processing,
         start_delay=plan.start_delay,
         step_offsets=tuple(step.offset for step in plan.steps),
+        held=outcome is not None and outcome.holds(job.stage),
     )
 
 
@@ -124,9 +136,10 @@ class FineTuneLifecycle:
 
     name = KIND
 
-    def __init__(self, store: Store, blobs: BlobStore) -> None:
+    def __init__(self, store: Store, blobs: BlobStore, webhooks: Webhooks | None = None) -> None:
         self.store = store
         self.blobs = blobs
+        self.webhooks = webhooks
 
     # JobKind --------------------------------------------------------------------------------------------
 
@@ -186,7 +199,9 @@ class FineTuneLifecycle:
 
     def _step(self, organization: Organization, job: FineTuneRecord, step: Step, plan: Plan, when: float) -> None:
         self.store.update_fine_tune(job.id, stage=job.stage + 1)
-        if step.kind == "epoch":
+        if step.kind == "fail":
+            self.end(organization, job, "failed", failure_message(plan, step.number), when, level="error")
+        elif step.kind == "epoch":
             self._event(job, f"Completed epoch {step.number}/{job.hyperparams['n_epochs']}", when)
         elif step.kind == "model":
             name = self._register_model(organization, job, when)
@@ -268,6 +283,8 @@ class FineTuneLifecycle:
                 self.store.delete_model(current.fine_tuned_model)
                 self.store.update_fine_tune(job.id, fine_tuned_model=None)
             self._event(job, message, when, level)
+        if self.webhooks is not None:
+            self.webhooks.emit(organization.name, f"fine_tuning.job.{status}", job.id, when)
 
     def stop(
         self, organization: Organization, job_id: str, status: str, message: str, when: float, *, level: str = "info"

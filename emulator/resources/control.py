@@ -50,8 +50,11 @@ async def advance_clock(request: Request, app: Core = Depends(core)) -> dict[str
 
 @router.post("/reset")
 async def reset(app: Core = Depends(core)) -> dict[str, Any]:
-    """Forget every file, job and model; a manual clock goes back to its start."""
+    """Forget every file, job and model, fault, outcome rule and journal entry; a manual clock goes back."""
     app.store.reset()
+    app.faults.clear()
+    app.outcomes.clear()
+    app.journal.clear()
     app.blobs.clear()
     app.scheduler.forget()
     app.chat_models.clear()

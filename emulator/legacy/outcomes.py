@@ -1,0 +1,92 @@
+"""Scripted outcomes on legacy fine-tunes: a plan re-timed and cut at a training step; a model not ready at first.
+
+A legacy job's training steps are its batches: each epoch has ceil(examples / batch_size) steps, numbered from 1
+across epochs, spread evenly over the epoch's planned time (epoch 1 from the start of the run). Failing at step
+k keeps the epochs completed before it and ends the job at k's moment (a step past the last one is the last).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import replace
+
+from emulator.core.container import Core
+from emulator.core.errors import invalid_request
+from emulator.core.outcomes import Outcome
+from emulator.core.plan import TERMINAL, Stage, Step
+from emulator.legacy.lifecycle import KIND, Plan
+from emulator.store import ModelRecord, Organization
+
+
+def steps_per_epoch(plan: Plan) -> int:
+    return max(1, math.ceil(len(plan.example_tokens) / plan.batch_size))
+
+
+def _cut_at_step(plan: Plan, steps: list[Step], step: int) -> list[Step]:
+    epochs = [s for s in steps if s.kind == "epoch"]
+    per_epoch = steps_per_epoch(plan)
+    step = min(step, per_epoch * len(epochs))
+    epoch = math.ceil(step / per_epoch)
+    begin = 0.0 if epoch == 1 else epochs[epoch - 2].offset
+    end = epochs[epoch - 1].offset
+    at = begin + (step - (epoch - 1) * per_epoch) / per_epoch * (end - begin)
+    return [s for s in epochs if s.number < epoch] + [Step(at, "fail", step)]
+
+
+def apply_outcome(plan: Plan, outcome: Outcome | None) -> Plan:
+    """The plan with the outcome's timing and failure in it (and the outcome kept for later questions)."""
+    if outcome is None:
+        return plan
+    scale = outcome.time_scale
+    steps = [Step(s.offset * scale, s.kind, s.number) for s in plan.steps]
+    failure = plan.failure
+    if outcome.fail_at_stage == "validating_files":
+        failure = failure or f"Fine-tune failed: {outcome.message} (code: {outcome.code})"
+    elif outcome.fail_at_stage == "running":
+        steps = [Step(0.0, "fail", 0)]
+    elif outcome.fail_at_step is not None:
+        steps = _cut_at_step(plan, steps, outcome.fail_at_step)
+    return replace(
+        plan,
+        processing=plan.processing * scale,
+        start_delay=plan.start_delay * scale,
+        steps=steps,
+        failure=failure,
+        outcome=outcome.to_json(),
+    )
+
+
+def outcome_for_new_job(app: Core, organization: Organization, suffix: str | None, job_id: str) -> Outcome | None:
+    return app.outcomes.for_new_job(organization.name, KIND, suffix, job_id)
+
+
+def outcome_applier(app: Core) -> Callable[[str, Outcome], bool]:
+    """Re-plan an existing legacy job (registered with Outcomes): only what has not happened yet can change."""
+
+    def apply(job_id: str, outcome: Outcome) -> bool:
+        job = app.store.find_fine_tune(job_id)
+        if job is None:
+            return False
+        if job.status in TERMINAL:
+            raise invalid_request(f"Cannot script a fine-tune that has already {job.status}: {job_id}", param="job")
+        plan = Plan.from_json(job.plan)
+        if outcome.fail_at_stage == "validating_files" and job.stage != Stage.PROCESSING:
+            raise invalid_request(f"Fine-tune {job_id} has already validated its files.", param="fail_at_stage")
+        app.store.update_fine_tune(job.id, plan=apply_outcome(plan, outcome).to_json())
+        organization = app.store.get_organization(job.organization_id)
+        app.scheduler.wake(job.organization_id)
+        if organization is not None:
+            app.catch_up(organization)
+        return True
+
+    return apply
+
+
+def model_not_ready(app: Core, record: ModelRecord) -> bool:
+    """True while a scripted not-ready window keeps the tuned model answering 404 after its job succeeded."""
+    job = app.store.find_fine_tune(record.fine_tune_id)
+    if job is None or job.status != "succeeded":
+        return False
+    outcome = Outcome.from_json(Plan.from_json(job.plan).outcome)
+    return outcome is not None and outcome.not_ready(job.finished_at, app.now())
