@@ -15,11 +15,14 @@ from emulator.core.blobs import CHUNK, BlobStore
 from emulator.core.container import Core
 from emulator.core.errors import APIError, invalid_request, not_found
 from emulator.core.problems import Problem, UploadChecker
+from emulator.http import pagination
 from emulator.http.deps import authorized
 from emulator.store import FileRecord, Organization
 
 router = APIRouter()
 UPLOAD_PURPOSES = ("fine-tune",)
+# GET /v1/files: `limit` is 1 to 10,000 and defaults to 10,000 (the current spec); newest first by default.
+FILES_PAGE_LIMIT = 10_000
 
 
 def file_object(record: FileRecord) -> dict[str, Any]:
@@ -135,7 +138,16 @@ async def list_files(request: Request) -> dict[str, Any]:
     app, org = authorized(request)
     app.catch_up(org)
     app.store.process_uploaded_files(org.id)
-    return {"object": "list", "data": [file_object(record) for record in app.store.list_files(org.id)]}
+    query = pagination.page_query(request.query_params, default_limit=FILES_PAGE_LIMIT, max_limit=FILES_PAGE_LIMIT)
+    purpose = request.query_params.get("purpose")
+
+    def keep(record: FileRecord) -> bool:
+        return not record.deleted and (purpose is None or record.purpose == purpose)
+
+    records = app.store.list_files(org.id, include_deleted=True)
+    return pagination.cursor_page(
+        records, query, id_of=lambda record: record.id, render=file_object, keep=keep, with_ids=True
+    )
 
 
 @router.get("/files/{file_id:path}/content")
