@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 
 from emulator.core.blobs import BlobStore
-from emulator.core.clock import Clock, SystemClock, VirtualClock
+from emulator.core.clock import Clock, SystemClock, VirtualClock, valid_moment
 from emulator.core.container import Core
 from emulator.core.notifier import Notifier
 from emulator.core.orgs import Authenticator, load_keys
@@ -31,7 +31,9 @@ def _open_clock(settings: Settings, store: Store, clock: Clock | None) -> Clock:
     if settings.clock == "system":
         return SystemClock()
     saved = store.get_meta("clock")
-    return VirtualClock(float(saved) if saved else settings.clock_start_seconds)
+    # A data directory written before the clock was bounded may hold nan, inf or 1e300: start from the setting.
+    moment = float(saved) if saved else settings.clock_start_seconds
+    return VirtualClock(moment if valid_moment(moment) else settings.clock_start_seconds)
 
 
 def build_core(settings: Settings, clock: Clock | None = None) -> Core:
