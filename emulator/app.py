@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -36,6 +37,14 @@ def _open_clock(settings: Settings, store: Store, clock: Clock | None) -> Clock:
     return VirtualClock(moment if valid_moment(moment) else settings.clock_start_seconds)
 
 
+def _sweep(store: Store, blobs: BlobStore) -> None:
+    """Crash leftovers (interrupted uploads, blobs without a live file) go before the first request."""
+    removed, freed = blobs.sweep(store.live_file_ids())
+    if removed:
+        log = logging.getLogger("ftemu")
+        log.warning("removed %d leftover blob files (%d bytes) from %s", removed, freed, blobs.root)
+
+
 def build_core(settings: Settings, clock: Clock | None = None) -> Core:
     if settings.memory:
         store, blobs = Store(None, seed=settings.seed), BlobStore(None)
@@ -43,6 +52,7 @@ def build_core(settings: Settings, clock: Clock | None = None) -> Core:
         settings.data_path.mkdir(parents=True, exist_ok=True)
         store = Store(settings.data_path / "ftemu.sqlite3", seed=settings.seed)
         blobs = BlobStore(settings.data_path / "files")
+        _sweep(store, blobs)
     clock = _open_clock(settings, store, clock)
     keys = load_keys(Path(settings.keys)) if settings.keys else None
     auth = Authenticator(store, settings.organization, keys, int(clock.now()))

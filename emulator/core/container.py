@@ -13,6 +13,7 @@ from emulator.core.notifier import Notifier
 from emulator.core.orgs import Authenticator
 from emulator.core.problems import UploadChecker
 from emulator.core.queue import Scheduler
+from emulator.core.quota import StorageLedger
 from emulator.inference.tuned import TunedModels
 from emulator.settings import Settings
 from emulator.store import Organization, Store
@@ -35,6 +36,8 @@ class Core:
     completion_counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     # Each purpose's upload check, by purpose; an API generation registers its own (legacy: fine-tune JSONL).
     upload_checkers: dict[str, Callable[[], UploadChecker]] = field(default_factory=dict)
+    # Bytes of uploads in flight per organisation: the storage limit holds under concurrent uploads.
+    storage: StorageLedger = field(default_factory=StorageLedger)
 
     def now(self) -> float:
         return self.clock.now()

@@ -49,6 +49,10 @@ class FilesTable(Database):
         rows = self._query(f"SELECT * FROM files WHERE organization_id = ?{shown} ORDER BY seq", (organization_id,))
         return [file_record(row) for row in rows]
 
+    def live_file_ids(self) -> set[str]:
+        """Every organisation's files that are not deleted: the blobs the blob store must keep."""
+        return {row["id"] for row in self._query("SELECT id FROM files WHERE deleted = 0")}
+
     def stored_bytes(self, organization_id: str) -> int:
         rows = self._query(
             "SELECT COALESCE(SUM(bytes), 0) AS total FROM files WHERE organization_id = ? AND deleted = 0",
