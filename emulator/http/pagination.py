@@ -74,6 +74,15 @@ def page_query(
     return PageQuery(after=after or None, limit=limit, order=order)
 
 
+def unpaged(data: list[dict[str, Any]]) -> dict[str, Any]:
+    """A list its generation's spec does not page (legacy /fine-tunes and its events): every object, one request.
+
+    No `has_more`: the SDKs read such lists as a single SyncPage (`next_page_info` is None), and the legacy
+    spec's ListFineTunesResponse has only `object` and `data`.
+    """
+    return {"object": "list", "data": data}
+
+
 def cursor_page(
     items: Sequence[T],
     query: PageQuery,

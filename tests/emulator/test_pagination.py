@@ -11,6 +11,7 @@ import httpx2
 import openai
 import pytest
 from fastapi import FastAPI
+from openai.pagination import SyncPage
 from starlette.testclient import TestClient
 
 from emulator.core.errors import APIError
@@ -214,6 +215,24 @@ def test_openai_sdk_models_list_ends(filled_server: tuple[LiveServer, list[str]]
     server, _ = filled_server
     with openai.OpenAI(base_url=server.base_url, api_key=KEY, max_retries=0) as client:
         assert [m.id for m in client.models.list()] == ["ada", "babbage", "curie", "davinci"]
+
+
+def test_openai_sdk_legacy_lists_end(client: httpx.Client) -> None:
+    """/fine-tunes and its events are unpaged in the legacy spec: the SDKs' SyncPage reads them in one request."""
+    file_id = upload(client, capitals(3))["id"]
+    jobs = [client.post("/fine-tunes", json={"training_file": file_id, "model": "ada"}).json()["id"] for _ in range(3)]
+    sdk = openai.OpenAI(
+        base_url=str(client.base_url),
+        api_key=KEY,
+        http_client=client,
+        max_retries=0,  # type: ignore[arg-type]
+    )
+    listed = [item["id"] for item in sdk.get_api_list("/fine-tunes", model=dict, page=SyncPage[dict[str, Any]])]
+    assert listed == jobs
+    events = list(sdk.get_api_list(f"/fine-tunes/{jobs[0]}/events", model=dict, page=SyncPage[dict[str, Any]]))
+    assert [event["message"] for event in events] == [f"Created fine-tune: {jobs[0]}"]
+    body = client.get("/fine-tunes").json()
+    assert list(body) == ["object", "data"]
 
 
 def test_list_files_bytes_match_jsonl(client: httpx.Client) -> None:
