@@ -47,7 +47,8 @@ class Guard:
         started = False
         head = scope["method"] == "HEAD"
         if head:
-            scope = {**scope, "method": "GET", HEAD_SCOPE_KEY: True}
+            # In place: the outer middleware shares this scope (and its "state", which names the organisation).
+            scope["method"], scope[HEAD_SCOPE_KEY] = "GET", True
 
         async def guarded_send(message: Message) -> None:
             nonlocal started

@@ -13,6 +13,7 @@ The current SDKs stop when `has_more` is false and otherwise ask again with `aft
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
@@ -20,6 +21,7 @@ from typing import Any, Literal, TypeVar
 from emulator.core.errors import invalid_request
 
 T = TypeVar("T")
+_INTEGER = re.compile(r"[+-]?[0-9]{1,20}")
 Order = Literal["asc", "desc"]
 ORDERS: tuple[Order, ...] = ("asc", "desc")
 
@@ -37,10 +39,9 @@ def query_integer(value: str | None, name: str, default: int, *, minimum: int, m
     """An integer query parameter within [minimum, maximum], worded like the real validator."""
     if value is None:
         return default
-    text = value.strip()
-    if not text.lstrip("+-").isdigit() or not text.isascii():
+    if not _INTEGER.fullmatch(value.strip()):
         raise invalid_request(f"{value!r} is not of type 'integer' - '{name}'", param=name)
-    number = int(text)
+    number = int(value)
     if number < minimum:
         raise invalid_request(f"{number} is less than the minimum of {minimum} - '{name}'", param=name)
     if number > maximum:

@@ -51,6 +51,7 @@ def test_head_on_get_routes(client: httpx.Client) -> None:
         assert (head.status_code, head.content) == (200, b"")
         assert head.headers["content-length"] == got.headers["content-length"]
         assert head.headers["content-type"] == "application/json"
+        assert head.headers["openai-organization"] == got.headers["openai-organization"]
 
 
 def test_head_on_an_unknown_path_names_head(client: httpx.Client) -> None:

@@ -80,6 +80,9 @@ def test_cursor_page_unknown_cursor_is_400() -> None:
         ({"limit": "101"}, "101 is greater than the maximum of 100 - 'limit'", "limit"),
         ({"limit": "two"}, "'two' is not of type 'integer' - 'limit'", "limit"),
         ({"limit": "１"}, "'１' is not of type 'integer' - 'limit'", "limit"),
+        ({"limit": "+-5"}, "'+-5' is not of type 'integer' - 'limit'", "limit"),
+        ({"limit": "9" * 5000}, f"'{'9' * 5000}' is not of type 'integer' - 'limit'", "limit"),
+        ({"limit": "1.0"}, "'1.0' is not of type 'integer' - 'limit'", "limit"),
         ({"order": "up"}, "'up' is not one of ['asc', 'desc'] - 'order'", "order"),
     ],
 )
@@ -91,6 +94,7 @@ def test_page_query_refuses_bad_values(query: dict[str, str], message: str, para
 
 def test_page_query_defaults_and_fixed_order() -> None:
     assert page_query({}, default_limit=20, max_limit=100) == PageQuery(None, 20, "desc")
+    assert page_query({"limit": " +7 "}, default_limit=20, max_limit=100).limit == 7
     fixed = page_query({"order": "asc"}, default_limit=20, max_limit=100, order_param=False)
     assert fixed.order == "desc"
 
