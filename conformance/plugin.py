@@ -10,7 +10,6 @@ emulator_only, behaviour(section, text), spend(usd).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -121,10 +120,20 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
+    from conformance.schema import spec_notice
+
     options = config.stash[options_key]
-    spec_dir = config.getoption("--spec-dir") or os.environ.get("FTEMU_SPEC_DIR")
-    schema = f"spec in {spec_dir} + errata" if spec_dir else "off (no --spec-dir / FTEMU_SPEC_DIR)"
+    schema = spec_notice(config.getoption("--spec-dir"))
     return [f"ftemu conformance target: {options.describe()}; schema check: {schema}"]
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """A skipped schema check is said again at the end, where `-q` runs (the Makefile's) still show it."""
+    from conformance.schema import spec_notice
+
+    notice = spec_notice(config.getoption("--spec-dir"))
+    if notice.startswith("SKIPPED"):
+        terminalreporter.write_line(f"ftemu conformance schema check {notice}", yellow=True)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 
 from emulator.core.blobs import BlobStore
-from emulator.core.clock import Clock, SystemClock, VirtualClock
+from emulator.core.clock import Clock, SystemClock, VirtualClock, valid_moment
 from emulator.core.container import Core
 from emulator.core.control_file import load_control_file
 from emulator.core.faults import FaultRegistry
@@ -38,7 +39,17 @@ def _open_clock(settings: Settings, store: Store, clock: Clock | None) -> Clock:
     if settings.clock == "system":
         return SystemClock()
     saved = store.get_meta("clock")
-    return VirtualClock(float(saved) if saved else settings.clock_start_seconds)
+    # A data directory written before the clock was bounded may hold nan, inf or 1e300: start from the setting.
+    moment = float(saved) if saved else settings.clock_start_seconds
+    return VirtualClock(moment if valid_moment(moment) else settings.clock_start_seconds)
+
+
+def _sweep(store: Store, blobs: BlobStore) -> None:
+    """Crash leftovers (interrupted uploads, blobs without a live file) go before the first request."""
+    removed, freed = blobs.sweep(store.live_file_ids())
+    if removed:
+        log = logging.getLogger("ftemu")
+        log.warning("removed %d leftover blob files (%d bytes) from %s", removed, freed, blobs.root)
 
 
 def build_core(settings: Settings, clock: Clock | None = None) -> Core:
@@ -48,6 +59,7 @@ def build_core(settings: Settings, clock: Clock | None = None) -> Core:
         settings.data_path.mkdir(parents=True, exist_ok=True)
         store = Store(settings.data_path / "ftemu.sqlite3", seed=settings.seed)
         blobs = BlobStore(settings.data_path / "files")
+        _sweep(store, blobs)
     clock = _open_clock(settings, store, clock)
     keys = load_keys(Path(settings.keys)) if settings.keys else None
     auth = Authenticator(store, settings.organization, keys, int(clock.now()))

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from emulator.core.clock import valid_moment
 from emulator.inference.quality import parse_quality
 
 GB = 1_000_000_000
@@ -117,9 +118,15 @@ def speed_factor(value: str) -> float | None:
 
 def parse_time(value: str) -> float:
     try:
-        return float(value)
+        seconds = float(value)
     except ValueError:
-        pass
+        seconds = _parse_iso(value)
+    if not valid_moment(seconds):
+        raise ValueError(f"not a time from 1970 to 9999: {value!r}")
+    return seconds
+
+
+def _parse_iso(value: str) -> float:
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:

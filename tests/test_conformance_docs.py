@@ -29,6 +29,13 @@ def test_every_suite_test_names_its_behaviour() -> None:
         assert behaviour.test.startswith("test_")
 
 
+def test_bad_input_table_has_at_least_sixty_distinct_rows() -> None:
+    from conformance.suite.test_bad_input import ROWS
+
+    assert len(ROWS) >= 60 and len({row.name for row in ROWS}) == len(ROWS)
+    assert {row.path.split("/")[1] for row in ROWS} >= {"completions", "fine-tunes", "files", "models", "clock"}
+
+
 def test_behaviours_check_fails_on_a_stale_page(tmp_path: Path) -> None:
     stale = tmp_path / "behaviours.md"
     stale.write_text("# old\n", encoding="utf-8")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from conformance.plugin import Budget
 
@@ -85,3 +88,41 @@ def test_marker_settings_give_their_own_server(tmp_path: Path) -> None:
         result = run_pytest(str(test_file), *mode)
         assert result.returncode == 0 and "2 passed" in result.stdout, result.stdout
         assert f"ftemu conformance target: {target}" in result.stdout
+
+
+def test_find_spec_missing_environment_directory_is_a_notice(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """FTEMU_SPEC_DIR is a default (the Makefile's ../shared path): a directory without the spec turns the check off."""
+    from conformance.schema import SPEC_FILE, find_spec, spec_notice
+
+    missing = tmp_path / "no-such-dir"
+    monkeypatch.setenv("FTEMU_SPEC_DIR", str(missing))
+    assert find_spec(None) is None
+    assert spec_notice(None) == (
+        f"SKIPPED: FTEMU_SPEC_DIR={missing} has no {SPEC_FILE}; responses are not checked against the spec"
+    )
+    with pytest.raises(FileNotFoundError, match="from --spec-dir"):
+        find_spec(str(missing))
+
+
+def _kit_without_spec(missing: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The kit as `make conformance` runs it on a clone whose FTEMU_SPEC_DIR names a missing directory."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist", "--pyargs", "conformance", *args],
+        cwd=missing.parent.parent.parent,
+        env={**os.environ, "FTEMU_SPEC_DIR": str(missing)},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+
+
+def test_conformance_suite_passes_without_a_spec_directory(tmp_path: Path) -> None:
+    """A clone with nothing beside it: `make conformance` passes, and says the schema check is skipped."""
+    missing = tmp_path / "shared" / "reference" / "openapi"
+    result = _kit_without_spec(missing, "-q")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert f"ftemu conformance schema check SKIPPED: FTEMU_SPEC_DIR={missing} has no" in result.stdout
+    assert " passed" in result.stdout and "error" not in result.stdout.splitlines()[-1]
+    header = _kit_without_spec(missing, "--collect-only").stdout
+    assert f"schema check: SKIPPED: FTEMU_SPEC_DIR={missing} has no" in header

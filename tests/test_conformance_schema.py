@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conformance.errata import ERRATA, LEGACY_PATHS, apply_errata
-from conformance.schema import SPEC_FILE, SchemaViolation, Spec, find_spec, to_json_schema
+from conformance.schema import SPEC_FILE, SchemaViolation, Spec, find_spec, spec_notice, to_json_schema
 
 SPEC_DIR = Path(os.environ.get("FTEMU_SPEC_DIR") or Path(__file__).resolve().parents[2] / "shared/reference/openapi")
 pytestmark = pytest.mark.skipif(not (SPEC_DIR / SPEC_FILE).is_file(), reason="official spec not available")
@@ -104,6 +104,7 @@ def test_check_response_checks_errors_on_unknown_paths(spec: Spec) -> None:
 def test_find_spec_reads_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("FTEMU_SPEC_DIR", str(SPEC_DIR))
     assert find_spec(None) == SPEC_DIR / SPEC_FILE
+    assert spec_notice(None) == f"spec in {SPEC_DIR} + errata"
     with pytest.raises(FileNotFoundError, match=SPEC_FILE):
         find_spec(str(tmp_path))
     monkeypatch.delenv("FTEMU_SPEC_DIR")

@@ -19,6 +19,7 @@ QUICKSTART = re.compile(r"<!-- quickstart:start -->\n(.*?)<!-- quickstart:end --
 NOT_RUN = "<!-- walkthrough: not run"
 EXPECT = re.compile(r"^<!-- expect: (.*) -->$")
 MARK = "::walkthrough-block-{}::"
+DOCUMENTED_URL = "http://127.0.0.1:8000/v1"
 
 
 @dataclass
@@ -66,6 +67,16 @@ def serve_settings(found: list[Block]) -> list[str]:
     raise AssertionError("the set-up has no `make serve` or `ftemu serve` line")
 
 
+def test_walkthrough_exports_both_base_url_variables() -> None:
+    """OPENAI_BASE_URL for the current SDKs next to OPENAI_API_BASE for the legacy ones, in a block that runs."""
+    exports = [block for block in blocks(quickstart()) if "export OPENAI_BASE_URL=" in block.code]
+    assert exports and exports[0].run
+    assert f"export OPENAI_API_BASE={DOCUMENTED_URL}" in exports[0].code
+    assert f"export OPENAI_BASE_URL={DOCUMENTED_URL}" in exports[0].code
+    assert "OpenAI()" in exports[0].code  # the current SDK, without base_url
+    assert 'pip install "openai==0.28.1"' in quickstart()
+
+
 def test_walkthrough_blocks_are_found() -> None:
     found = blocks(quickstart())
     setup = [block for block in found if not block.run]
@@ -76,14 +87,16 @@ def test_walkthrough_blocks_are_found() -> None:
 def test_walkthrough_runs_as_written(tmp_path: Path) -> None:
     found = blocks(quickstart())
     settings = parse_settings(serve_settings(found)).replace(memory=True, port=0)
-    script = "exec 2>&1\n" + "".join(
-        f"printf '\\n{MARK.format(number)}\\n'\n{block.code}\n" for number, block in enumerate(found) if block.run
-    )
     with LiveServer(settings) as server:
+        # As written: the quickstart's own `export` lines set every variable (only the port differs), and the
+        # shell starts without any OPENAI_* or FTEMU_* variable of ours.
+        script = "exec 2>&1\n" + "".join(
+            f"printf '\\n{MARK.format(number)}\\n'\n{block.code.replace(DOCUMENTED_URL, server.base_url)}\n"
+            for number, block in enumerate(found)
+            if block.run
+        )
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "FTEMU_"))},
-            "OPENAI_API_BASE": server.base_url,
-            "OPENAI_API_KEY": "sk-anything-works-with-the-default-settings",
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
             "PYTHONIOENCODING": "utf-8",
         }

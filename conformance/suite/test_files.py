@@ -63,14 +63,14 @@ def test_create_file_not_jsonl_is_400(ftemu: Ftemu) -> None:
     )
 
 
-@behaviour("§2.2", "Listing files gives `{object: list, data}` with uploads in upload order")
-def test_list_files_in_upload_order(ftemu: Ftemu) -> None:
+@behaviour("§2.2", "Listing files gives `{object: list, data, first_id, last_id, has_more}`, newest first")
+def test_list_files_newest_first(ftemu: Ftemu) -> None:
     first = ftemu.upload(jsonl(capitals(2)))["id"]
     second = ftemu.upload(jsonl(capitals(3)))["id"]
     body = ftemu.http.get("/files").json()
-    assert list(body) == ["object", "data"] and body["object"] == "list"
+    assert list(body) == ["object", "data", "first_id", "last_id", "has_more"] and body["object"] == "list"
     ids = [f["id"] for f in body["data"]]
-    assert ids.index(first) < ids.index(second)
+    assert ids.index(second) < ids.index(first)
     assert all(list(f) == FILE_KEYS for f in body["data"])
 
 

@@ -14,7 +14,7 @@ ROWS = [{"prompt": f"Capital of Country{i} ->", "completion": f" City{i}\n"} for
 def train_and_ask(base_url: str, api_key: str, rows: list[dict[str, str]], question: str) -> str:
     """Your code: upload, fine-tune, wait for the model, ask it. It only knows a base URL and a key."""
     data = "".join(json.dumps(row) + "\n" for row in rows).encode()
-    with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {api_key}"}) as http:
+    with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=30) as http:
         file = http.post("/files", files={"file": ("train.jsonl", data)}, data={"purpose": "fine-tune"}).json()
         job = http.post("/fine-tunes", json={"training_file": file["id"], "model": "ada"}).json()
         model = wait_for_model(base_url, api_key, job["id"])
@@ -24,7 +24,7 @@ def train_and_ask(base_url: str, api_key: str, rows: list[dict[str, str]], quest
 
 def wait_for_model(base_url: str, api_key: str, job_id: str) -> str:
     """Your code: poll the job until it is over; the model name, or an error naming the outcome."""
-    with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {api_key}"}) as http:
+    with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=30) as http:
         job = http.get(f"/fine-tunes/{job_id}").json()
         while job["status"] not in ("succeeded", "failed", "cancelled"):
             time.sleep(0.1)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 CHUNK = 1 << 16
+TEMP_PREFIX = ".upload-"
 
 
 class BlobStore:
@@ -35,15 +36,28 @@ class BlobStore:
             writer.commit(file_id)
 
     def read_chunks(self, file_id: str) -> Iterator[bytes]:
-        with open(self.path(file_id), "rb") as handle:
-            while chunk := handle.read(CHUNK):
-                yield chunk
+        return chunks_of(self.open(file_id))
+
+    def open(self, file_id: str) -> BinaryIO:
+        """The blob, open for reading (FileNotFoundError if it is gone); it stays readable after a delete."""
+        return open(self.path(file_id), "rb")
 
     def read_bytes(self, file_id: str) -> bytes:
         return self.path(file_id).read_bytes()
 
     def delete(self, file_id: str) -> None:
         self.path(file_id).unlink(missing_ok=True)
+
+    def sweep(self, live_ids: set[str]) -> tuple[int, int]:
+        """At start-up, before any request: remove crash leftovers, i.e. temp files of interrupted uploads and blobs
+        no live file owns. Returns (files removed, bytes freed)."""
+        removed = freed = 0
+        for child in self.root.iterdir():
+            if child.is_file() and (child.name.startswith(TEMP_PREFIX) or child.name not in live_ids):
+                size = child.stat().st_size
+                child.unlink(missing_ok=True)
+                removed, freed = removed + 1, freed + size
+        return removed, freed
 
     def clear(self) -> None:
         for child in self.root.iterdir():
@@ -55,12 +69,19 @@ class BlobStore:
             self._cleanup()
 
 
+def chunks_of(handle: BinaryIO) -> Iterator[bytes]:
+    """An open blob's bytes, CHUNK at a time; the handle is closed at the end or when the reader stops."""
+    with handle:
+        while chunk := handle.read(CHUNK):
+            yield chunk
+
+
 class BlobWriter:
     """A temp file in the blob directory; commit() renames it into place, anything else removes it."""
 
     def __init__(self, root: Path) -> None:
         self._root = root
-        descriptor, name = tempfile.mkstemp(prefix=".upload-", dir=root)
+        descriptor, name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=root)
         self._temp = Path(name)
         self._handle: BinaryIO = os.fdopen(descriptor, "wb")
         self.size = 0

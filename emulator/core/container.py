@@ -16,6 +16,7 @@ from emulator.core.orgs import Authenticator
 from emulator.core.outcomes import Outcomes
 from emulator.core.problems import UploadChecker
 from emulator.core.queue import Scheduler
+from emulator.core.quota import StorageLedger
 from emulator.core.webhooks import Webhooks
 from emulator.inference.chat_knowledge import ChatModels
 from emulator.inference.tuned import TunedModels
@@ -46,6 +47,8 @@ class Core:
     journal: Journal = field(default_factory=Journal)
     outcomes: Outcomes = field(default_factory=Outcomes)
     webhooks: Webhooks | None = None
+    # Bytes of uploads in flight per organisation: the storage limit holds under concurrent uploads.
+    storage: StorageLedger = field(default_factory=StorageLedger)
 
     def now(self) -> float:
         return self.clock.now()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -10,9 +9,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from emulator.core.errors import INVALID_JSON_BODY, APIError, invalid_url, server_error
-
-log = logging.getLogger("ftemu")
+from emulator.core.errors import INVALID_JSON_BODY, APIError, invalid_url
+from emulator.http.middleware import HEAD_SCOPE_KEY, Guard
 
 
 def error_response(error: APIError) -> JSONResponse:
@@ -46,17 +44,14 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
 async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code in (404, 405):
-        return error_response(invalid_url(request.method, request.url.path))
+        method = "HEAD" if request.scope.get(HEAD_SCOPE_KEY) else request.method
+        return error_response(invalid_url(method, request.url.path))
     return error_response(APIError(exc.status_code, str(exc.detail)))
 
 
-async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unexpected error on %s %s", request.method, request.url.path)
-    return error_response(server_error())
-
-
 def install_error_handlers(app: FastAPI) -> None:
+    """The envelope for every failure; a crash is rendered by the Guard middleware, which keeps the connection."""
     app.add_exception_handler(APIError, _on_api_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
-    app.add_exception_handler(Exception, _on_unexpected)
+    app.add_middleware(Guard)

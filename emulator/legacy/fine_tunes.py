@@ -12,7 +12,7 @@ from emulator.core.container import Core
 from emulator.core.errors import invalid_request, not_found
 from emulator.core.plan import TERMINAL
 from emulator.core.stream_drops import StreamDrops
-from emulator.http import params
+from emulator.http import pagination, params
 from emulator.http.deps import authorized, stream_drops
 from emulator.http.sse import DONE, event_stream, sse_data
 from emulator.legacy.lifecycle import KIND, FineTuneLifecycle
@@ -112,7 +112,7 @@ async def list_fine_tunes(request: Request) -> dict[str, Any]:
     app, org = authorized(request)
     app.catch_up(org)
     jobs = app.store.list_fine_tunes(org.id)
-    return {"object": "list", "data": [fine_tune_object(app, job, with_events=False) for job in jobs]}
+    return pagination.unpaged([fine_tune_object(app, job, with_events=False) for job in jobs])
 
 
 @router.get("/fine-tunes/{fine_tune_id}")
@@ -169,4 +169,4 @@ async def list_fine_tune_events(
     job = get_owned_fine_tune(app, org, fine_tune_id)
     if stream:
         return event_stream(_event_stream(app, org, job.id, drops))
-    return {"object": "list", "data": [event_object(event) for event in app.store.list_events(job.id)]}
+    return pagination.unpaged([event_object(event) for event in app.store.list_events(job.id)])

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from emulator.core.problems import Problem
+from emulator.http.params import MAX_DEPTH, JSONRefused, load_json
 
 JSONL_PREFIX = "Expected file to have JSONL format, where every line is a valid JSON dictionary."
 KEYS_PREFIX = "Expected file to have JSONL format with prompt/completion keys."
@@ -38,12 +38,12 @@ def parse_line(number: int, raw: bytes) -> Example | Problem | None:
     if not raw.strip():
         return None
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return _problem(number, f"{JSONL_PREFIX} Line {number} is not valid UTF-8.")
-    try:
-        value = json.loads(text)
-    except ValueError:
+        value = load_json(raw)
+    except JSONRefused as refused:
+        if refused.reason == "unicode":
+            return _problem(number, f"{JSONL_PREFIX} Line {number} is not valid UTF-8.")
+        if refused.reason == "depth":
+            return _problem(number, f"{JSONL_PREFIX} Line {number} nests more than {MAX_DEPTH} levels deep.")
         return _not_a_dictionary(number, raw)
     if not isinstance(value, dict):
         return _not_a_dictionary(number, raw)

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
-from emulator.core.clock import VirtualClock
+from emulator.core.clock import LATEST, MAX_ADVANCE, VirtualClock
 from emulator.core.container import Core
 from emulator.core.errors import invalid_request
 from emulator.http import params
@@ -35,11 +35,13 @@ async def get_clock(app: Core = Depends(core)) -> dict[str, Any]:
 @router.post("/clock/advance")
 async def advance_clock(request: Request, app: Core = Depends(core)) -> dict[str, Any]:
     body = await params.json_body(request)
-    seconds = params.number(body, "seconds", minimum=0)
+    seconds = params.number(body, "seconds", minimum=0, maximum=MAX_ADVANCE)
     if seconds is None:
         raise invalid_request("'seconds' is a required property", param="seconds")
     if not isinstance(app.clock, VirtualClock):
         raise invalid_request("The clock is not manual: start ftemu with --clock manual to move it.", param="seconds")
+    if app.clock.now() + seconds > LATEST:
+        raise invalid_request("The clock cannot move past 9999-12-31T23:59:59Z.", param="seconds")
     app.clock.advance(seconds)
     app.store.set_meta("clock", repr(app.clock.now()))
     for organization in app.store.list_organizations():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 from urllib.parse import quote
 
@@ -11,15 +12,19 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 
-from emulator.core.blobs import CHUNK, BlobStore
+from emulator.core.blobs import CHUNK, BlobStore, chunks_of
 from emulator.core.container import Core
 from emulator.core.errors import APIError, invalid_request, not_found
 from emulator.core.problems import Problem, UploadChecker
+from emulator.core.quota import StorageFull
+from emulator.http import pagination
 from emulator.http.deps import authorized
 from emulator.store import FileRecord, Organization
 
 router = APIRouter()
 UPLOAD_PURPOSES = ("fine-tune",)
+# GET /v1/files: `limit` is 1 to 10,000 and defaults to 10,000 (the current spec); newest first by default.
+FILES_PAGE_LIMIT = 10_000
 
 
 def file_object(record: FileRecord) -> dict[str, Any]:
@@ -57,17 +62,19 @@ def _refuse(problem: Problem | None) -> None:
         raise APIError(400, problem.message)
 
 
-def _copy_upload(
-    upload: UploadFile, blobs: BlobStore, file_id: str, checker: UploadChecker | None, room: int, limit: int, used: int
-) -> int:
+def _spooled_size(upload: UploadFile) -> int:
+    if upload.size is not None:
+        return upload.size
+    return upload.file.seek(0, os.SEEK_END)
+
+
+def _copy_upload(upload: UploadFile, blobs: BlobStore, file_id: str, checker: UploadChecker | None) -> int:
     """Copy the spooled upload into its blob, checking as it goes; nothing is kept on failure."""
     source = upload.file
     source.seek(0)
     with blobs.writer() as writer:
         while chunk := source.read(CHUNK):
             writer.write(chunk)
-            if writer.size > room:
-                raise storage_limit_error(limit, used)
             if checker:
                 _refuse(checker.feed(chunk))
         if checker:
@@ -100,24 +107,32 @@ async def create_file(request: Request) -> dict[str, Any]:
     if not isinstance(upload, UploadFile):
         raise invalid_request("'file' is a required property", param="file")
     purpose = _check_purpose(purpose_field)
-    used = app.store.stored_bytes(org.id)
     limit = app.settings.storage_limit
-    file_id = app.store.next_id("file-")
     make_checker = app.upload_checkers.get(purpose)
     checker = make_checker() if make_checker else None
-    size = await run_in_threadpool(_copy_upload, upload, app.blobs, file_id, checker, limit - used, limit, used)
-    record = FileRecord(
-        id=file_id,
-        organization_id=org.id,
-        purpose=purpose,
-        filename=upload.filename or "file",
-        bytes=size,
-        created_at=app.now_seconds(),
-        status="uploaded",
-        status_details=None,
-        deleted=False,
-    )
-    app.store.insert_file(record)
+    try:
+        # The bytes are reserved before they are written, so concurrent uploads cannot pass the limit together.
+        with app.storage.reserve(org.id, _spooled_size(upload), lambda: app.store.stored_bytes(org.id), limit) as held:
+            file_id = app.store.next_id("file-")
+            size = await run_in_threadpool(_copy_upload, upload, app.blobs, file_id, checker)
+            record = FileRecord(
+                id=file_id,
+                organization_id=org.id,
+                purpose=purpose,
+                filename=upload.filename or "file",
+                bytes=size,
+                created_at=app.now_seconds(),
+                status="uploaded",
+                status_details=None,
+                deleted=False,
+            )
+            try:
+                held.settle(lambda: app.store.insert_file(record))
+            except BaseException:
+                app.blobs.delete(file_id)
+                raise
+    except StorageFull as full:
+        raise storage_limit_error(limit, full.used) from None
     return file_object(record)
 
 
@@ -135,7 +150,16 @@ async def list_files(request: Request) -> dict[str, Any]:
     app, org = authorized(request)
     app.catch_up(org)
     app.store.process_uploaded_files(org.id)
-    return {"object": "list", "data": [file_object(record) for record in app.store.list_files(org.id)]}
+    query = pagination.page_query(request.query_params, default_limit=FILES_PAGE_LIMIT, max_limit=FILES_PAGE_LIMIT)
+    purpose = request.query_params.get("purpose")
+
+    def keep(record: FileRecord) -> bool:
+        return not record.deleted and (purpose is None or record.purpose == purpose)
+
+    records = app.store.list_files(org.id, include_deleted=True)
+    return pagination.cursor_page(
+        records, query, id_of=lambda record: record.id, render=file_object, keep=keep, with_ids=True
+    )
 
 
 @router.get("/files/{file_id:path}/content")
@@ -143,14 +167,24 @@ async def download_file(request: Request, file_id: str) -> StreamingResponse:
     app, org = authorized(request)
     app.catch_up(org)
     record = get_owned_file(app, org, file_id)
-    disposition = f'attachment; filename="{record.filename.replace(chr(34), "")}"'
-    if not record.filename.isascii():
-        disposition = f"attachment; filename*=UTF-8''{quote(record.filename)}"
+    try:
+        # Opened before answering: a delete racing this download is a 404, not a 200 with a cut body.
+        handle = app.blobs.open(record.id)
+    except FileNotFoundError:
+        raise not_found(f"No such File object: {file_id}", param="id") from None
+    size = os.fstat(handle.fileno()).st_size
     return StreamingResponse(
-        app.blobs.read_chunks(record.id),
+        chunks_of(handle),
         media_type="application/octet-stream",
-        headers={"content-disposition": disposition},
+        headers={"content-disposition": content_disposition(record.filename), "content-length": str(size)},
     )
+
+
+def content_disposition(filename: str) -> str:
+    """`filename="..."` for printable ASCII names, else RFC 5987 `filename*=` (control characters never go raw)."""
+    if filename.isascii() and filename.isprintable():
+        return f'attachment; filename="{filename.replace(chr(34), "").replace(chr(92), "")}"'
+    return f"attachment; filename*=UTF-8''{quote(filename, safe='', errors='replace')}"
 
 
 @router.get("/files/{file_id:path}")

@@ -43,11 +43,15 @@ class FilesTable(Database):
         }
         return [found[file_id] for file_id in wanted if file_id in found]
 
-    def list_files(self, organization_id: str) -> list[FileRecord]:
-        rows = self._query(
-            "SELECT * FROM files WHERE organization_id = ? AND deleted = 0 ORDER BY seq", (organization_id,)
-        )
+    def list_files(self, organization_id: str, *, include_deleted: bool = False) -> list[FileRecord]:
+        """The organisation's files in upload order (deleted ones too when asked: a page cursor may name one)."""
+        shown = "" if include_deleted else " AND deleted = 0"
+        rows = self._query(f"SELECT * FROM files WHERE organization_id = ?{shown} ORDER BY seq", (organization_id,))
         return [file_record(row) for row in rows]
+
+    def live_file_ids(self) -> set[str]:
+        """Every organisation's files that are not deleted: the blobs the blob store must keep."""
+        return {row["id"] for row in self._query("SELECT id FROM files WHERE deleted = 0")}
 
     def stored_bytes(self, organization_id: str) -> int:
         rows = self._query(

@@ -40,11 +40,13 @@ def test_retrieve_file_after_upload_is_processed(client: httpx.Client) -> None:
     assert (body["id"], body["status"]) == (file_id, "processed")
 
 
-def test_list_files_in_upload_order(client: httpx.Client) -> None:
+def test_list_files_newest_first(client: httpx.Client) -> None:
     first, second = upload(client, capitals(2))["id"], upload(client, capitals(3))["id"]
     body = client.get("/files").json()
-    assert list(body) == ["object", "data"] and body["object"] == "list"
-    assert [f["id"] for f in body["data"]] == [first, second]
+    assert list(body) == ["object", "data", "first_id", "last_id", "has_more"] and body["object"] == "list"
+    assert [f["id"] for f in body["data"]] == [second, first]
+    assert (body["first_id"], body["last_id"], body["has_more"]) == (second, first, False)
+    assert [f["id"] for f in client.get("/files", params={"order": "asc"}).json()["data"]] == [first, second]
 
 
 def test_download_file_returns_the_exact_bytes(client: httpx.Client) -> None:
