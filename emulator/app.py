@@ -19,10 +19,13 @@ from emulator.http.headers import OpenAIHeaders
 from emulator.legacy import completions, fine_tunes
 from emulator.legacy import control as legacy_control
 from emulator.legacy.lifecycle import FineTuneLifecycle
-from emulator.legacy.training_file import TrainingFileChecker
+from emulator.legacy.training_file import TrainingFileChecker, parse_line
 from emulator.resources import control, files, models
 from emulator.settings import Settings
 from emulator.store import Store
+from emulator.v1 import jobs as fine_tuning_jobs
+from emulator.v1.lifecycle import FineTuningJobLifecycle
+from emulator.v1.training_file import AnyFormatChecker
 
 
 def _open_clock(settings: Settings, store: Store, clock: Clock | None) -> Clock:
@@ -45,10 +48,11 @@ def build_core(settings: Settings, clock: Clock | None = None) -> Core:
     keys = load_keys(Path(settings.keys)) if settings.keys else None
     auth = Authenticator(store, settings.organization, keys, int(clock.now()))
     notifier = Notifier()
-    kinds: list[JobKind] = [FineTuneLifecycle(store, blobs)]
+    kinds: list[JobKind] = [FineTuneLifecycle(store, blobs), FineTuningJobLifecycle(store, blobs)]
     scheduler = Scheduler(kinds, settings.training_slots, notifier.notify, store.transaction)
     core = Core(settings, store, blobs, clock, auth, scheduler, notifier)
-    core.upload_checkers["fine-tune"] = TrainingFileChecker
+    # Fine-tune files may hold chat, preference or reinforcement lines too; other lines get the legacy verdict.
+    core.upload_checkers["fine-tune"] = lambda: AnyFormatChecker(parse_line, TrainingFileChecker().finish)
     return core
 
 
@@ -66,7 +70,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.core = state
     install_error_handlers(app)
     # Most-called first: routes are matched in order, and matching was a third of GET /v1/models.
-    routers: tuple[APIRouter, ...] = (models.router, files.router, fine_tunes.router, completions.router)
+    routers: tuple[APIRouter, ...] = (
+        models.router,
+        files.router,
+        fine_tunes.router,
+        completions.router,
+        fine_tuning_jobs.router,
+    )
     for router in routers:
         app.include_router(router, prefix="/v1")
     app.include_router(control.router)

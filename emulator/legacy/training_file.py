@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from emulator.core.lines import LineSplitter, split_lines
 from emulator.core.problems import Problem
 
 JSONL_PREFIX = "Expected file to have JSONL format, where every line is a valid JSON dictionary."
@@ -53,34 +54,6 @@ def parse_line(number: int, raw: bytes) -> Example | Problem | None:
         if not isinstance(value[key], str):
             return _problem(number, f"{KEYS_PREFIX} The `{key}` value on line {number} must be a string.")
     return Example(number, value["prompt"], value["completion"])
-
-
-class LineSplitter:
-    """Numbered lines from a byte stream fed chunk by chunk, holding at most one partial line."""
-
-    def __init__(self) -> None:
-        self._pending = b""
-        self._number = 0
-
-    def feed(self, chunk: bytes) -> list[tuple[int, bytes]]:
-        self._pending += chunk
-        *complete, self._pending = self._pending.split(b"\n")
-        return [self._numbered(line) for line in complete]
-
-    def finish(self) -> list[tuple[int, bytes]]:
-        rest, self._pending = self._pending, b""
-        return [self._numbered(rest)] if rest else []
-
-    def _numbered(self, line: bytes) -> tuple[int, bytes]:
-        self._number += 1
-        return self._number, line
-
-
-def split_lines(chunks: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
-    splitter = LineSplitter()
-    for chunk in chunks:
-        yield from splitter.feed(chunk)
-    yield from splitter.finish()
 
 
 class TrainingFileChecker:
