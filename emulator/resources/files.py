@@ -19,7 +19,8 @@ from emulator.http.deps import authorized
 from emulator.store import FileRecord, Organization
 
 router = APIRouter()
-UPLOAD_PURPOSES = ("fine-tune",)
+# The current API's purposes (modern-fine-tuning.md A9); only fine-tune files are checked at upload.
+UPLOAD_PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
 
 
 def file_object(record: FileRecord) -> dict[str, Any]:
