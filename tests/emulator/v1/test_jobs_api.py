@@ -10,6 +10,7 @@ import pytest
 from fastapi import FastAPI
 
 from tests.conftest import assert_error, in_process, upload
+from tests.emulator.lifecycle import advance
 from tests.emulator.v1.support import chat_lines, jsonl, preference_lines
 
 MODEL = "gpt-4o-mini-2024-07-18"
@@ -39,11 +40,6 @@ JOB_KEYS = [
 
 def create(http: httpx.Client, **body: Any) -> httpx.Response:
     return http.post("/fine_tuning/jobs", json={"model": MODEL, **body})
-
-
-def advance(http: httpx.Client, seconds: float) -> None:
-    root = str(http.base_url).removesuffix("/v1/").removesuffix("/v1")
-    http.post(root + "/_emulator/clock/advance", json={"seconds": seconds}).raise_for_status()
 
 
 def all_events(http: httpx.Client, job_id: str) -> list[dict[str, Any]]:
