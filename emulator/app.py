@@ -23,6 +23,7 @@ from emulator.legacy.training_file import TrainingFileChecker, parse_line
 from emulator.resources import control, files, models
 from emulator.settings import Settings
 from emulator.store import Store
+from emulator.v1 import checkpoints as fine_tuning_checkpoints
 from emulator.v1 import jobs as fine_tuning_jobs
 from emulator.v1.lifecycle import FineTuningJobLifecycle
 from emulator.v1.training_file import AnyFormatChecker
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         fine_tunes.router,
         completions.router,
         fine_tuning_jobs.router,
+        fine_tuning_checkpoints.router,
     )
     for router in routers:
         app.include_router(router, prefix="/v1")

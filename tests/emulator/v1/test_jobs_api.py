@@ -207,3 +207,29 @@ def test_deleted_tuned_model_is_gone_and_cannot_be_continued(client: httpx.Clien
     assert model not in [m["id"] for m in client.get("/models").json()["data"]]
     message = f"Model {model} is not available for fine-tuning or does not exist."
     assert_error(create(client, model=model, training_file=file_id), 400, message, code="model_not_available")
+
+
+def test_checkpoint_permissions_create_list_delete(client: httpx.Client) -> None:
+    job_id = create(client, training_file=upload(client, jsonl(chat_lines()))["id"]).json()["id"]
+    advance(client, 100_000)
+    checkpoint = client.get(f"/fine_tuning/jobs/{job_id}/checkpoints").json()["data"][0]
+    path = f"/fine_tuning/checkpoints/{checkpoint['fine_tuned_model_checkpoint']}/permissions"
+    created = client.post(path, json={"project_ids": ["proj-a", "proj-b"]}).json()
+    assert [p["project_id"] for p in created["data"]] == ["proj-a", "proj-b"]
+    assert all(p["id"].startswith("cp_") and p["object"] == "checkpoint.permission" for p in created["data"])
+    listed = client.get(path).json()
+    assert [p["project_id"] for p in listed["data"]] == ["proj-b", "proj-a"] and listed["has_more"] is False
+    assert listed["first_id"] == listed["data"][0]["id"] and listed["last_id"] == listed["data"][-1]["id"]
+    gone = created["data"][0]["id"]
+    assert client.delete(f"{path}/{gone}").json() == {"id": gone, "object": "checkpoint.permission", "deleted": True}
+    assert [p["project_id"] for p in client.get(path, params={"order": "ascending"}).json()["data"]] == ["proj-b"]
+    response = client.delete(f"{path}/{gone}")
+    assert_error(response, 404, f"No such checkpoint permission: {gone}", param="permission_id")
+
+
+def test_checkpoint_model_is_retrievable_but_not_listed(client: httpx.Client) -> None:
+    job_id = create(client, training_file=upload(client, jsonl(chat_lines()))["id"]).json()["id"]
+    advance(client, 100_000)
+    name = client.get(f"/fine_tuning/jobs/{job_id}/checkpoints").json()["data"][-1]["fine_tuned_model_checkpoint"]
+    assert client.get(f"/models/{name}").json()["id"] == name
+    assert name not in [m["id"] for m in client.get("/models").json()["data"]]
