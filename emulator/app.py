@@ -20,7 +20,7 @@ from emulator.legacy import completions, fine_tunes
 from emulator.legacy import control as legacy_control
 from emulator.legacy.lifecycle import FineTuneLifecycle
 from emulator.legacy.training_file import TrainingFileChecker, parse_line
-from emulator.resources import control, files, models
+from emulator.resources import control, files, models, uploads
 from emulator.settings import Settings
 from emulator.store import Store
 from emulator.v1 import checkpoints as fine_tuning_checkpoints
@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         completions.router,
         fine_tuning_jobs.router,
         fine_tuning_checkpoints.router,
+        uploads.router,
     )
     for router in routers:
         app.include_router(router, prefix="/v1")

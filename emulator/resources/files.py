@@ -52,7 +52,7 @@ def _human_bytes(count: int) -> str:
     return f"{count} bytes"
 
 
-def _refuse(problem: Problem | None) -> None:
+def refuse(problem: Problem | None) -> None:
     """A training file's Problem is the upload's 400, worded as the API words it."""
     if problem is not None:
         raise APIError(400, problem.message)
@@ -70,9 +70,9 @@ def _copy_upload(
             if writer.size > room:
                 raise storage_limit_error(limit, used)
             if checker:
-                _refuse(checker.feed(chunk))
+                refuse(checker.feed(chunk))
         if checker:
-            _refuse(checker.finish())
+            refuse(checker.finish())
         writer.commit(file_id)
         return writer.size
 

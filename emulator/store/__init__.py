@@ -21,6 +21,7 @@ from emulator.store.records import (
     NewFineTune,
     Organization,
 )
+from emulator.store.uploads import UploadsTable
 
 
 class Store(
@@ -31,6 +32,7 @@ class Store(
     ChatExamplesTable,
     FineTuningJobsTable,
     CheckpointsTable,
+    UploadsTable,
 ):
     """The emulator's persistent state: every table family over one connection. One per app."""
 
