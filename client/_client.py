@@ -10,6 +10,7 @@ from types import TracebackType
 import httpx
 
 from client._http import Transport, resolve_base_url
+from client.fine_tuning import FineTuning
 from client.resources import Completions, Files, FineTunes, Models
 
 
@@ -49,6 +50,7 @@ class Client:
         self.fine_tunes = FineTunes(self.transport)
         self.models = Models(self.transport)
         self.completions = Completions(self.transport)
+        self.fine_tuning = FineTuning(self.transport)
 
     def close(self) -> None:
         """Close the HTTP client if this Client created it (an injected one stays open)."""
