@@ -1,0 +1,1 @@
+"""The modern fine-tuning API's behaviour suite."""
