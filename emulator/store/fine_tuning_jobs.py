@@ -95,7 +95,11 @@ class FineTuningJobsTable(Database):
         """Newest first; `after` an event id: only the events older than it."""
         sql, values = "SELECT * FROM fine_tuning_job_events WHERE job_id = ?", [job_id]
         if after is not None:
-            sql += " AND seq < COALESCE((SELECT seq FROM fine_tuning_job_events WHERE id = ? AND job_id = ?), -1)"
+            # An unknown cursor is ignored (every event), as the jobs list ignores one.
+            sql += (
+                " AND seq < COALESCE((SELECT seq FROM fine_tuning_job_events WHERE id = ? AND job_id = ?),"
+                f" {2**63 - 1})"
+            )
             values += [after, job_id]
         sql += " ORDER BY seq DESC"
         if limit is not None:
