@@ -13,6 +13,7 @@ from emulator.store.job_records import (
     FineTuningJobRecord,
     JobEventRecord,
     NewFineTuningJob,
+    NewJobEvent,
     job_event_record,
     job_record,
 )
@@ -88,6 +89,20 @@ class FineTuningJobsTable(Database):
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             (event_id, job_id, created_at, level, message, None if data is None else json.dumps(data), type),
         )
+
+    def add_job_events(self, job_id: str, events: list[NewJobEvent]) -> None:
+        """Many events of one job at once, in order (a run's steps at instant speed)."""
+        event_ids = self.next_ids("ftevent-", len(events))
+        rows = [
+            (event_id, job_id, e.created_at, e.level, e.message, None if e.data is None else json.dumps(e.data), e.type)
+            for event_id, e in zip(event_ids, events, strict=True)
+        ]
+        with self.transaction():
+            self._db.executemany(
+                "INSERT INTO fine_tuning_job_events (id, job_id, created_at, level, message, data, type)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
 
     def list_job_events(
         self, job_id: str, *, after: str | None = None, limit: int | None = None

@@ -89,6 +89,17 @@ class JobEventRecord:
 
 
 @dataclass(frozen=True)
+class NewJobEvent:
+    """An event to write; its id and seq are given by the store."""
+
+    message: str
+    created_at: int
+    level: str = "info"
+    data: dict[str, Any] | None = None
+    type: str = "message"
+
+
+@dataclass(frozen=True)
 class CheckpointRecord:
     seq: int
     id: str

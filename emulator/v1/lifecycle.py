@@ -9,7 +9,7 @@ from typing import Any
 from emulator.core.blobs import BlobStore
 from emulator.core.plan import TERMINAL, ScheduledJob, Stage
 from emulator.store import FileRecord, ModelRecord, Organization, Store
-from emulator.store.job_records import FineTuningJobRecord
+from emulator.store.job_records import FineTuningJobRecord, NewJobEvent
 from emulator.v1 import metrics, naming
 from emulator.v1.plan import KEPT_CHECKPOINTS, JobPlan, resolve_hyperparameters
 
@@ -49,6 +49,7 @@ class FineTuningJobLifecycle:
     def __init__(self, store: Store, blobs: BlobStore) -> None:
         self.store = store
         self.blobs = blobs
+        self._pending: list[NewJobEvent] = []  # one transition's events, written together by _flush
 
     # JobKind --------------------------------------------------------------------------------------------
 
@@ -70,6 +71,7 @@ class FineTuningJobLifecycle:
             self._start(job, plan, when)
         else:
             self._run(organization, job, plan, when)
+        self._flush(job)
 
     def queue_moved(self, organization: Organization, waiting: list[ScheduledJob], when: float) -> None:
         """Modern jobs tell nothing of their place in the queue (no such event was ever captured)."""
@@ -79,9 +81,14 @@ class FineTuningJobLifecycle:
     def _event(
         self, job: FineTuningJobRecord, message: str, when: float, *, level: str = "info", data: Data | None = None
     ) -> None:
-        """A message event (data `{}`), or a metrics event when `data` is a step's metrics."""
+        """A message event (data `{}`), or a metrics event when `data` is a step's metrics; written by _flush."""
         kind = "message" if data is None else "metrics"
-        self.store.add_job_event(job.id, message, int(when), level=level, data=data or {}, type=kind)
+        self._pending.append(NewJobEvent(message, int(when), level, data or {}, kind))
+
+    def _flush(self, job: FineTuningJobRecord) -> None:
+        events, self._pending = self._pending, []
+        if events:
+            self.store.add_job_events(job.id, events)
 
     def _finish_validating(self, job: FineTuningJobRecord, plan: JobPlan, when: float) -> None:
         if plan.failure is not None:
@@ -95,27 +102,29 @@ class FineTuningJobLifecycle:
         method = resolve_hyperparameters(job.method, max(1, plan.n_examples))
         self.store.update_fine_tuning_job(job.id, stage=Stage.RUNNING, status="running", started_at=when, method=method)
         # The one message event whose data is null in every capture.
-        self.store.add_job_event(job.id, "Fine-tuning job started", int(when), data=None)
+        self._pending.append(NewJobEvent("Fine-tuning job started", int(when), data=None))
 
     def _run(self, organization: Organization, job: FineTuningJobRecord, plan: JobPlan, when: float) -> None:
         """The due step, and every later one planned for the same moment (instant speed runs them all now)."""
         offsets = plan.offsets()
+        checkpoints = set(plan.checkpoint_steps())
         index = Stage.step_index(job.stage)
         due = offsets[index]
         while index < len(offsets) and offsets[index] == due:
             if index < plan.total_steps:
-                self._step(organization, job, plan, index + 1, when)
+                self._step(organization, job, plan, index + 1, when, index + 1 in checkpoints)
             else:
                 self._succeed(organization, job, plan, when)
             index += 1
         self.store.update_fine_tuning_job(job.id, stage=Stage.RUNNING + index)
 
     def _step(
-        self, organization: Organization, job: FineTuningJobRecord, plan: JobPlan, step: int, when: float
+        self, organization: Organization, job: FineTuningJobRecord, plan: JobPlan, step: int, when: float, saves: bool
     ) -> None:
+        """One training step's metrics event; at an epoch's end (`saves`), its checkpoint."""
         data = metrics.step_metrics(self.metrics_key(job), step, plan.total_steps, plan.has_validation)
         self._event(job, metrics.step_message(data), when, data=data)
-        if step in plan.checkpoint_steps():
+        if saves:
             name = self._checkpoint(organization, job, step, data, when)
             if step != plan.total_steps:
                 self._event(job, f"Checkpoint created at step {step} with Snapshot ID: {name}", when)
@@ -208,6 +217,7 @@ class FineTuningJobLifecycle:
             return False
         self.store.update_fine_tuning_job(job.id, status="cancelled", finished_at=when, paused_at=None)
         self._event(job, CANCELLED, when)
+        self._flush(job)
         return True
 
     def pause(self, job: FineTuningJobRecord, when: float) -> bool:
@@ -216,6 +226,7 @@ class FineTuningJobLifecycle:
             return False
         self.store.update_fine_tuning_job(job.id, status="paused", paused_at=when)
         self._event(job, PAUSED, when)
+        self._flush(job)
         return True
 
     def resume(self, job: FineTuningJobRecord, when: float) -> bool:
@@ -225,4 +236,5 @@ class FineTuningJobLifecycle:
         paused_total = job.paused_total + (when - job.paused_at)
         self.store.update_fine_tuning_job(job.id, status="running", paused_at=None, paused_total=paused_total)
         self._event(job, RESUMED, when)
+        self._flush(job)
         return True
