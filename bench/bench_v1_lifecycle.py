@@ -10,8 +10,8 @@ import time
 
 import httpx
 
-from bench.bench_lifecycle import round_trip
-from bench.common import AUTH, bare_command, free, ftemu_command, server
+from bench.bench_lifecycle import bare_round_trip, round_trip
+from bench.common import AUTH, free, ftemu_command, server
 from emulator import Settings, create_app
 
 MODEL = "gpt-4o-mini-2024-07-18"
@@ -103,13 +103,7 @@ def main() -> None:
     port, bare_port = free(), free()
     with server(ftemu_command(port, "--speed", "instant"), port, "/v1/models"):
         remote = asyncio.run(over_http(f"http://127.0.0.1:{port}/v1"))
-    with server(bare_command(bare_port), bare_port, "/v1/models"):
-
-        async def bare_trip() -> float:
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{bare_port}") as http:
-                return await round_trip(http, "/v1/models")
-
-        bare = asyncio.run(bare_trip())
+    bare = bare_round_trip(bare_port)
     print(
         f"modern job to a usable model over HTTP: {remote * 1000:.1f} ms = {remote / bare:.0f}x one bare Starlette "
         f"round trip ({bare * 1000:.2f} ms); target < 150 ms"

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from compat.conftest import ROOT
+from compat.conftest import compat_python
 from emulator import Settings
 from emulator.testing import LiveServer
 from tests.emulator.v1.support import chat_lines, jsonl
@@ -22,10 +22,7 @@ MODEL = "gpt-4o-mini-2024-07-18"
 
 
 def cli_python() -> Path:
-    path = Path(os.environ.get("FTEMU_COMPAT_1X_PYTHON", ROOT / ".venv-compat-1x" / "bin" / "python"))
-    if not path.exists():
-        pytest.fail(f"the 1.x CLI environment is missing ({path}); run `make compat`")
-    return path
+    return compat_python("FTEMU_COMPAT_1X_PYTHON", ".venv-compat-1x", "1.x CLI")
 
 
 @pytest.fixture(scope="module")

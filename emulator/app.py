@@ -53,7 +53,7 @@ def build_core(settings: Settings, clock: Clock | None = None) -> Core:
     scheduler = Scheduler(kinds, settings.training_slots, notifier.notify, store.transaction)
     core = Core(settings, store, blobs, clock, auth, scheduler, notifier)
     # Fine-tune files may hold chat, preference or reinforcement lines too; other lines get the legacy verdict.
-    core.upload_checkers["fine-tune"] = lambda: AnyFormatChecker(parse_line, TrainingFileChecker().finish)
+    core.upload_checkers["fine-tune"] = lambda: AnyFormatChecker(parse_line, TrainingFileChecker().empty)
     return core
 
 

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from emulator.core.lines import LineSplitter, split_lines
+from emulator.core.lines import LineChecker, split_lines
 from emulator.core.problems import Problem
 
 JSONL_PREFIX = "Expected file to have JSONL format, where every line is a valid JSON dictionary."
@@ -56,30 +56,15 @@ def parse_line(number: int, raw: bytes) -> Example | Problem | None:
     return Example(number, value["prompt"], value["completion"])
 
 
-class TrainingFileChecker:
+class TrainingFileChecker(LineChecker):
     """Fed chunk by chunk during an upload; returns the first Problem, worded as the real API words it."""
 
-    def __init__(self) -> None:
-        self._lines = LineSplitter()
-        self.examples = 0
+    def check_line(self, number: int, raw: bytes) -> Problem | bool:
+        found = parse_line(number, raw)
+        return found if isinstance(found, Problem) else found is not None
 
-    def feed(self, chunk: bytes) -> Problem | None:
-        return self._check(self._lines.feed(chunk))
-
-    def finish(self) -> Problem | None:
-        problem = self._check(self._lines.finish())
-        if problem is None and self.examples == 0:
-            return Problem("invalid_training_file", f"{JSONL_PREFIX} The file is empty.", param="file")
-        return problem
-
-    def _check(self, lines: list[tuple[int, bytes]]) -> Problem | None:
-        for number, line in lines:
-            found = parse_line(number, line)
-            if isinstance(found, Problem):
-                return found
-            if found is not None:
-                self.examples += 1
-        return None
+    def empty(self) -> Problem | None:
+        return Problem("invalid_training_file", f"{JSONL_PREFIX} The file is empty.", param="file")
 
 
 def read_examples(chunks: Iterable[bytes]) -> Iterator[Example]:

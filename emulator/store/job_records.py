@@ -31,26 +31,14 @@ class NewFineTuningJob:
 
 
 @dataclass(frozen=True)
-class FineTuningJobRecord:
+class FineTuningJobRecord(NewFineTuningJob):
+    """A stored job: what creation wrote, and what its lifecycle has set since."""
+
     seq: int
-    id: str
-    organization_id: str
-    model: str
-    base_model: str
-    training_file: str
-    validation_file: str | None
-    suffix: str | None
-    seed: int
-    method: dict[str, Any]
-    metadata: dict[str, str] | None
-    integrations: list[dict[str, Any]]
-    created_at: float
-    status: str
     error: dict[str, Any] | None
     fine_tuned_model: str | None
     result_files: list[str]
     trained_tokens: int | None
-    plan: dict[str, Any]
     stage: int
     queued_at: float | None
     started_at: float | None

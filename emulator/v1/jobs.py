@@ -132,48 +132,33 @@ async def retrieve_fine_tuning_job(request: Request, job_id: str) -> dict[str, A
     return job_object(get_owned_job(app, org, job_id))
 
 
-@router.post("/fine_tuning/jobs/{job_id}/cancel")
-async def cancel_fine_tuning_job(request: Request, job_id: str) -> dict[str, Any]:
+def _act(request: Request, job_id: str, action: str, refusal: str) -> dict[str, Any]:
+    """Cancel, pause or resume now (what was due first); `refusal` words the 400 when the state forbids it."""
     app, org = authorized(request)
-    job = get_owned_job(app, org, job_id)
+    get_owned_job(app, org, job_id)
     with app.scheduler.acting(org, app.now()):
         job = get_owned_job(app, org, job_id)
-        done = lifecycle(app).cancel(job, app.now())
+        done = getattr(lifecycle(app), action)(job, app.now())
     if not done:
-        raise invalid_request(
-            f"Job {job_id} has already {job.status} and cannot be cancelled.", param="fine_tuning_job_id"
-        )
+        raise invalid_request(refusal.format(id=job_id, status=job.status), param="fine_tuning_job_id")
     return job_object(get_owned_job(app, org, job_id))
+
+
+@router.post("/fine_tuning/jobs/{job_id}/cancel")
+async def cancel_fine_tuning_job(request: Request, job_id: str) -> dict[str, Any]:
+    return _act(request, job_id, "cancel", "Job {id} has already {status} and cannot be cancelled.")
 
 
 @router.post("/fine_tuning/jobs/{job_id}/pause")
 async def pause_fine_tuning_job(request: Request, job_id: str) -> dict[str, Any]:
-    app, org = authorized(request)
-    get_owned_job(app, org, job_id)
-    with app.scheduler.acting(org, app.now()):
-        job = get_owned_job(app, org, job_id)
-        done = lifecycle(app).pause(job, app.now())
-    if not done:
-        raise invalid_request(
-            f"Job {job_id} cannot be paused: its status is {job.status} (only running jobs can be paused).",
-            param="fine_tuning_job_id",
-        )
-    return job_object(get_owned_job(app, org, job_id))
+    refusal = "Job {id} cannot be paused: its status is {status} (only running jobs can be paused)."
+    return _act(request, job_id, "pause", refusal)
 
 
 @router.post("/fine_tuning/jobs/{job_id}/resume")
 async def resume_fine_tuning_job(request: Request, job_id: str) -> dict[str, Any]:
-    app, org = authorized(request)
-    get_owned_job(app, org, job_id)
-    with app.scheduler.acting(org, app.now()):
-        job = get_owned_job(app, org, job_id)
-        done = lifecycle(app).resume(job, app.now())
-    if not done:
-        raise invalid_request(
-            f"Job {job_id} cannot be resumed: its status is {job.status} (only paused jobs can be resumed).",
-            param="fine_tuning_job_id",
-        )
-    return job_object(get_owned_job(app, org, job_id))
+    refusal = "Job {id} cannot be resumed: its status is {status} (only paused jobs can be resumed)."
+    return _act(request, job_id, "resume", refusal)
 
 
 @router.get("/fine_tuning/jobs/{job_id}/events")

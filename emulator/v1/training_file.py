@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from emulator.core.lines import LineSplitter, split_lines
+from emulator.core.lines import LineChecker, split_lines
 from emulator.core.problems import Problem
 from emulator.store import ChatExample
 
@@ -165,35 +165,22 @@ def chat_example(line: Line) -> ChatExample:
     return ChatExample(value["messages"], {"role": "assistant", "content": reference}, value.get("tools"))
 
 
-class AnyFormatChecker:
+class AnyFormatChecker(LineChecker):
     """The upload check for purpose fine-tune: chat, preference and reinforcement lines are accepted; any other
     line gets the prompt/completion checker's verdict (and its 400 texts), so legacy uploads read as before."""
 
     def __init__(self, legacy_line: Callable[[int, bytes], object], empty: Callable[[], Problem | None]) -> None:
-        self._lines = LineSplitter()
+        super().__init__()
         self._legacy_line = legacy_line
         self._empty = empty
-        self.examples = 0
 
-    def feed(self, chunk: bytes) -> Problem | None:
-        return self._check(self._lines.feed(chunk))
+    def empty(self) -> Problem | None:
+        return self._empty()
 
-    def finish(self) -> Problem | None:
-        problem = self._check(self._lines.finish())
-        if problem is None and self.examples == 0:
-            return self._empty()
-        return problem
-
-    def _check(self, lines: list[tuple[int, bytes]]) -> Problem | None:
-        for number, raw in lines:
-            if not raw.strip():
-                continue
-            value = parse_line(raw)
-            if line_format(value) not in (None, "completion"):
-                self.examples += 1
-                continue
-            found = self._legacy_line(number, raw)
-            if isinstance(found, Problem):
-                return found
-            self.examples += 1
-        return None
+    def check_line(self, number: int, raw: bytes) -> Problem | bool:
+        if not raw.strip():
+            return False
+        if line_format(parse_line(raw)) not in (None, "completion"):
+            return True
+        found = self._legacy_line(number, raw)
+        return found if isinstance(found, Problem) else True

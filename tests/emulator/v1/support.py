@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import httpx
 import httpx2
 from fastapi import FastAPI
 from starlette.testclient import TestClient
@@ -50,3 +51,14 @@ def sync_transport(app: FastAPI) -> httpx2.MockTransport:
         return httpx2.Response(response.status_code, headers=response.headers.multi_items(), content=response.content)
 
     return httpx2.MockTransport(handle)
+
+
+def all_events(http: httpx.Client, job_id: str, limit: int = 7) -> list[dict[str, Any]]:
+    """Every event of a job, newest first, paged with `after` as the SDK pages them."""
+    events: list[dict[str, Any]] = []
+    while True:
+        params: dict[str, Any] = {"limit": limit} | ({"after": events[-1]["id"]} if events else {})
+        body = http.get(f"/fine_tuning/jobs/{job_id}/events", params=params).json()
+        events += body["data"]
+        if not body["has_more"]:
+            return events

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from tests.conftest import assert_error, in_process, upload
 from tests.emulator.lifecycle import advance
-from tests.emulator.v1.support import chat_lines, jsonl, preference_lines
+from tests.emulator.v1.support import all_events, chat_lines, jsonl, preference_lines
 
 MODEL = "gpt-4o-mini-2024-07-18"
 JOB_KEYS = [
@@ -40,17 +40,6 @@ JOB_KEYS = [
 
 def create(http: httpx.Client, **body: Any) -> httpx.Response:
     return http.post("/fine_tuning/jobs", json={"model": MODEL, **body})
-
-
-def all_events(http: httpx.Client, job_id: str) -> list[dict[str, Any]]:
-    """Every event, newest first, paged with `after` as the SDK pages them."""
-    events: list[dict[str, Any]] = []
-    while True:
-        params: dict[str, Any] = {"limit": 30} | ({"after": events[-1]["id"]} if events else {})
-        body = http.get(f"/fine_tuning/jobs/{job_id}/events", params=params).json()
-        events += body["data"]
-        if not body["has_more"]:
-            return events
 
 
 def test_create_fine_tuning_job_returns_the_job_object(client: httpx.Client) -> None:

@@ -19,7 +19,7 @@ from emulator.testing import LiveServer
 from emulator.v1.create import message_tokens
 from tests.conftest import AUTH, capitals, fast_settings, in_process, upload
 from tests.emulator.lifecycle import advance
-from tests.emulator.v1.support import chat_lines, jsonl
+from tests.emulator.v1.support import all_events, chat_lines, jsonl
 
 ORDER = {"validating_files": 0, "queued": 1, "running": 2, "paused": 2, "succeeded": 3, "failed": 3, "cancelled": 3}
 SIZES = (7, 10, 13)
@@ -97,16 +97,6 @@ ModernLifecycle.TestCase.settings = settings(
 test_modern_lifecycle_properties = ModernLifecycle.TestCase
 
 
-def _read_all(http: httpx.Client, job_id: str) -> list[dict[str, Any]]:
-    events: list[dict[str, Any]] = []
-    while True:
-        params: dict[str, Any] = {"limit": 7} | ({"after": events[-1]["id"]} if events else {})
-        body = http.get(f"/fine_tuning/jobs/{job_id}/events", params=params).json()
-        events += body["data"]
-        if not body["has_more"]:
-            return events
-
-
 def test_events_read_concurrently_are_ordered_and_never_duplicated() -> None:
     with LiveServer(fast_settings()) as server, httpx.Client(base_url=server.base_url, headers=AUTH) as http:
         file_id = upload(http, jsonl(chat_lines(30)))["id"]
@@ -119,7 +109,7 @@ def test_events_read_concurrently_are_ordered_and_never_duplicated() -> None:
             try:
                 with httpx.Client(base_url=server.base_url, headers=AUTH) as own:
                     for _ in range(15):
-                        seen.append(_read_all(own, job_id))
+                        seen.append(all_events(own, job_id))
             except BaseException as exc:
                 failures.append(exc)
 
@@ -131,7 +121,7 @@ def test_events_read_concurrently_are_ordered_and_never_duplicated() -> None:
         for thread in threads:
             thread.join()
         assert not failures
-        final = _read_all(http, job_id)
+        final = all_events(http, job_id)
         for events in seen:
             ids = [event["id"] for event in events]
             assert len(set(ids)) == len(ids)
