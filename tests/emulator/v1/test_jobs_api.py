@@ -222,3 +222,10 @@ def test_checkpoint_model_is_retrievable_but_not_listed(client: httpx.Client) ->
     name = client.get(f"/fine_tuning/jobs/{job_id}/checkpoints").json()["data"][-1]["fine_tuned_model_checkpoint"]
     assert client.get(f"/models/{name}").json()["id"] == name
     assert name not in [m["id"] for m in client.get("/models").json()["data"]]
+
+
+def test_legacy_fine_tune_refuses_a_chat_file_with_the_upload_text(client: httpx.Client) -> None:
+    file_id = upload(client, jsonl(chat_lines()))["id"]
+    response = client.post("/fine-tunes", json={"training_file": file_id, "model": "curie"})
+    message = "Expected file to have JSONL format with prompt/completion keys. Missing `prompt` key on line 1."
+    assert_error(response, 400, message, param="training_file")
