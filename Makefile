@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 COMPAT_VENV ?= .venv-compat
 COMPAT_STAMP := $(COMPAT_VENV)/.installed-stamp
+COMPAT_1X_VENV ?= .venv-compat-1x
+COMPAT_1X_STAMP := $(COMPAT_1X_VENV)/.installed-stamp
 SPEC_DIR ?= ../shared/reference/openapi
 PIP_FLAGS ?= --quiet --disable-pip-version-check
 ARGS ?=
@@ -40,10 +42,18 @@ $(COMPAT_STAMP):
 	$(COMPAT_VENV)/bin/python -m pip install $(PIP_FLAGS) "openai==0.28.1" "pandas>=2,<4" "openpyxl>=3.1,<4"
 	@touch $(COMPAT_STAMP)
 
-compat-install: $(COMPAT_STAMP)
+# The 1.x openai CLI (fine_tuning.jobs.*), the last versions that have it, in its own environment.
+$(COMPAT_1X_STAMP):
+	@test -x $(COMPAT_1X_VENV)/bin/python || $(PYTHON) -m venv $(COMPAT_1X_VENV)
+	$(COMPAT_1X_VENV)/bin/python -m pip install $(PIP_FLAGS) "openai>=1.40,<2.35"
+	@touch $(COMPAT_1X_STAMP)
 
-compat: install $(COMPAT_STAMP)
-	FTEMU_COMPAT_PYTHON=$(abspath $(COMPAT_VENV))/bin/python $(PY) -m pytest -q -p no:cacheprovider -n 2 compat $(ARGS)
+compat-install: $(COMPAT_STAMP) $(COMPAT_1X_STAMP)
+
+# Also the latest openai Node SDK, installed by npm into a temporary directory by its test (needs node 20+).
+compat: install $(COMPAT_STAMP) $(COMPAT_1X_STAMP)
+	FTEMU_COMPAT_PYTHON=$(abspath $(COMPAT_VENV))/bin/python FTEMU_COMPAT_1X_PYTHON=$(abspath $(COMPAT_1X_VENV))/bin/python \
+		$(PY) -m pytest -q -p no:cacheprovider -n 2 compat $(ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check emulator client conformance tests bench compat
@@ -64,4 +74,4 @@ docs: install
 	$(PY) -m conformance.behaviours --write docs/behaviours.md
 
 clean:
-	rm -rf $(VENV) $(COMPAT_VENV) .ftemu .pytest_cache .hypothesis .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(COMPAT_VENV) $(COMPAT_1X_VENV) .ftemu .pytest_cache .hypothesis .mypy_cache .ruff_cache

@@ -91,6 +91,17 @@ async def followers(root: str, count: int) -> tuple[int, int, float]:
         return complete, errors, elapsed
 
 
+def bare_round_trip(port: int) -> float:
+    """Seconds for one GET /v1/models of the bare Starlette app (the baseline of an HTTP measurement)."""
+    with server(bare_command(port), port, "/v1/models"):
+
+        async def trip() -> float:
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+                return await round_trip(http, "/v1/models")
+
+        return asyncio.run(trip())
+
+
 def main() -> None:
     local, models_trip = asyncio.run(in_process())
     print(
@@ -100,13 +111,7 @@ def main() -> None:
     port, bare_port = free(), free()
     with server(ftemu_command(port, "--speed", "instant"), port, "/v1/models"):
         remote = asyncio.run(over_http(f"http://127.0.0.1:{port}/v1"))
-    with server(bare_command(bare_port), bare_port, "/v1/models"):
-
-        async def bare_trip() -> float:
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{bare_port}") as http:
-                return await round_trip(http, "/v1/models")
-
-        bare = asyncio.run(bare_trip())
+    bare = bare_round_trip(bare_port)
     print(
         f"lifecycle over HTTP: {remote * 1000:.1f} ms = {remote / bare:.0f}x one bare Starlette round trip "
         f"({bare * 1000:.2f} ms); target < 150 ms"

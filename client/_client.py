@@ -11,6 +11,7 @@ import httpx
 
 from client._http import Transport, resolve_base_url
 from client.chat import Chat
+from client.fine_tuning import FineTuning
 from client.resources import Completions, Files, FineTunes, Models
 
 
@@ -51,6 +52,7 @@ class Client:
         self.models = Models(self.transport)
         self.completions = Completions(self.transport)
         self.chat = Chat(self.transport)
+        self.fine_tuning = FineTuning(self.transport)
 
     def close(self) -> None:
         """Close the HTTP client if this Client created it (an injected one stays open)."""

@@ -10,6 +10,7 @@ from typing import Any
 
 from client._client import Client
 from client.cli_create import get_or_upload, upload
+from client.cli_fine_tuning import add_fine_tuning_commands
 from client.cli_follow import follow
 from client.cli_output import Output
 from client.errors import FtemuError
@@ -280,6 +281,7 @@ def add_api_commands(api: argparse.ArgumentParser) -> None:
         id_help = _ID_HELP.get(name.split(".")[0], "The id")
         parser = _add(commands, name, run or _simple(name), help, common, needs_id=needs_id, id_help=id_help)
         _OPTIONS.get(name, _no_options)(parser)
+    add_fine_tuning_commands(commands, common)
 
 
 def _no_options(parser: argparse.ArgumentParser) -> None:

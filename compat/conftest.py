@@ -18,11 +18,16 @@ ROOT = Path(__file__).resolve().parent.parent
 KEY = "sk-compat-0123456789abcdef"
 
 
-def legacy_python() -> Path:
-    path = Path(os.environ.get("FTEMU_COMPAT_PYTHON", ROOT / ".venv-compat" / "bin" / "python"))
+def compat_python(variable: str, venv: str, what: str) -> Path:
+    """The python of an environment `make compat` installs: $variable, else ROOT/venv."""
+    path = Path(os.environ.get(variable, ROOT / venv / "bin" / "python"))
     if not path.exists():
-        pytest.fail(f"the legacy environment is missing ({path}); run `make compat`")
+        pytest.fail(f"the {what} environment is missing ({path}); run `make compat`")
     return path
+
+
+def legacy_python() -> Path:
+    return compat_python("FTEMU_COMPAT_PYTHON", ".venv-compat", "legacy")
 
 
 @dataclass

@@ -26,11 +26,15 @@ from emulator.legacy import completions, fine_tunes
 from emulator.legacy import control as legacy_control
 from emulator.legacy.lifecycle import FineTuneLifecycle
 from emulator.legacy.outcomes import outcome_applier
-from emulator.legacy.training_file import TrainingFileChecker
-from emulator.resources import control, faults, files, models
+from emulator.legacy.training_file import TrainingFileChecker, parse_line
+from emulator.resources import control, faults, files, models, uploads
 from emulator.settings import Settings
 from emulator.store import Store
 from emulator.v1 import chat
+from emulator.v1 import checkpoints as fine_tuning_checkpoints
+from emulator.v1 import jobs as fine_tuning_jobs
+from emulator.v1.lifecycle import FineTuningJobLifecycle
+from emulator.v1.training_file import AnyFormatChecker
 
 
 def _open_clock(settings: Settings, store: Store, clock: Clock | None) -> Clock:
@@ -66,10 +70,11 @@ def build_core(settings: Settings, clock: Clock | None = None) -> Core:
     notifier = Notifier()
     journal = Journal()
     webhooks = open_webhooks(settings, journal, clock)
-    kinds: list[JobKind] = [FineTuneLifecycle(store, blobs, webhooks)]
+    kinds: list[JobKind] = [FineTuneLifecycle(store, blobs, webhooks), FineTuningJobLifecycle(store, blobs)]
     scheduler = Scheduler(kinds, settings.training_slots, notifier.notify, store.transaction)
     core = Core(settings, store, blobs, clock, auth, scheduler, notifier, journal=journal, webhooks=webhooks)
-    core.upload_checkers["fine-tune"] = TrainingFileChecker
+    # Fine-tune files may hold chat, preference or reinforcement lines too; other lines get the legacy verdict.
+    core.upload_checkers["fine-tune"] = lambda: AnyFormatChecker(parse_line, TrainingFileChecker().empty)
     # The test-control plane: faults drawn from the seed, outcomes each job kind can re-plan, a control file.
     core.faults = FaultRegistry(settings.seed)
     core.outcomes.appliers.append(outcome_applier(core))
@@ -98,6 +103,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         fine_tunes.router,
         completions.router,
         chat.router,
+        fine_tuning_jobs.router,
+        fine_tuning_checkpoints.router,
+        uploads.router,
     )
     for router in routers:
         app.include_router(router, prefix="/v1")

@@ -28,7 +28,8 @@ class BlobStore:
         return self.root / file_id
 
     def writer(self) -> BlobWriter:
-        return BlobWriter(self.root)
+        # A throw-away directory (--memory) dies with the process: syncing it to disk buys nothing.
+        return BlobWriter(self.root, durable=not self._temporary)
 
     def write_bytes(self, file_id: str, data: bytes) -> None:
         with self.writer() as writer:
@@ -79,8 +80,9 @@ def chunks_of(handle: BinaryIO) -> Iterator[bytes]:
 class BlobWriter:
     """A temp file in the blob directory; commit() renames it into place, anything else removes it."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, durable: bool = True) -> None:
         self._root = root
+        self._durable = durable
         descriptor, name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=root)
         self._temp = Path(name)
         self._handle: BinaryIO = os.fdopen(descriptor, "wb")
@@ -93,7 +95,8 @@ class BlobWriter:
 
     def commit(self, file_id: str) -> None:
         self._handle.flush()
-        os.fsync(self._handle.fileno())
+        if self._durable:
+            os.fsync(self._handle.fileno())
         self._handle.close()
         os.replace(self._temp, self._root / file_id)
         self._done = True

@@ -11,7 +11,7 @@ from emulator.core.errors import invalid_request
 from emulator.core.tokens import encoding_for_model
 from emulator.http import params
 from emulator.legacy.lifecycle import Plan, make_plan, too_long_failure
-from emulator.legacy.training_file import Example, read_examples
+from emulator.legacy.training_file import Example, TrainingFileChecker, read_examples
 from emulator.store import FileRecord, Organization
 
 CLASSIFICATION_KEYS = ("classification_n_classes", "classification_positive_class", "classification_betas")
@@ -117,6 +117,14 @@ def parse_create_fine_tune(app: Core, org: Organization, body: dict[str, Any]) -
 
 
 def load_examples(app: Core, record: FileRecord) -> list[Example]:
+    """The file's examples; a fine-tune file may now hold chat lines (the modern API's), which a legacy job
+    refuses with the upload check's own words."""
+    checker = TrainingFileChecker()
+    for chunk in app.blobs.read_chunks(record.id):
+        if problem := checker.feed(chunk):
+            raise invalid_request(problem.message, param="training_file")
+    if problem := checker.finish():
+        raise invalid_request(problem.message, param="training_file")
     return list(read_examples(app.blobs.read_chunks(record.id)))
 
 

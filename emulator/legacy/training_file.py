@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from emulator.core.json_reader import MAX_DEPTH, JSONRefused, load_json
+from emulator.core.lines import LineChecker, split_lines
 from emulator.core.problems import Problem
-from emulator.http.params import MAX_DEPTH, JSONRefused, load_json
 
 JSONL_PREFIX = "Expected file to have JSONL format, where every line is a valid JSON dictionary."
 KEYS_PREFIX = "Expected file to have JSONL format with prompt/completion keys."
@@ -55,58 +56,15 @@ def parse_line(number: int, raw: bytes) -> Example | Problem | None:
     return Example(number, value["prompt"], value["completion"])
 
 
-class LineSplitter:
-    """Numbered lines from a byte stream fed chunk by chunk, holding at most one partial line."""
-
-    def __init__(self) -> None:
-        self._pending = b""
-        self._number = 0
-
-    def feed(self, chunk: bytes) -> list[tuple[int, bytes]]:
-        self._pending += chunk
-        *complete, self._pending = self._pending.split(b"\n")
-        return [self._numbered(line) for line in complete]
-
-    def finish(self) -> list[tuple[int, bytes]]:
-        rest, self._pending = self._pending, b""
-        return [self._numbered(rest)] if rest else []
-
-    def _numbered(self, line: bytes) -> tuple[int, bytes]:
-        self._number += 1
-        return self._number, line
-
-
-def split_lines(chunks: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
-    splitter = LineSplitter()
-    for chunk in chunks:
-        yield from splitter.feed(chunk)
-    yield from splitter.finish()
-
-
-class TrainingFileChecker:
+class TrainingFileChecker(LineChecker):
     """Fed chunk by chunk during an upload; returns the first Problem, worded as the real API words it."""
 
-    def __init__(self) -> None:
-        self._lines = LineSplitter()
-        self.examples = 0
+    def check_line(self, number: int, raw: bytes) -> Problem | bool:
+        found = parse_line(number, raw)
+        return found if isinstance(found, Problem) else found is not None
 
-    def feed(self, chunk: bytes) -> Problem | None:
-        return self._check(self._lines.feed(chunk))
-
-    def finish(self) -> Problem | None:
-        problem = self._check(self._lines.finish())
-        if problem is None and self.examples == 0:
-            return Problem("invalid_training_file", f"{JSONL_PREFIX} The file is empty.", param="file")
-        return problem
-
-    def _check(self, lines: list[tuple[int, bytes]]) -> Problem | None:
-        for number, line in lines:
-            found = parse_line(number, line)
-            if isinstance(found, Problem):
-                return found
-            if found is not None:
-                self.examples += 1
-        return None
+    def empty(self) -> Problem | None:
+        return Problem("invalid_training_file", f"{JSONL_PREFIX} The file is empty.", param="file")
 
 
 def read_examples(chunks: Iterable[bytes]) -> Iterator[Example]:

@@ -22,7 +22,8 @@ from emulator.http.deps import authorized
 from emulator.store import FileRecord, Organization
 
 router = APIRouter()
-UPLOAD_PURPOSES = ("fine-tune",)
+# The current API's purposes (modern-fine-tuning.md A9); only fine-tune files are checked at upload.
+UPLOAD_PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
 # GET /v1/files: `limit` is 1 to 10,000 and defaults to 10,000 (the current spec); newest first by default.
 FILES_PAGE_LIMIT = 10_000
 
@@ -56,7 +57,7 @@ def _human_bytes(count: int) -> str:
     return f"{count} bytes"
 
 
-def _refuse(problem: Problem | None) -> None:
+def refuse(problem: Problem | None) -> None:
     """A training file's Problem is the upload's 400, worded as the API words it."""
     if problem is not None:
         raise APIError(400, problem.message)
@@ -76,9 +77,9 @@ def _copy_upload(upload: UploadFile, blobs: BlobStore, file_id: str, checker: Up
         while chunk := source.read(CHUNK):
             writer.write(chunk)
             if checker:
-                _refuse(checker.feed(chunk))
+                refuse(checker.feed(chunk))
         if checker:
-            _refuse(checker.finish())
+            refuse(checker.finish())
         writer.commit(file_id)
         return writer.size
 

@@ -53,6 +53,9 @@ def modern_base_model_object(model: ModernModel) -> dict[str, Any]:
 
 
 def tuned_model_object(record: ModelRecord) -> dict[str, Any]:
+    """A fine-tuning job's model (`ftjob-`) has today's shape; a legacy fine-tune's keeps the 2023 one."""
+    if record.fine_tune_id.startswith("ftjob-"):
+        return {"id": record.id, "object": "model", "created": record.created, "owned_by": record.organization_id}
     return {
         "id": record.id,
         "object": "model",
@@ -84,7 +87,9 @@ MODERN_MODELS_JSON = modern_base_models_json()
 async def list_models(request: Request) -> Response:
     app, org = authorized(request)
     app.catch_up(org)
-    tuned = [json.dumps(tuned_model_object(record), separators=(",", ":")) for record in app.store.list_models(org.id)]
+    # A checkpoint's model answers by name (retrieve, chat) but is listed with its job's checkpoints, not here.
+    records = [record for record in app.store.list_models(org.id) if record.checkpoint_step is None]
+    tuned = [json.dumps(tuned_model_object(record), separators=(",", ":")) for record in records]
     body = '{"object":"list","data":[' + ",".join([BASE_MODELS_JSON, MODERN_MODELS_JSON, *tuned]) + "]}"
     return Response(body, media_type="application/json")
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from emulator.store.chat_examples import ChatExamplesTable
+from emulator.store.checkpoints import CheckpointsTable
 from emulator.store.files import FilesTable
 from emulator.store.fine_tunes import FineTunesTable
+from emulator.store.fine_tuning_jobs import FineTuningJobsTable
 from emulator.store.models import ModelsTable
 from emulator.store.organizations import OrganizationsTable
 from emulator.store.records import (
@@ -19,9 +21,19 @@ from emulator.store.records import (
     NewFineTune,
     Organization,
 )
+from emulator.store.uploads import UploadsTable
 
 
-class Store(OrganizationsTable, FilesTable, FineTunesTable, ModelsTable, ChatExamplesTable):
+class Store(
+    OrganizationsTable,
+    FilesTable,
+    FineTunesTable,
+    ModelsTable,
+    ChatExamplesTable,
+    FineTuningJobsTable,
+    CheckpointsTable,
+    UploadsTable,
+):
     """The emulator's persistent state: every table family over one connection. One per app."""
 
     def __init__(self, path: Path | None, *, seed: int | None = None) -> None:

@@ -90,6 +90,13 @@ class Database:
         make = ids.make_lower_id if lower else ids.make_id
         return make(prefix, self.seed, counter)
 
+    def next_ids(self, prefix: str, count: int) -> list[str]:
+        """`count` fresh ids from one counter update (what many next_id calls would give, in one write)."""
+        with self.transaction():
+            first = int(self.get_meta("id_counter") or 0) + 1
+            self.set_meta("id_counter", str(first + count - 1))
+        return [ids.make_id(prefix, self.seed, counter) for counter in range(first, first + count)]
+
     def reset(self) -> None:
         """Forget every object (organisations and the seed stay, so ids keep their shape)."""
         with self.transaction():

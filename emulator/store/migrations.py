@@ -126,9 +126,103 @@ def m002_models_of_both_generations(db: sqlite3.Connection) -> None:
     )
 
 
+def m003_fine_tuning_jobs(db: sqlite3.Connection) -> None:
+    """The modern API: fine-tuning jobs, their events (newest first by seq), checkpoints and their permissions,
+    and uploads with their parts."""
+    db.executescript(
+        """
+        CREATE TABLE fine_tuning_jobs (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE,
+            organization_id TEXT NOT NULL REFERENCES organizations(id),
+            model TEXT NOT NULL,
+            base_model TEXT NOT NULL,
+            training_file TEXT NOT NULL,
+            validation_file TEXT,
+            suffix TEXT,
+            seed INTEGER NOT NULL,
+            method TEXT NOT NULL,
+            metadata TEXT,
+            integrations TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            status TEXT NOT NULL,
+            error TEXT,
+            fine_tuned_model TEXT,
+            result_files TEXT NOT NULL DEFAULT '[]',
+            trained_tokens INTEGER,
+            plan TEXT NOT NULL,
+            stage INTEGER NOT NULL DEFAULT 0,
+            queued_at REAL,
+            started_at REAL,
+            finished_at REAL,
+            paused_at REAL,
+            paused_total REAL NOT NULL DEFAULT 0
+        );
+        CREATE INDEX fine_tuning_jobs_by_organization ON fine_tuning_jobs (organization_id, status, seq);
+
+        CREATE TABLE fine_tuning_job_events (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE,
+            job_id TEXT NOT NULL REFERENCES fine_tuning_jobs(id),
+            created_at INTEGER NOT NULL,
+            level TEXT NOT NULL,
+            message TEXT NOT NULL,
+            data TEXT,
+            type TEXT NOT NULL
+        );
+        CREATE INDEX fine_tuning_job_events_by_job ON fine_tuning_job_events (job_id, seq);
+
+        CREATE TABLE fine_tuning_checkpoints (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE,
+            job_id TEXT NOT NULL REFERENCES fine_tuning_jobs(id),
+            created_at INTEGER NOT NULL,
+            fine_tuned_model_checkpoint TEXT NOT NULL UNIQUE,
+            step_number INTEGER NOT NULL,
+            metrics TEXT NOT NULL,
+            deleted INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX fine_tuning_checkpoints_by_job ON fine_tuning_checkpoints (job_id, deleted, seq);
+
+        CREATE TABLE checkpoint_permissions (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE,
+            checkpoint_model TEXT NOT NULL,
+            project_id TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            deleted INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX checkpoint_permissions_by_model ON checkpoint_permissions (checkpoint_model, deleted, seq);
+
+        CREATE TABLE uploads (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE,
+            organization_id TEXT NOT NULL REFERENCES organizations(id),
+            filename TEXT NOT NULL,
+            purpose TEXT NOT NULL,
+            bytes INTEGER NOT NULL,
+            mime_type TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            file_id TEXT
+        );
+
+        CREATE TABLE upload_parts (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE,
+            upload_id TEXT NOT NULL REFERENCES uploads(id),
+            created_at INTEGER NOT NULL,
+            bytes INTEGER NOT NULL
+        );
+        """
+    )
+
+
 MIGRATIONS: list[Migration] = [
     ("001_initial", m001_initial),
     ("002_models_of_both_generations", m002_models_of_both_generations),
+    ("003_fine_tuning_jobs", m003_fine_tuning_jobs),
 ]
 
 

@@ -1,1 +1,1 @@
-"""The modern API (/v1/fine_tuning/jobs, /v1/chat/completions): thin routes over domain modules."""
+"""The modern API (/v1/fine_tuning/..., /v1/chat/completions): thin routes over domain modules."""

@@ -32,7 +32,10 @@ def test_files_create_json_prints_the_raw_object(ftemu: Ftemu, train: Path) -> N
 def test_files_create_bad_purpose_exits_1(ftemu: Ftemu, train: Path) -> None:
     result = ftemu("api", "files.create", "-f", str(train), "-p", "search")
     assert (result.code, result.out) == (1, "")
-    assert result.err.endswith("Error: 'search' is not one of ['fine-tune'] - 'purpose' (HTTP status code: 400)\n")
+    assert result.err.endswith(
+        "Error: 'search' is not one of ['assistants', 'batch', 'fine-tune', 'vision', 'user_data', 'evals']"
+        " - 'purpose' (HTTP status code: 400)\n"
+    )
 
 
 def test_files_list_get_delete(ftemu: Ftemu, train: Path) -> None:

@@ -106,7 +106,12 @@ def test_create_file_malformed_jsonl_is_refused_and_nothing_stored(
 
 def test_create_file_wrong_purpose(client: httpx.Client) -> None:
     response = client.post("/files", files={"file": ("t.jsonl", jsonl(capitals(2)))}, data={"purpose": "search"})
-    assert_error(response, 400, "'search' is not one of ['fine-tune'] - 'purpose'", param="purpose")
+    assert_error(
+        response,
+        400,
+        "'search' is not one of ['assistants', 'batch', 'fine-tune', 'vision', 'user_data', 'evals'] - 'purpose'",
+        param="purpose",
+    )
 
 
 def test_create_file_missing_purpose(client: httpx.Client) -> None:

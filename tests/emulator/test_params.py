@@ -12,8 +12,8 @@ from fastapi import FastAPI
 
 from emulator import Settings, create_app
 from emulator.core.errors import INVALID_JSON_BODY, APIError
+from emulator.core.json_reader import MAX_DEPTH, JSONRefused, load_json
 from emulator.http import params
-from emulator.http.params import MAX_DEPTH, JSONRefused, load_json
 from emulator.legacy.training_file import JSONL_PREFIX, TrainingFileChecker, parse_line
 from tests.conftest import assert_error, capitals, in_process, jsonl, upload
 

@@ -1,1 +1,1 @@
-
+"""Tests of the modern API."""

@@ -1,0 +1,185 @@
+"""The fine-tuning jobs resource: create, list, retrieve, cancel, pause, resume, events and checkpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from emulator.core.container import Core
+from emulator.core.errors import invalid_request, not_found
+from emulator.http import params
+from emulator.http.deps import authorized, json_response
+from emulator.store import Organization
+from emulator.store.job_records import FineTuningJobRecord, NewFineTuningJob
+from emulator.v1.create import prepare_job
+from emulator.v1.lifecycle import KIND, FineTuningJobLifecycle
+from emulator.v1.objects import checkpoint_object, event_object, job_object, page
+from emulator.v1.requests import MAX_SEED, parse_create_job
+
+router = APIRouter()
+MAX_LIMIT = 100
+
+
+def lifecycle(app: Core) -> FineTuningJobLifecycle:
+    """The modern job kind registered with the app's scheduler."""
+    kind = app.scheduler.kinds[KIND]
+    assert isinstance(kind, FineTuningJobLifecycle)
+    return kind
+
+
+def get_owned_job(app: Core, org: Organization, job_id: str) -> FineTuningJobRecord:
+    app.catch_up(org)
+    job = app.store.get_fine_tuning_job(org.id, job_id)
+    if job is None:
+        raise not_found(f"No such fine-tuning job: {job_id}", param="fine_tuning_job_id")
+    return job
+
+
+def limit_param(request: Request, default: int) -> int:
+    raw = request.query_params.get("limit")
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise invalid_request(f"{raw!r} is not of type 'integer' - 'limit'", param="limit") from None
+    params.integer({"limit": value}, "limit", minimum=1, maximum=MAX_LIMIT)
+    return value
+
+
+def _seed(app: Core, given: int | None) -> int:
+    if given is not None:
+        return given
+    return int.from_bytes(app.store.next_id("").encode()[:8], "big") % (MAX_SEED + 1)
+
+
+@router.post("/fine_tuning/jobs")
+async def create_fine_tuning_job(request: Request) -> dict[str, Any]:
+    app, org = authorized(request)
+    body = await params.json_body(request)
+    app.catch_up(org)
+    parsed = parse_create_job(app, org, body)
+    prepared = prepare_job(app, parsed)
+    now = app.now()
+    job_id = app.store.next_id("ftjob-")
+    with app.store.transaction():
+        app.store.insert_fine_tuning_job(
+            NewFineTuningJob(
+                id=job_id,
+                organization_id=org.id,
+                model=parsed.model,
+                base_model=parsed.base.id,
+                training_file=parsed.training_file.id,
+                validation_file=parsed.validation_file.id if parsed.validation_file else None,
+                suffix=parsed.suffix,
+                seed=_seed(app, parsed.seed),
+                method=parsed.method,
+                metadata=parsed.metadata,
+                integrations=parsed.integrations,
+                created_at=now,
+                status="validating_files",
+                plan=prepared.plan.to_json(),
+            )
+        )
+        app.store.add_job_event(job_id, f"Created fine-tuning job: {job_id}", int(now), data={})
+        validating = f"Validating training file: {parsed.training_file.id}"
+        if parsed.validation_file:
+            validating += f" and validation file: {parsed.validation_file.id}"
+        app.store.add_job_event(job_id, validating, int(now), data={})
+        app.store.insert_chat_examples(job_id, prepared.examples)
+    app.scheduler.wake(org.id)
+    app.catch_up(org)
+    app.notifier.notify()
+    return job_object(get_owned_job(app, org, job_id))
+
+
+def _metadata_filter(request: Request) -> dict[str, str] | None:
+    """`metadata[k]=v` pairs; `metadata=null` asks for jobs without metadata (returned as {} here)."""
+    wanted = {key[9:-1]: value for key, value in request.query_params.items() if key.startswith("metadata[")}
+    if request.query_params.get("metadata") == "null":
+        return {}
+    return wanted or None
+
+
+def _matches(job: FineTuningJobRecord, wanted: dict[str, str] | None) -> bool:
+    if wanted is None:
+        return True
+    if not wanted:
+        return not job.metadata
+    return all((job.metadata or {}).get(key) == value for key, value in wanted.items())
+
+
+@router.get("/fine_tuning/jobs")
+async def list_fine_tuning_jobs(request: Request) -> dict[str, Any]:
+    """Newest first; `after` a job id: the jobs created before it."""
+    app, org = authorized(request)
+    app.catch_up(org)
+    limit = limit_param(request, 20)
+    wanted = _metadata_filter(request)
+    jobs = [job for job in reversed(app.store.list_fine_tuning_jobs(org.id)) if _matches(job, wanted)]
+    after = request.query_params.get("after")
+    if after is not None:
+        ids = [job.id for job in jobs]
+        jobs = jobs[ids.index(after) + 1 :] if after in ids else jobs
+    return page([job_object(job) for job in jobs[:limit]], len(jobs) > limit)
+
+
+@router.get("/fine_tuning/jobs/{job_id}")
+async def retrieve_fine_tuning_job(request: Request, job_id: str) -> dict[str, Any]:
+    app, org = authorized(request)
+    return job_object(get_owned_job(app, org, job_id))
+
+
+def _act(request: Request, job_id: str, action: str, refusal: str) -> dict[str, Any]:
+    """Cancel, pause or resume now (what was due first); `refusal` words the 400 when the state forbids it."""
+    app, org = authorized(request)
+    get_owned_job(app, org, job_id)
+    with app.scheduler.acting(org, app.now()):
+        job = get_owned_job(app, org, job_id)
+        done = getattr(lifecycle(app), action)(job, app.now())
+    if not done:
+        raise invalid_request(refusal.format(id=job_id, status=job.status), param="fine_tuning_job_id")
+    return job_object(get_owned_job(app, org, job_id))
+
+
+@router.post("/fine_tuning/jobs/{job_id}/cancel")
+async def cancel_fine_tuning_job(request: Request, job_id: str) -> dict[str, Any]:
+    return _act(request, job_id, "cancel", "Job {id} has already {status} and cannot be cancelled.")
+
+
+@router.post("/fine_tuning/jobs/{job_id}/pause")
+async def pause_fine_tuning_job(request: Request, job_id: str) -> dict[str, Any]:
+    refusal = "Job {id} cannot be paused: its status is {status} (only running jobs can be paused)."
+    return _act(request, job_id, "pause", refusal)
+
+
+@router.post("/fine_tuning/jobs/{job_id}/resume")
+async def resume_fine_tuning_job(request: Request, job_id: str) -> dict[str, Any]:
+    refusal = "Job {id} cannot be resumed: its status is {status} (only paused jobs can be resumed)."
+    return _act(request, job_id, "resume", refusal)
+
+
+@router.get("/fine_tuning/jobs/{job_id}/events")
+async def list_fine_tuning_events(request: Request, job_id: str) -> JSONResponse:
+    """Newest first; `after` an event id: the events before it (what the SDK's cursor pages ask for)."""
+    app, org = authorized(request)
+    job = get_owned_job(app, org, job_id)
+    limit = limit_param(request, 20)
+    events = app.store.list_job_events(job.id, after=request.query_params.get("after"), limit=limit + 1)
+    # Rendered directly: FastAPI's encoder pass was most of a 100-event page.
+    return json_response(page([event_object(event) for event in events[:limit]], len(events) > limit))
+
+
+@router.get("/fine_tuning/jobs/{job_id}/checkpoints")
+async def list_fine_tuning_checkpoints(request: Request, job_id: str) -> dict[str, Any]:
+    app, org = authorized(request)
+    job = get_owned_job(app, org, job_id)
+    limit = limit_param(request, 10)
+    checkpoints = app.store.list_checkpoints(job.id)
+    after = request.query_params.get("after")
+    ids = [checkpoint.id for checkpoint in checkpoints]
+    if after in ids:
+        checkpoints = checkpoints[ids.index(after) + 1 :]
+    return page([checkpoint_object(c) for c in checkpoints[:limit]], len(checkpoints) > limit, ids=True)
