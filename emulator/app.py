@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
@@ -14,6 +16,7 @@ from emulator.core.container import Core
 from emulator.core.notifier import Notifier
 from emulator.core.orgs import Authenticator, load_keys
 from emulator.core.queue import JobKind, Scheduler
+from emulator.http.fast import FastRoutes
 from emulator.http.handlers import install_error_handlers
 from emulator.http.headers import OpenAIHeaders
 from emulator.legacy import completions, fine_tunes
@@ -23,6 +26,14 @@ from emulator.legacy.training_file import TrainingFileChecker
 from emulator.resources import control, files, models
 from emulator.settings import Settings
 from emulator.store import Store
+
+# FastAPI releases with built-in OpenTelemetry look for configured providers on every request; an emulator
+# emits no spans, so it turns that off where the option exists.
+_NO_TELEMETRY: dict[str, Any] = (
+    {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
+    if "telemetry" in inspect.signature(FastAPI.__init__).parameters
+    else {}
+)
 
 
 def _open_clock(settings: Settings, store: Store, clock: Clock | None) -> Clock:
@@ -62,7 +73,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         yield
         state.close()
 
-    app = FastAPI(title="ftemu", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(title="ftemu", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None, **_NO_TELEMETRY)
     app.state.core = state
     install_error_handlers(app)
     # Most-called first: routes are matched in order, and matching was a third of GET /v1/models.
@@ -71,5 +82,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         app.include_router(router, prefix="/v1")
     app.include_router(control.router)
     app.include_router(legacy_control.router)
+    included = [*(("/v1", router) for router in routers), ("", control.router), ("", legacy_control.router)]
+    app.add_middleware(FastRoutes, api=app, routers=included)
     app.add_middleware(OpenAIHeaders)
     return app

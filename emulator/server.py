@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 import uvicorn
 
@@ -21,13 +22,32 @@ def serve(settings: Settings) -> None:
     print(
         f"ftemu listening on http://{settings.host}:{settings.port}/v1 "
         f"(clock {settings.clock}, speed {settings.speed}, "
-        f"{'in memory' if settings.memory else 'data in ' + settings.data_dir})",
+        f"{'in memory' if settings.memory else 'data in ' + settings.data_dir}; "
+        f"{'access log on' if settings.access_log else 'no access log: --access-log to add one'})",
         file=sys.stderr,
         flush=True,
     )
     # uvicorn drains, then re-raises the signal it caught: make that a clean exit (status 0), not a kill.
     signal.signal(signal.SIGTERM, _exit_cleanly)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level, timeout_graceful_shutdown=3)
+    uvicorn.run(app, **uvicorn_options(settings))
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """uvloop and httptools when installed (uvicorn[standard]), asyncio and h11 otherwise; no access log unless asked.
+
+    "auto" is uvicorn's own fallback: where uvloop or httptools did not install (Windows, PyPy, no compiler),
+    the server starts on the pure-Python pair with no error. The start-up line above is the one-line journal;
+    `--access-log` adds uvicorn's per-request line.
+    """
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": settings.log_level,
+        "access_log": settings.access_log,
+        "loop": "auto",
+        "http": "auto",
+        "timeout_graceful_shutdown": 3,
+    }
 
 
 def _exit_cleanly(signum: int, frame: object) -> None:
