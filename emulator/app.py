@@ -24,6 +24,7 @@ from emulator.legacy import control as legacy_control
 from emulator.legacy.lifecycle import FineTuneLifecycle
 from emulator.legacy.training_file import TrainingFileChecker
 from emulator.resources import control, files, models
+from emulator.resources.limits import DeclaredSize
 from emulator.settings import Settings
 from emulator.store import Store
 
@@ -84,5 +85,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(legacy_control.router)
     included = [*(("/v1", router) for router in routers), ("", control.router), ("", legacy_control.router)]
     app.add_middleware(FastRoutes, api=app, routers=included)
+    app.add_middleware(DeclaredSize, core=state)
     app.add_middleware(OpenAIHeaders)
     return app
