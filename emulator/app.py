@@ -22,6 +22,7 @@ from emulator.http.headers import OpenAIHeaders
 from emulator.legacy import completions, fine_tunes
 from emulator.legacy import control as legacy_control
 from emulator.legacy.lifecycle import FineTuneLifecycle
+from emulator.legacy.preparation import Preparations
 from emulator.legacy.training_file import TrainingFileChecker
 from emulator.resources import control, files, models
 from emulator.resources.limits import DeclaredSize
@@ -57,7 +58,9 @@ def build_core(settings: Settings, clock: Clock | None = None) -> Core:
     keys = load_keys(Path(settings.keys)) if settings.keys else None
     auth = Authenticator(store, settings.organization, keys, int(clock.now()))
     notifier = Notifier()
-    kinds: list[JobKind] = [FineTuneLifecycle(store, blobs)]
+    legacy = FineTuneLifecycle(store, blobs)
+    legacy.prepare = Preparations(store, blobs, settings.speed_factor, lambda _: notifier.notify()).start
+    kinds: list[JobKind] = [legacy]
     scheduler = Scheduler(kinds, settings.training_slots, notifier.notify, store.transaction)
     core = Core(settings, store, blobs, clock, auth, scheduler, notifier)
     core.upload_checkers["fine-tune"] = TrainingFileChecker

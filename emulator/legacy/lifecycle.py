@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import sys
+from array import array
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -35,13 +40,33 @@ class Plan:
     def to_json(self) -> dict[str, Any]:
         values = asdict(self)
         values["steps"] = [[step.offset, step.kind, step.number] for step in self.steps]
+        values["example_tokens"] = pack_counts(self.example_tokens)
         return values
 
     @staticmethod
     def from_json(data: dict[str, Any]) -> Plan:
         values = dict(data)
         values["steps"] = [Step(offset, kind, number) for offset, kind, number in values["steps"]]
+        values["example_tokens"] = unpack_counts(values["example_tokens"])
         return Plan(**values)
+
+
+def pack_counts(counts: list[int]) -> str:
+    """Token counts as base64 of little-endian uint32: a 100,000-example plan decodes in a blink, not 100,000 ints."""
+    packed = array("I", counts)
+    if sys.byteorder != "little":
+        packed.byteswap()
+    return base64.b64encode(packed.tobytes()).decode("ascii")
+
+
+def unpack_counts(stored: str | list[int]) -> list[int]:
+    """Either form: plans stored before the packing hold a plain list."""
+    if isinstance(stored, list):
+        return stored
+    packed = array("I", base64.b64decode(stored))
+    if sys.byteorder != "little":
+        packed.byteswap()
+    return packed.tolist()
 
 
 def default_batch_size(n_examples: int) -> int:
@@ -102,7 +127,11 @@ def make_plan(
 
 
 def scheduled(job: FineTuneRecord) -> ScheduledJob:
-    plan = Plan.from_json(job.plan)
+    """The scheduler's view; read straight from the stored plan (its token counts stay packed).
+
+    A job still being prepared (empty plan) is held in its processing stage: nothing is due until it is ready.
+    """
+    plan = job.plan
     return ScheduledJob(
         kind=KIND,
         id=job.id,
@@ -113,9 +142,10 @@ def scheduled(job: FineTuneRecord) -> ScheduledJob:
         created_at=job.created_at,
         queued_at=job.queued_at,
         started_at=job.started_at,
-        processing=plan.processing,
-        start_delay=plan.start_delay,
-        step_offsets=tuple(step.offset for step in plan.steps),
+        processing=plan.get("processing", 0.0),
+        start_delay=plan.get("start_delay", 0.0),
+        step_offsets=tuple(step[0] for step in plan.get("steps", ())),
+        held=not plan,
     )
 
 
@@ -127,11 +157,17 @@ class FineTuneLifecycle:
     def __init__(self, store: Store, blobs: BlobStore) -> None:
         self.store = store
         self.blobs = blobs
+        # Starts a job's preparation off the event loop (legacy/preparation.py; set by the app).
+        self.prepare: Callable[[FineTuneRecord], Future[None]] | None = None
 
     # JobKind --------------------------------------------------------------------------------------------
 
     def active_jobs(self, organization_id: str) -> list[ScheduledJob]:
-        return [scheduled(job) for job in self.store.list_fine_tunes(organization_id, active_only=True)]
+        jobs = self.store.list_fine_tunes(organization_id, active_only=True)
+        for job in jobs:
+            if not job.plan and self.prepare is not None:
+                self.prepare(job)  # after a restart: nothing else will (a running preparation is not repeated)
+        return [scheduled(job) for job in jobs]
 
     def last_slot_release(self, organization_id: str) -> float:
         return self.store.last_slot_release(organization_id)

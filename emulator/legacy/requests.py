@@ -8,10 +8,7 @@ from typing import Any
 from emulator.core.catalogue import BASE_MODELS, base_model_names
 from emulator.core.container import Core
 from emulator.core.errors import invalid_request
-from emulator.core.tokens import encoding_for_model
 from emulator.http import params
-from emulator.legacy.lifecycle import Plan, make_plan, too_long_failure
-from emulator.legacy.training_file import Example, read_examples
 from emulator.store import FileRecord, Organization
 
 CLASSIFICATION_KEYS = ("classification_n_classes", "classification_positive_class", "classification_betas")
@@ -114,24 +111,3 @@ def parse_create_fine_tune(app: Core, org: Organization, body: dict[str, Any]) -
     hyperparams.update(_classification(body, validation is not None))
     suffix = params.string(body, "suffix", min_length=1, max_length=40)
     return FineTuneRequest(training, validation, model, base_model, suffix, hyperparams)
-
-
-def load_examples(app: Core, record: FileRecord) -> list[Example]:
-    return list(read_examples(app.blobs.read_chunks(record.id)))
-
-
-def plan_fine_tune(app: Core, request: FineTuneRequest, examples: list[Example]) -> Plan:
-    encoding = encoding_for_model(request.base_model)
-    texts = [text for example in examples for text in (example.prompt, example.completion)]
-    counts = [len(tokens) for tokens in encoding.encode_ordinary_batch(texts)] if texts else []
-    tokens = [counts[i] + counts[i + 1] for i in range(0, len(counts), 2)]
-    failure = too_long_failure(request.training_file.id, [e.line for e in examples], tokens)
-    return make_plan(
-        base_model=request.base_model,
-        example_tokens=tokens,
-        n_epochs=request.hyperparams["n_epochs"],
-        hyperparams=request.hyperparams,
-        continuing=request.model != request.base_model,
-        speed=app.settings.speed_factor,
-        failure=failure,
-    )

@@ -70,4 +70,3 @@ class DeclaredSize:
             scope.setdefault("state", {})["organization"] = organization
             return storage_limit_error(limit, used)
         return None
-

@@ -119,6 +119,7 @@ class FineTuneChanges(TypedDict, total=False):
     queued_at: float | None
     started_at: float | None
     finished_at: float | None
+    plan: dict[str, Any]
 
 
 MODEL_COLUMNS = "id, organization_id, created, root, parent, fine_tune_id, permission_id, deleted, checkpoint_step"

@@ -1,0 +1,135 @@
+"""Preparing a legacy job off the event loop: read, check and tokenise its file, keep its examples, fix its plan.
+
+A job is stored at creation with an empty plan: it stands in its processing stage ("pending"), held, while one
+worker thread reads the training file, counts every example's tokens, inserts the examples in short
+transactions (so other requests never wait long for the store) and only then stores the plan, which releases
+the job to the scheduler. A job found without a plan after a restart is prepared again when the scheduler
+first looks at its organisation, so start-up does nothing proportional to the store.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from itertools import islice
+from typing import Any
+
+from emulator.core.blobs import BlobStore
+from emulator.core.tokens import encoding_for_model
+from emulator.legacy.lifecycle import Plan, make_plan, too_long_failure
+from emulator.legacy.training_file import Example, read_examples
+from emulator.store import FineTuneRecord, Store
+
+log = logging.getLogger("ftemu")
+INSERT_BATCH = 2000
+TOKENISE_BATCH = 8192
+
+
+def token_counts(base_model: str, examples: list[Example]) -> list[int]:
+    """Prompt + completion tokens of each example, counted a slice at a time (tiktoken frees the GIL)."""
+    encoding = encoding_for_model(base_model)
+    counts: list[int] = []
+    for start in range(0, len(examples), TOKENISE_BATCH):
+        texts = [t for e in examples[start : start + TOKENISE_BATCH] for t in (e.prompt, e.completion)]
+        lengths = [len(tokens) for tokens in encoding.encode_ordinary_batch(texts)]
+        counts += [lengths[i] + lengths[i + 1] for i in range(0, len(lengths), 2)]
+    return counts
+
+
+def job_plan(job: FineTuneRecord, examples: list[Example], speed: float | None) -> Plan:
+    """The plan of a job over its training examples (a too-long example makes it a planned failure)."""
+    tokens = token_counts(job.base_model, examples)
+    failure = too_long_failure(job.training_file_ids[0], [e.line for e in examples], tokens)
+    return make_plan(
+        base_model=job.base_model,
+        example_tokens=tokens,
+        n_epochs=job.hyperparams["n_epochs"],
+        hyperparams=job.hyperparams,
+        continuing=job.model != job.base_model,
+        speed=speed,
+        failure=failure,
+    )
+
+
+def unreadable_plan(job: FineTuneRecord, speed: float | None) -> Plan:
+    """A job whose file is gone by the time it is prepared (deleted before a restart) fails in processing."""
+    message = f"Fine-tune failed. Training file {job.training_file_ids[0]} could not be read."
+    return make_plan(
+        base_model=job.base_model,
+        example_tokens=[],
+        n_epochs=job.hyperparams["n_epochs"],
+        hyperparams=job.hyperparams,
+        continuing=job.model != job.base_model,
+        speed=speed,
+        failure=message,
+    )
+
+
+def _batches(items: Iterable[tuple[str, str]], size: int) -> Iterator[list[tuple[str, str]]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+class Preparations:
+    """One worker thread that prepares jobs in the order they were created; tells `on_ready` when one is."""
+
+    def __init__(self, store: Store, blobs: BlobStore, speed: float | None, on_ready: Callable[[str], None]) -> None:
+        self.store = store
+        self.blobs = blobs
+        self.speed = speed
+        self.on_ready = on_ready
+        self._running: dict[str, Future[None]] = {}
+        self._done: set[str] = set()  # prepared by this process: a stale read of the job never starts it again
+        self._lock = threading.Lock()
+        self._executor: ThreadPoolExecutor | None = None
+
+    def start(self, job: FineTuneRecord) -> Future[None]:
+        """The job's preparation, started unless it already runs."""
+        with self._lock:
+            found = self._running.get(job.id)
+            if found is None:
+                if job.id in self._done:
+                    found = Future()
+                    found.set_result(None)
+                    return found
+                if self._executor is None:
+                    self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ftemu-prepare")
+                found = self._running[job.id] = self._executor.submit(self._prepare, job)
+            return found
+
+    def _prepare(self, job: FineTuneRecord) -> None:
+        try:
+            plan = self.prepare(job)
+        except Exception:
+            log.exception("preparing %s failed", job.id)
+            plan = unreadable_plan(job, self.speed)
+        self.store.update_fine_tune(job.id, plan=plan.to_json())
+        with self._lock:
+            self._done.add(job.id)
+            self._running.pop(job.id, None)
+        self.on_ready(job.organization_id)
+
+    def prepare(self, job: FineTuneRecord) -> Plan:
+        """Read, tokenise and keep the job's examples; the plan they make."""
+        try:
+            examples = list(read_examples(self.blobs.read_chunks(job.training_file_ids[0])))
+        except OSError:
+            return unreadable_plan(job, self.speed)
+        plan = job_plan(job, examples, self.speed)
+        self.store.delete_fine_tune_examples(job.id)
+        pairs = ((e.prompt, e.completion) for e in examples)
+        for number, batch in enumerate(_batches(pairs, INSERT_BATCH)):
+            self.store.insert_fine_tune_examples(job.id, batch, start=number * INSERT_BATCH)
+        return plan
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def prepared(plan: dict[str, Any]) -> bool:
+    """Whether a stored plan is ready (an empty plan: the job is still being prepared)."""
+    return bool(plan)
