@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from emulator.legacy import fine_tunes, preparation
 from emulator.legacy.lifecycle import Plan, pack_counts, unpack_counts
 from emulator.legacy.preparation import Preparations
+from emulator.legacy.training_file import Example, parse_line, read_examples
 from emulator.store import FineTuneRecord
 from tests.conftest import capitals, in_process, upload
 from tests.emulator.lifecycle import advance, get_job, messages, run_to_end
@@ -113,3 +114,18 @@ def test_plan_token_counts_pack_and_unpack() -> None:
     counts = [0, 1, 2049, 4_000_000_000]
     assert unpack_counts(pack_counts(counts)) == counts
     assert unpack_counts([3, 4]) == [3, 4]  # plans stored before packing
+
+
+def test_read_examples_bulk_parse_equals_the_line_by_line_parse() -> None:
+    lines = [
+        b'{"prompt": "a", "completion": "b"}',
+        b"",
+        b'  {"prompt": "c\\u00e9", "completion": "", "extra": 1}\r',
+        b'{"prompt": 1, "completion": "x"}',  # not an example: skipped, as the line parse skips it
+        b'{"prompt": "d", "completion": "e"}',
+    ]
+    data = b"\n".join(lines)
+    expected = [e for n, raw in enumerate(lines, 1) if isinstance(e := parse_line(n, raw), Example)]
+    for size in (1, 7, 40, len(data)):
+        chunks = [data[i : i + size] for i in range(0, len(data), size)]
+        assert list(read_examples(chunks)) == expected
