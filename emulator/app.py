@@ -19,15 +19,16 @@ from emulator.core.queue import JobKind, Scheduler
 from emulator.http.fast import FastRoutes
 from emulator.http.handlers import install_error_handlers
 from emulator.http.headers import OpenAIHeaders
+from emulator.inference.tuned import TunedModels
 from emulator.legacy import completions, fine_tunes
 from emulator.legacy import control as legacy_control
-from emulator.legacy.lifecycle import FineTuneLifecycle
+from emulator.legacy.lifecycle import FineTuneLifecycle, Plan
 from emulator.legacy.preparation import Preparations
 from emulator.legacy.training_file import TrainingFileChecker
 from emulator.resources import control, files, models
 from emulator.resources.limits import DeclaredSize
 from emulator.settings import Settings
-from emulator.store import Store
+from emulator.store import FineTuneRecord, Store
 
 # FastAPI releases with built-in OpenTelemetry look for configured providers on every request; an emulator
 # emits no spans, so it turns that off where the option exists.
@@ -58,11 +59,18 @@ def build_core(settings: Settings, clock: Clock | None = None) -> Core:
     keys = load_keys(Path(settings.keys)) if settings.keys else None
     auth = Authenticator(store, settings.organization, keys, int(clock.now()))
     notifier = Notifier()
+    tuned_models = TunedModels(directory=None if settings.memory else settings.data_path / "indexes")
+
+    def prepared(job: FineTuneRecord, plan: Plan) -> None:
+        notifier.notify()
+        if plan.failure is None:  # the model's index, built while it trains: its first completion finds it
+            tuned_models.build_later(store, job.organization_id, job.id, job.model)
+
     legacy = FineTuneLifecycle(store, blobs)
-    legacy.prepare = Preparations(store, blobs, settings.speed_factor, lambda _: notifier.notify()).start
+    legacy.prepare = Preparations(store, blobs, settings.speed_factor, prepared).start
     kinds: list[JobKind] = [legacy]
     scheduler = Scheduler(kinds, settings.training_slots, notifier.notify, store.transaction)
-    core = Core(settings, store, blobs, clock, auth, scheduler, notifier)
+    core = Core(settings, store, blobs, clock, auth, scheduler, notifier, tuned_models=tuned_models)
     core.upload_checkers["fine-tune"] = TrainingFileChecker
     return core
 

@@ -69,9 +69,14 @@ def _batches(items: Iterable[tuple[str, str]], size: int) -> Iterator[list[tuple
 
 
 class Preparations:
-    """One worker thread that prepares jobs in the order they were created; tells `on_ready` when one is."""
+    """One worker thread that prepares jobs in the order they were created; tells `on_ready` when one is.
 
-    def __init__(self, store: Store, blobs: BlobStore, speed: float | None, on_ready: Callable[[str], None]) -> None:
+    `on_ready` runs in the worker: the app wakes event streams there and starts building the model's index.
+    """
+
+    def __init__(
+        self, store: Store, blobs: BlobStore, speed: float | None, on_ready: Callable[[FineTuneRecord, Plan], None]
+    ) -> None:
         self.store = store
         self.blobs = blobs
         self.speed = speed
@@ -105,7 +110,7 @@ class Preparations:
         with self._lock:
             self._done.add(job.id)
             self._running.pop(job.id, None)
-        self.on_ready(job.organization_id)
+        self.on_ready(job, plan)
 
     def prepare(self, job: FineTuneRecord) -> Plan:
         """Read, tokenise and keep the job's examples; the plan they make."""
