@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import signal
 import sys
+import threading
 from collections.abc import Sequence
 from typing import Any
 
 import uvicorn
 
 from emulator.app import create_app
+from emulator.core.tokens import encoding_for_model
 from emulator.settings import Settings, parse_settings
+
+WARM_UP_DELAY = 0.5
 
 
 def serve(settings: Settings) -> None:
@@ -29,7 +33,16 @@ def serve(settings: Settings) -> None:
     )
     # uvicorn drains, then re-raises the signal it caught: make that a clean exit (status 0), not a kill.
     signal.signal(signal.SIGTERM, _exit_cleanly)
+    warm = threading.Timer(WARM_UP_DELAY, _warm_up)
+    warm.daemon = True
+    warm.start()
     uvicorn.run(app, **uvicorn_options(settings))
+
+
+def _warm_up() -> None:
+    """Load the GPT-3 tokenizer (about a second of CPU) once the server answers, so no create or completion waits
+    for it; later than start-up, so the first requests do not share the CPU with it."""
+    encoding_for_model("davinci")
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
