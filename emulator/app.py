@@ -22,7 +22,7 @@ from emulator.http.headers import OpenAIHeaders
 from emulator.inference.tuned import TunedModels
 from emulator.legacy import completions, fine_tunes
 from emulator.legacy import control as legacy_control
-from emulator.legacy.lifecycle import FineTuneLifecycle, Plan
+from emulator.legacy.lifecycle import FineTuneLifecycle
 from emulator.legacy.preparation import Preparations
 from emulator.legacy.training_file import TrainingFileChecker
 from emulator.resources import control, files, models
@@ -61,13 +61,11 @@ def build_core(settings: Settings, clock: Clock | None = None) -> Core:
     notifier = Notifier()
     tuned_models = TunedModels(directory=None if settings.memory else settings.data_path / "indexes")
 
-    def prepared(job: FineTuneRecord, plan: Plan) -> None:
-        notifier.notify()
-        if plan.failure is None:  # the model's index, built while it trains: its first completion finds it
-            tuned_models.build_later(store, job.organization_id, job.id, job.model)
+    def index(job: FineTuneRecord, examples: list[tuple[str, str]]) -> None:
+        tuned_models.build(store, job.organization_id, job.id, job.model, own=examples)
 
     legacy = FineTuneLifecycle(store, blobs)
-    legacy.prepare = Preparations(store, blobs, settings.speed_factor, prepared).start
+    legacy.prepare = Preparations(store, blobs, settings.speed_factor, lambda *_: notifier.notify(), index).start
     kinds: list[JobKind] = [legacy]
     scheduler = Scheduler(kinds, settings.training_slots, notifier.notify, store.transaction)
     core = Core(settings, store, blobs, clock, auth, scheduler, notifier, tuned_models=tuned_models)

@@ -246,9 +246,10 @@ def dump(
     completions: array[int],
     hashes: array[int],
     order: array[int],
-    postings: Postings,
+    postings: Postings | None,
     answers: array[int],
 ) -> bytes:
+    """The index as one buffer; without its similarity part when that is not built yet."""
     parts: list[tuple[str, bytes]] = [
         ("b", separator.encode(*_ENCODING)),
         ("b", texts.data),
@@ -257,16 +258,19 @@ def dump(
         ("I", _little(completions)),
         ("Q", _little(hashes)),
         ("I", _little(order)),
-        ("Q", _little(postings.codes)),
-        ("d", _little(postings.weights)),
-        ("b", postings.common),
-        ("Q", _little(postings.offsets)),
-        ("I", _little(postings.entries)),
-        ("d", _little(postings.norms)),
-        ("I", _little(postings.by_norm)),
         ("I", _little(answers)),
     ]
-    header = MAGIC + struct.pack("<Q", postings.count)
+    if postings is not None:
+        parts += [
+            ("Q", _little(postings.codes)),
+            ("d", _little(postings.weights)),
+            ("b", postings.common),
+            ("Q", _little(postings.offsets)),
+            ("I", _little(postings.entries)),
+            ("d", _little(postings.norms)),
+            ("I", _little(postings.by_norm)),
+        ]
+    header = MAGIC + struct.pack("<Q", 0 if postings is None else postings.count)
     return header + b"".join(struct.pack("<cQ", kind.encode(), len(data)) + data for kind, data in parts)
 
 
@@ -279,17 +283,25 @@ def _sections(data: bytes) -> Iterator[tuple[str, bytes]]:
         position += size
 
 
-def load(data: bytes) -> tuple[str, Texts, array[int], array[int], array[int], array[int], Postings, array[int]]:
+def load(
+    data: bytes,
+) -> tuple[str, Texts, array[int], array[int], array[int], array[int], Postings | None, array[int]]:
     """The parts `dump` wrote; ValueError if the buffer is not an index of this version."""
-    if not data.startswith(MAGIC):
+    if not data.startswith(MAGIC) or len(data) < len(MAGIC) + 8:
         raise ValueError("not a nearest-prompt index of this version")
     (count,) = struct.unpack_from("<Q", data, len(MAGIC))
-    raw = [part if kind == "b" else _array(kind, part) for kind, part in _sections(data)]
-    if len(raw) != 15:
+    try:
+        raw = [part if kind == "b" else _array(kind, part) for kind, part in _sections(data)]
+    except (struct.error, ValueError):
+        raise ValueError("truncated nearest-prompt index") from None
+    if len(raw) not in (8, 15):
         raise ValueError("truncated nearest-prompt index")
-    sep, text_data, text_offsets, prompts, completions, hashes, order = raw[:7]
-    codes, weights, common, offsets, entries, norms, by_norm, answers = raw[7:]
-    assert isinstance(sep, bytes) and isinstance(text_data, bytes) and isinstance(common, bytes)
-    postings = Postings(count, codes, weights, common, offsets, entries, norms, by_norm)  # type: ignore[arg-type]
+    sep, text_data, text_offsets, prompts, completions, hashes, order, answers = raw[:8]
+    assert isinstance(sep, bytes) and isinstance(text_data, bytes)
+    postings = None
+    if len(raw) == 15:
+        codes, weights, common, offsets, entries, norms, by_norm = raw[8:]
+        assert isinstance(common, bytes)
+        postings = Postings(count, codes, weights, common, offsets, entries, norms, by_norm)  # type: ignore[arg-type]
     texts = Texts(text_data, text_offsets)  # type: ignore[arg-type]
     return sep.decode(*_ENCODING), texts, prompts, completions, hashes, order, postings, answers  # type: ignore[return-value]

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -97,10 +98,24 @@ class NearestIndex:
         kept = [position for position, key in enumerate(keys) if last[key] == position]
         texts, numbers = Texts.build(text for position in kept for text in examples[position])
         self.examples = Examples(texts, numbers[0::2], numbers[1::2])
-        kept_keys = [keys[position] for position in kept]
-        self._hashes, self._order = exact_table([key_hash(key) for key in kept_keys])
-        self.postings = Postings.build(kept_keys, trigrams)
+        self._hashes, self._order = exact_table([key_hash(keys[position]) for position in kept])
+        self._postings: Postings | None = None
+        self._building = threading.Lock()
         self.answers = array("I", (i for i, position in enumerate(kept) if examples[position][1]))
+
+    @property
+    def postings(self) -> Postings:
+        """The similarity part, built on first need: exact answers (a training prompt) never wait for it."""
+        if self._postings is None:
+            with self._building:
+                if self._postings is None:
+                    self._postings = Postings.build([self.key(prompt) for prompt, _ in self.examples], trigrams)
+        return self._postings
+
+    @property
+    def complete(self) -> bool:
+        """Whether the similarity part is built (and so written by `to_bytes`)."""
+        return self._postings is not None
 
     # persistence ------------------------------------------------------------------------------------------
 
@@ -114,7 +129,7 @@ class NearestIndex:
             examples.completions,
             self._hashes,
             self._order,
-            self.postings,
+            self._postings,
             self.answers,
         )
 
@@ -125,14 +140,16 @@ class NearestIndex:
         index = cls.__new__(cls)
         index.separator = separator
         index.examples = Examples(texts, prompts, completions)
-        index._hashes, index._order, index.postings, index.answers = hashes, order, postings, answers
+        index._hashes, index._order, index._postings, index.answers = hashes, order, postings, answers
+        index._building = threading.Lock()
         return index
 
     @property
     def nbytes(self) -> int:
         """Bytes of the buffers and arrays it holds (what the tuned-model cache counts)."""
         arrays = (self.examples.prompts, self.examples.completions, self._hashes, self._order, self.answers)
-        return self.examples.texts.nbytes + self.postings.nbytes + sum(a.itemsize * len(a) for a in arrays)
+        similarity = self._postings.nbytes if self._postings is not None else 0
+        return self.examples.texts.nbytes + similarity + sum(a.itemsize * len(a) for a in arrays)
 
     # lookups ----------------------------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ import logging
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -47,12 +48,14 @@ def training_examples(store: Store, record: ModelRecord) -> list[tuple[str, str]
     return job_examples(store, record.organization_id, record.fine_tune_id, record.parent)
 
 
-def job_examples(store: Store, organization_id: str, fine_tune_id: str, parent: str) -> list[tuple[str, str]]:
+def job_examples(
+    store: Store, organization_id: str, fine_tune_id: str, parent: str, own: list[tuple[str, str]] | None = None
+) -> list[tuple[str, str]]:
     """What a job's model will know: the examples of the chain it trains from, then its own."""
     examples: list[tuple[str, str]] = []
     for model in ancestors(store, organization_id, parent):
         examples += store.list_fine_tune_examples(model.fine_tune_id)
-    examples += store.list_fine_tune_examples(fine_tune_id)
+    examples += store.list_fine_tune_examples(fine_tune_id) if own is None else own
     return examples
 
 
@@ -83,8 +86,20 @@ class TunedModels:
             return found
         return self.build(store, record.organization_id, record.fine_tune_id, record.parent)
 
-    def build(self, store: Store, organization_id: str, fine_tune_id: str, parent: str) -> NearestIndex:
-        """A job's index, made once: a second caller waits for the first instead of building again."""
+    def build(
+        self,
+        store: Store,
+        organization_id: str,
+        fine_tune_id: str,
+        parent: str,
+        *,
+        own: list[tuple[str, str]] | None = None,
+    ) -> NearestIndex:
+        """A job's index, made once: a second caller waits for the first instead of building again.
+
+        The exact-prompt part is made here; the similarity part follows in the background (and the file is
+        written again with it), so a training prompt never waits for trigram postings.
+        """
         with self._lock:
             pending = self._building.get(fine_tune_id)
             mine = pending is None
@@ -95,9 +110,11 @@ class TunedModels:
         try:
             built = self._load(fine_tune_id)
             if built is None:
-                built = NearestIndex(job_examples(store, organization_id, fine_tune_id, parent))
+                built = NearestIndex(job_examples(store, organization_id, fine_tune_id, parent, own))
                 self._save(fine_tune_id, built)
             self._keep(fine_tune_id, built)
+            if not built.complete:
+                self._in_background(self._complete, fine_tune_id, built)
             pending.set_result(built)
             return built
         except BaseException as exc:
@@ -107,13 +124,28 @@ class TunedModels:
             with self._lock:
                 self._building.pop(fine_tune_id, None)
 
-    def build_later(self, store: Store, organization_id: str, fine_tune_id: str, parent: str) -> Future[NearestIndex]:
-        """Build a job's index in the background (one thread), so its model's first completion finds it ready."""
+    def _in_background(self, work: Callable[[str, NearestIndex], None], fine_tune_id: str, index: NearestIndex) -> None:
         with self._lock:
             if self._builder is None:
                 self._builder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ftemu-index")
+            self._builder.submit(work, fine_tune_id, index)
+
+    def _complete(self, fine_tune_id: str, index: NearestIndex) -> None:
+        """Build the similarity part and write the whole index again; the cache counts its new size."""
+        try:
+            index.postings  # noqa: B018 - building it is the point
+            self._save(fine_tune_id, index)
+        except Exception:
+            log.exception("could not complete the index of %s", fine_tune_id)
+        with self._lock:
+            self._evict()
+
+    def settle(self) -> None:
+        """Wait until every index being completed in the background is done (tests and benchmarks)."""
+        with self._lock:
             builder = self._builder
-        return builder.submit(self.build, store, organization_id, fine_tune_id, parent)
+        if builder is not None:
+            builder.submit(lambda: None).result()
 
     def _path(self, fine_tune_id: str) -> Path | None:
         return None if self.directory is None else self.directory / f"{fine_tune_id}.nearest"
@@ -143,10 +175,14 @@ class TunedModels:
             if fine_tune_id in self._indexes:
                 return
             self._indexes[fine_tune_id] = index
-            self._bytes += index.nbytes
-            while len(self._indexes) > 1 and (len(self._indexes) > self.capacity or self._bytes > self.max_bytes):
-                _, dropped = self._indexes.popitem(last=False)
-                self._bytes -= dropped.nbytes
+            self._evict()
+
+    def _evict(self) -> None:
+        """Under the lock: sizes are counted afresh, since an index grows when its similarity part is built."""
+        self._bytes = sum(kept.nbytes for kept in self._indexes.values())
+        while len(self._indexes) > 1 and (len(self._indexes) > self.capacity or self._bytes > self.max_bytes):
+            _, dropped = self._indexes.popitem(last=False)
+            self._bytes -= dropped.nbytes
 
     def forget(self) -> None:
         """Drop every cached index (a reset); files stay, named by job ids that are never reused."""

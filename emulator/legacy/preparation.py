@@ -71,13 +71,21 @@ def _batches(items: Iterable[tuple[str, str]], size: int) -> Iterator[list[tuple
 class Preparations:
     """One worker thread that prepares jobs in the order they were created; tells `on_ready` when one is.
 
-    `on_ready` runs in the worker: the app wakes event streams there and starts building the model's index.
+    `on_examples` runs in the worker before the plan is stored (the app makes the model's exact-prompt index
+    there, so a succeeded job's model answers its training prompts at once); `on_ready` after (the app wakes
+    event streams there).
     """
 
     def __init__(
-        self, store: Store, blobs: BlobStore, speed: float | None, on_ready: Callable[[FineTuneRecord, Plan], None]
+        self,
+        store: Store,
+        blobs: BlobStore,
+        speed: float | None,
+        on_ready: Callable[[FineTuneRecord, Plan], None],
+        on_examples: Callable[[FineTuneRecord, list[tuple[str, str]]], None] | None = None,
     ) -> None:
         self.store = store
+        self.on_examples = on_examples
         self.blobs = blobs
         self.speed = speed
         self.on_ready = on_ready
@@ -120,9 +128,15 @@ class Preparations:
             return unreadable_plan(job, self.speed)
         plan = job_plan(job, examples, self.speed)
         self.store.delete_fine_tune_examples(job.id)
-        pairs = ((e.prompt, e.completion) for e in examples)
+        pairs = [(e.prompt, e.completion) for e in examples]
+        del examples
         for number, batch in enumerate(_batches(pairs, INSERT_BATCH)):
             self.store.insert_fine_tune_examples(job.id, batch, start=number * INSERT_BATCH)
+        if plan.failure is None and self.on_examples is not None:
+            try:
+                self.on_examples(job, pairs)  # before the plan: the job cannot succeed before this is done
+            except Exception:
+                log.exception("indexing %s failed (its model's first completion will build the index)", job.id)
         return plan
 
     def close(self) -> None:

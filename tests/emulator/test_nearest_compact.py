@@ -88,3 +88,11 @@ def test_nearest_index_from_bytes_refuses_other_data() -> None:
         except ValueError:
             continue
         raise AssertionError(f"accepted {data!r}")
+
+
+def test_nearest_index_exact_part_answers_without_the_similarity_part() -> None:
+    index = NearestIndex([(f"q{i} ->", f" {i}") for i in range(20)])
+    assert index.nearest("q7") == index.nearest("q7 ->") and not index.complete
+    partial = NearestIndex.from_bytes(index.to_bytes())
+    assert not partial.complete and partial.exact("q3 ->") == 3
+    assert partial.nearest("q 7") == index.nearest("q 7") and partial.complete and index.complete
