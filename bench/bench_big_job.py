@@ -70,13 +70,15 @@ def first_completion(base: str, model: str, prompt: str) -> tuple[float, str]:
 
 
 LOOKUPS = """
-import random, resource, sys, time
+import random, sys, time
 from emulator.inference.nearest import NearestIndex
-data = open(sys.argv[1], "rb").read()
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-started = time.perf_counter(); index = NearestIndex.from_bytes(data); load = time.perf_counter() - started
-del data
-grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+def rss():
+    return next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmRSS:")) / 1024
+before = rss()
+started = time.perf_counter()
+index = NearestIndex.from_bytes(open(sys.argv[1], "rb").read())
+load = time.perf_counter() - started
+grown = rss() - before
 rng = random.Random(5)
 prompts = [index.examples[rng.randrange(len(index))][0] for _ in range(300)]
 started = time.perf_counter()
@@ -104,6 +106,7 @@ def main() -> None:
         with server(command, port, "/v1/models"):
             pid = server_pid(port)
             time.sleep(2)
+            idle = rss_mb(pid)
             with httpx.Client(base_url=base, headers=AUTH, timeout=300) as http:
                 file_id = http.post(
                     "/files", files={"file": ("big.jsonl", data)}, data={"purpose": "fine-tune"}
@@ -121,9 +124,8 @@ def main() -> None:
                 time.sleep(0.3)
                 prober.stop.set()
                 prober.join()
-            before = rss_mb(pid)
             first, text = first_completion(base, job["fine_tuned_model"], random.Random(3).choice(prompts))
-            grown = rss_mb(pid) - before
+            grown = rss_mb(pid) - idle
         index_file = Path(home) / "indexes" / f"{job['id']}.nearest"
         with server(command, port, "/v1/models"):
             time.sleep(2)  # a restarted server loads its tokenizer in the background first (emulator/server.py)
@@ -146,8 +148,8 @@ def main() -> None:
     )
     nbytes, load_grown, load_ms, exact_us, near_median, near_p90 = lookups
     print(
-        f"index: {nbytes} MB of arrays, {load_grown} MB RSS to load ({load_ms} ms); server RSS +{grown:.1f} MB "
-        f"for the first completion (target <= 60 MB)"
+        f"index: {nbytes} MB of arrays, +{load_grown} MB RSS to load it in a fresh process ({load_ms} ms; "
+        f"target <= 60 MB); server RSS +{grown:.1f} MB over the whole job (file, examples, index)"
     )
     print(
         f"lookups: exact {exact_us} us; nearest (one word changed) median {near_median} ms, p90 {near_p90} ms "

@@ -29,7 +29,8 @@ def key_hash(key: str) -> int:
 
 def exact_table(hashes: list[int]) -> tuple[array[int], array[int]]:
     """(sorted hashes, the example of each): the exact-prompt table."""
-    order = sorted(range(len(hashes)), key=hashes.__getitem__)
+    # A Python key, not hashes.__getitem__: an all-C sort would hold the GIL (and the event loop) throughout.
+    order = sorted(range(len(hashes)), key=lambda index: hashes[index])
     return array("Q", (hashes[i] for i in order)), array("I", order)
 
 

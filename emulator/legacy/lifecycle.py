@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import os
 import sys
 from array import array
 from collections.abc import Callable
@@ -149,6 +150,30 @@ def scheduled(job: FineTuneRecord) -> ScheduledJob:
     )
 
 
+def results_stash(job_id: str) -> str:
+    """The blob a job's results file waits under until its results step gives it a file id."""
+    return f"results-of-{job_id}.csv"
+
+
+def results_bytes(seed: int, job: FineTuneRecord, plan: Plan) -> bytes:
+    """compiled_results.csv for a job: fixed by the seed, the job and its plan (so it can be written ahead)."""
+    classification: dict[str, object] | None = None
+    if job.hyperparams.get("compute_classification_metrics"):
+        keys = ("classification_n_classes", "classification_positive_class", "classification_betas")
+        classification = {key: job.hyperparams[key] for key in keys if key in job.hyperparams}
+    text = compiled_results(
+        ResultsSpec(
+            seed=f"{seed}:{job.id}",
+            example_tokens=plan.example_tokens,
+            batch_size=plan.batch_size,
+            n_epochs=job.hyperparams["n_epochs"],
+            has_validation=bool(job.validation_file_ids),
+            classification=classification,
+        )
+    )
+    return text.encode()
+
+
 class FineTuneLifecycle:
     """The legacy job kind: its events are the 2023 API's texts (legacy-fine-tunes.md §3)."""
 
@@ -253,33 +278,26 @@ class FineTuneLifecycle:
         return name
 
     def _write_results(self, organization: Organization, job: FineTuneRecord, plan: Plan, when: float) -> FileRecord:
-        classification: dict[str, object] | None = None
-        if job.hyperparams.get("compute_classification_metrics"):
-            keys = ("classification_n_classes", "classification_positive_class", "classification_betas")
-            classification = {key: job.hyperparams[key] for key in keys if key in job.hyperparams}
-        text = compiled_results(
-            ResultsSpec(
-                seed=f"{self.store.seed}:{job.id}",
-                example_tokens=plan.example_tokens,
-                batch_size=plan.batch_size,
-                n_epochs=job.hyperparams["n_epochs"],
-                has_validation=bool(job.validation_file_ids),
-                classification=classification,
-            )
-        )
-        data = text.encode()
+        """The results file: the one its preparation wrote ahead (a rename), else written now."""
+        file_id = self.store.next_id("file-")
+        try:
+            os.replace(self.blobs.path(results_stash(job.id)), self.blobs.path(file_id))
+            size = self.blobs.path(file_id).stat().st_size
+        except FileNotFoundError:
+            data = results_bytes(self.store.seed, job, plan)
+            self.blobs.write_bytes(file_id, data)
+            size = len(data)
         record = FileRecord(
-            id=self.store.next_id("file-"),
+            id=file_id,
             organization_id=organization.id,
             purpose="fine-tune-results",
             filename="compiled_results.csv",
-            bytes=len(data),
+            bytes=size,
             created_at=int(when),
             status="processed",
             status_details=None,
             deleted=False,
         )
-        self.blobs.write_bytes(record.id, data)
         self.store.insert_file(record)
         return record
 
@@ -300,6 +318,8 @@ class FineTuneLifecycle:
         with self.store.transaction():
             self.store.update_fine_tune(job.id, status=status, finished_at=when, queue_number=None)
             current = self.store.get_fine_tune(organization.id, job.id)
+            if status != "succeeded":
+                self.blobs.delete(results_stash(job.id))  # written ahead by its preparation
             if status != "succeeded" and current is not None and current.fine_tuned_model:
                 self.store.delete_model(current.fine_tuned_model)
                 self.store.update_fine_tune(job.id, fine_tuned_model=None)

@@ -18,7 +18,7 @@ from typing import Any
 
 from emulator.core.blobs import BlobStore
 from emulator.core.tokens import encoding_for_model
-from emulator.legacy.lifecycle import Plan, make_plan, too_long_failure
+from emulator.legacy.lifecycle import Plan, make_plan, results_bytes, results_stash, too_long_failure
 from emulator.legacy.training_file import Example, read_examples
 from emulator.store import FineTuneRecord, Store
 
@@ -127,6 +127,8 @@ class Preparations:
         except OSError:
             return unreadable_plan(job, self.speed)
         plan = job_plan(job, examples, self.speed)
+        if plan.failure is None:  # its results file, written now: the results step only renames it
+            self.blobs.write_bytes(results_stash(job.id), results_bytes(self.store.seed, job, plan))
         self.store.delete_fine_tune_examples(job.id)
         pairs = [(e.prompt, e.completion) for e in examples]
         del examples

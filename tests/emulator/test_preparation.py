@@ -11,7 +11,7 @@ import pytest
 from fastapi import FastAPI
 
 from emulator.legacy import fine_tunes, preparation
-from emulator.legacy.lifecycle import Plan, pack_counts, unpack_counts
+from emulator.legacy.lifecycle import Plan, pack_counts, results_stash, unpack_counts
 from emulator.legacy.preparation import Preparations
 from emulator.legacy.training_file import Example, parse_line, read_examples
 from emulator.store import FineTuneRecord
@@ -129,3 +129,27 @@ def test_read_examples_bulk_parse_equals_the_line_by_line_parse() -> None:
     for size in (1, 7, 40, len(data)):
         chunks = [data[i : i + size] for i in range(0, len(data), size)]
         assert list(read_examples(chunks)) == expected
+
+
+def test_results_file_written_ahead_equals_the_one_written_at_the_step(make_app: Callable[..., FastAPI]) -> None:
+    contents = []
+    for keep_stash in (True, False):
+        app = make_app()
+        http = in_process(app)
+        job = http.post("/fine-tunes", json={"training_file": upload(http, capitals(40))["id"]}).json()
+        stash = app.state.core.blobs.path(results_stash(job["id"]))
+        assert stash.exists()  # its preparation wrote it
+        if not keep_stash:
+            stash.unlink()
+        done = run_to_end(http, job["id"])
+        assert not stash.exists()
+        contents.append(http.get(f"/files/{done['result_files'][0]['id']}/content").content)
+    assert contents[0] == contents[1] and contents[0].startswith(b"step,elapsed_tokens")
+
+
+def test_cancelled_job_leaves_no_results_written_ahead(make_app: Callable[..., FastAPI]) -> None:
+    app = make_app()
+    http = in_process(app)
+    job = http.post("/fine-tunes", json={"training_file": upload(http, capitals(10))["id"]}).json()
+    http.post(f"/fine-tunes/{job['id']}/cancel")
+    assert not app.state.core.blobs.path(results_stash(job["id"])).exists()
