@@ -12,9 +12,10 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
 
+from emulator.core.background import Background
 from emulator.core.catalogue import BASE_MODELS
 from emulator.inference.nearest import NearestIndex
 from emulator.store import ModelRecord, Store
@@ -70,7 +71,7 @@ class TunedModels:
         self._bytes = 0
         self._building: dict[str, Future[NearestIndex]] = {}
         self._lock = threading.Lock()
-        self._builder: ThreadPoolExecutor | None = None
+        self._builder = Background("ftemu-index")
 
     def cached(self, record: ModelRecord) -> NearestIndex | None:
         with self._lock:
@@ -125,10 +126,7 @@ class TunedModels:
                 self._building.pop(fine_tune_id, None)
 
     def _in_background(self, work: Callable[[str, NearestIndex], None], fine_tune_id: str, index: NearestIndex) -> None:
-        with self._lock:
-            if self._builder is None:
-                self._builder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ftemu-index")
-            self._builder.submit(work, fine_tune_id, index)
+        self._builder.submit(work, fine_tune_id, index)
 
     def _complete(self, fine_tune_id: str, index: NearestIndex) -> None:
         """Build the similarity part and write the whole index again; the cache counts its new size."""
@@ -142,10 +140,7 @@ class TunedModels:
 
     def settle(self) -> None:
         """Wait until every index being completed in the background is done (tests and benchmarks)."""
-        with self._lock:
-            builder = self._builder
-        if builder is not None:
-            builder.submit(lambda: None).result()
+        self._builder.submit(lambda: None).result()
 
     def _path(self, fine_tune_id: str) -> Path | None:
         return None if self.directory is None else self.directory / f"{fine_tune_id}.nearest"
@@ -165,7 +160,7 @@ class TunedModels:
         if path is None:
             return
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.partial")
+        partial = path.with_suffix(".partial")  # one writer per job at a time (see build)
         partial.write_bytes(index.to_bytes())
         os.replace(partial, path)
 

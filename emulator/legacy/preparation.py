@@ -12,10 +12,11 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from itertools import islice
 from typing import Any
 
+from emulator.core.background import Background
 from emulator.core.blobs import BlobStore
 from emulator.core.tokens import encoding_for_model
 from emulator.legacy.lifecycle import Plan, make_plan, results_bytes, results_stash, too_long_failure
@@ -92,7 +93,7 @@ class Preparations:
         self._running: dict[str, Future[None]] = {}
         self._done: set[str] = set()  # prepared by this process: a stale read of the job never starts it again
         self._lock = threading.Lock()
-        self._executor: ThreadPoolExecutor | None = None
+        self._worker = Background("ftemu-prepare")
 
     def start(self, job: FineTuneRecord) -> Future[None]:
         """The job's preparation, started unless it already runs."""
@@ -103,9 +104,7 @@ class Preparations:
                     found = Future()
                     found.set_result(None)
                     return found
-                if self._executor is None:
-                    self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ftemu-prepare")
-                found = self._running[job.id] = self._executor.submit(self._prepare, job)
+                found = self._running[job.id] = self._worker.submit(self._prepare, job)
             return found
 
     def _prepare(self, job: FineTuneRecord) -> None:
@@ -140,10 +139,6 @@ class Preparations:
             except Exception:
                 log.exception("indexing %s failed (its model's first completion will build the index)", job.id)
         return plan
-
-    def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
 
 
 def prepared(plan: dict[str, Any]) -> bool:
