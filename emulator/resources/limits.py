@@ -47,7 +47,11 @@ class DeclaredSize:
             if length is not None and length.isdigit():
                 error = self.refusal(scope, int(length))
                 if error is not None:
-                    await error_response(error)(scope, receive, send)
+                    # The body is never read: close the connection after the answer, so a client still
+                    # sending (one that does not wait for 100 Continue) stops and reads it.
+                    response = error_response(error)
+                    response.headers["connection"] = "close"
+                    await response(scope, receive, send)
                     return
         await self.app(scope, receive, send)
 
