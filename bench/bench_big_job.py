@@ -129,7 +129,7 @@ def main() -> None:
             grown = rss_mb(pid) - idle_rss
         index_file = Path(home) / "indexes" / f"{job['id']}.nearest"
         with server(command, port, "/v1/models"):
-            time.sleep(2)  # a restarted server loads its tokenizer in the background first (emulator/server.py)
+            time.sleep(3)  # a restarted server loads its tokenizer in the background first (emulator/server.py)
             after_restart, text_again = first_completion(
                 base, job["fine_tuned_model"], random.Random(3).choice(prompts)
             )

@@ -30,12 +30,15 @@ DATA = "".join(
 class Tally:
     def __init__(self) -> None:
         self.latencies: list[float] = []
+        self.by_kind: dict[str, list[float]] = {}
         self.errors: list[str] = []
         self.followed = 0
         self.mismatched = 0
 
 
-async def timed(tally: Tally, call: asyncio.Future[httpx.Response] | object) -> httpx.Response | None:
+async def timed(
+    tally: Tally, call: asyncio.Future[httpx.Response] | object, kind: str = "other"
+) -> httpx.Response | None:
     started = time.perf_counter()
     try:
         response: httpx.Response = await call  # type: ignore[misc]
@@ -43,6 +46,7 @@ async def timed(tally: Tally, call: asyncio.Future[httpx.Response] | object) -> 
         tally.errors.append(type(exc).__name__)
         return None
     tally.latencies.append(time.perf_counter() - started)
+    tally.by_kind.setdefault(kind, []).append(tally.latencies[-1])
     if response.status_code != 200:
         tally.errors.append(f"{response.status_code} {response.text[:80]}")
         return None
@@ -73,17 +77,21 @@ async def client(http: httpx.AsyncClient, tally: Tally, rng: random.Random, shar
             weights=[25, 12, 12, 15, 10, 10, 8, 8],
         )[0]
         if kind in ("models", "files", "fine-tunes"):
-            await timed(tally, http.get(f"/{kind}"))
+            await timed(tally, http.get(f"/{kind}"), kind)
         elif kind == "completion":
-            await timed(tally, http.post("/completions", json={"model": "ada", "prompt": "Hello", "max_tokens": 8}))
+            body = {"model": "ada", "prompt": "Hello", "max_tokens": 8}
+            await timed(tally, http.post("/completions", json=body), kind)
         elif kind == "tuned":
             prompt = f"The capital of Country{rng.randrange(100)} is\n\n###\n\n"
             model = rng.choice(shared["models"])
-            await timed(tally, http.post("/completions", json={"model": model, "prompt": prompt, "max_tokens": 4}))
+            body = {"model": model, "prompt": prompt, "max_tokens": 4}
+            await timed(tally, http.post("/completions", json=body), kind)
         elif kind == "upload":
-            await timed(tally, http.post("/files", files={"file": ("t.jsonl", DATA)}, data={"purpose": "fine-tune"}))
+            upload = http.post("/files", files={"file": ("t.jsonl", DATA)}, data={"purpose": "fine-tune"})
+            await timed(tally, upload, kind)
         elif kind == "create":
-            response = await timed(tally, http.post("/fine-tunes", json={"training_file": rng.choice(shared["files"])}))
+            create = http.post("/fine-tunes", json={"training_file": rng.choice(shared["files"])})
+            response = await timed(tally, create, kind)
             if response is not None:
                 shared["jobs"].append(response.json()["id"])
         else:
@@ -114,7 +122,7 @@ async def run(base: str) -> Tally:
 
 def main() -> None:
     port = free()
-    command = ftemu_serve_command(port, "--speed", "3000", "--training-slots", "4")
+    command = ftemu_serve_command(port, "--speed", "instant")
     with server(command, port, "/v1/models"):
         started = time.perf_counter()
         tally = asyncio.run(run(f"http://127.0.0.1:{port}/v1"))
@@ -129,6 +137,10 @@ def main() -> None:
         f"latency p50 {statistics.median(latencies) * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, max "
         f"{latencies[-1] * 1000:.0f} ms (target p99 <= 300 ms); followers: {tally.followed} streams read to the "
         f"end, {tally.mismatched} differed from the event list (target 0)"
+    )
+    print(
+        "p50 by kind: "
+        + ", ".join(f"{k} {statistics.median(v) * 1000:.0f} ms" for k, v in sorted(tally.by_kind.items()))
     )
 
 

@@ -14,7 +14,7 @@ from emulator.app import create_app
 from emulator.core.tokens import encoding_for_model
 from emulator.settings import Settings, parse_settings
 
-WARM_UP_DELAY = 0.5
+WARM_UP_DELAY = 1.0
 
 
 def serve(settings: Settings) -> None:
@@ -33,6 +33,9 @@ def serve(settings: Settings) -> None:
     )
     # uvicorn drains, then re-raises the signal it caught: make that a clean exit (status 0), not a kill.
     signal.signal(signal.SIGTERM, _exit_cleanly)
+    # Background threads (a big job's preparation, an index) hand the GIL back to the event loop after 1 ms of
+    # pure-Python work instead of 5: a request waits less behind them, at a negligible cost in switches.
+    sys.setswitchinterval(0.001)
     warm = threading.Timer(WARM_UP_DELAY, _warm_up)
     warm.daemon = True
     warm.start()

@@ -24,7 +24,7 @@ from emulator.legacy.training_file import Example, read_examples
 from emulator.store import FineTuneRecord, Store
 
 log = logging.getLogger("ftemu")
-INSERT_BATCH = 2000
+INSERT_BATCH = 500
 
 
 def token_counts(base_model: str, examples: list[Example]) -> list[int]:
