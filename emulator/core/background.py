@@ -9,6 +9,8 @@ from concurrent.futures import Future
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+# An idle thread ends after this long: a process with no work in hand has no extra thread (a fork stays safe).
+IDLE_SECONDS = 0.1
 
 
 class Background:
@@ -26,8 +28,8 @@ class Background:
 
     def submit(self, work: Callable[..., T], *args: Any) -> Future[T]:
         future: Future[T] = Future()
-        self._calls.put((future, work, args))
         with self._lock:
+            self._calls.put((future, work, args))
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
                 self._thread.start()
@@ -35,7 +37,14 @@ class Background:
 
     def _run(self) -> None:
         while True:
-            future, work, args = self._calls.get()
+            try:
+                future, work, args = self._calls.get(timeout=IDLE_SECONDS)
+            except queue.Empty:
+                with self._lock:  # a submit after this check starts a new thread
+                    if self._calls.empty():
+                        self._thread = None
+                        return
+                continue
             if not future.set_running_or_notify_cancel():
                 continue
             try:
