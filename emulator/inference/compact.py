@@ -208,10 +208,18 @@ class Postings:
         else:
             if not partial or math.sqrt(max(base, 0.0)) >= best[0] * (1 - MARGIN):
                 return None
-        bar = best[0] * (1 - MARGIN)
         rest = base + left
-        for index, value in partial.items():
-            if (value + rest) / norms[index] >= bar and index not in evaluated:
+        bar = best[0] * (1 - MARGIN)
+        # dot <= value + rest, and dot / |d| <= min(dot / |d|, sqrt(dot), |d|) since dot <= |d|^2.
+        bounds = [
+            (min((value + rest) / norms[index], math.sqrt(value + rest), norms[index]), index)
+            for index, value in partial.items()
+        ]
+        # Highest bound first: once a bound falls below the best score found, no later candidate can reach it.
+        for bound, index in sorted((b for b in bounds if b[0] >= bar), reverse=True):
+            if bound < best[0] * (1 - MARGIN):
+                break
+            if index not in evaluated:
                 best = max(best, (self._exact(found, base, index), -index))
         return -best[1], best[0]
 
