@@ -45,10 +45,11 @@ class Plan:
         return values
 
     @staticmethod
-    def from_json(data: dict[str, Any]) -> Plan:
+    def from_json(data: dict[str, Any], *, with_tokens: bool = True) -> Plan:
+        """The stored plan; without its per-example token counts unless asked (a transition needs none)."""
         values = dict(data)
         values["steps"] = [Step(offset, kind, number) for offset, kind, number in values["steps"]]
-        values["example_tokens"] = unpack_counts(values["example_tokens"])
+        values["example_tokens"] = unpack_counts(values["example_tokens"]) if with_tokens else []
         return Plan(**values)
 
 
@@ -202,7 +203,7 @@ class FineTuneLifecycle:
     ) -> None:
         job = self.store.get_fine_tune(organization.id, scheduled_job.id)
         assert job is not None
-        plan = Plan.from_json(job.plan)
+        plan = Plan.from_json(job.plan, with_tokens=False)
         if job.stage == Stage.PROCESSING:
             self._finish_processing(organization, job, plan, len(waiting), when)
         elif job.stage == Stage.QUEUED:
@@ -284,7 +285,7 @@ class FineTuneLifecycle:
             os.replace(self.blobs.path(results_stash(job.id)), self.blobs.path(file_id))
             size = self.blobs.path(file_id).stat().st_size
         except FileNotFoundError:
-            data = results_bytes(self.store.seed, job, plan)
+            data = results_bytes(self.store.seed, job, Plan.from_json(job.plan))
             self.blobs.write_bytes(file_id, data)
             size = len(data)
         record = FileRecord(
