@@ -47,6 +47,7 @@ class Prober(threading.Thread):
         super().__init__(daemon=True)
         self.base = base
         self.latencies: list[float] = []
+        self.started: list[float] = []
         self.failures = 0
         self.stop = threading.Event()
 
@@ -54,6 +55,7 @@ class Prober(threading.Thread):
         with httpx.Client(base_url=self.base, headers=AUTH, timeout=30) as http:
             while not self.stop.is_set():
                 started = time.perf_counter()
+                self.started.append(started)
                 if http.get("/models").status_code != 200:
                     self.failures += 1
                 self.latencies.append(time.perf_counter() - started)
@@ -136,13 +138,16 @@ def main() -> None:
         lookups = subprocess.run(
             [sys.executable, "-c", LOOKUPS, str(index_file)], capture_output=True, text=True, cwd=ROOT, check=True
         ).stdout.split()
+    worst = max(range(idle, len(prober.latencies)), key=prober.latencies.__getitem__)
+    worst_at = prober.started[worst] - prober.started[idle]
     quiet = sorted(prober.latencies[:idle])
     latencies = sorted(prober.latencies[idle:])
     print(f"{EXAMPLES} examples ({len(data) / 1e6:.1f} MB), job {job['status']}")
     print(f"create answered in {answered * 1000:.0f} ms; succeeded {done:.2f} s after the create (target <= 3 s)")
     print(
         f"other requests meanwhile: {len(latencies)} probes, {prober.failures} failed, median "
-        f"{statistics.median(latencies) * 1000:.1f} ms, max {latencies[-1] * 1000:.1f} ms (target <= 100 ms); "
+        f"{statistics.median(latencies) * 1000:.1f} ms, max {latencies[-1] * 1000:.1f} ms ~{worst_at:.2f} s into the "
+        "job (target <= 100 ms); "
         f"the same probes before the create: median {statistics.median(quiet) * 1000:.1f} ms, max "
         f"{quiet[-1] * 1000:.1f} ms"
     )

@@ -8,7 +8,7 @@ import sys
 from array import array
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from emulator.core.blobs import BlobStore
@@ -39,9 +39,10 @@ class Plan:
     learning_rate_multiplier: float
 
     def to_json(self) -> dict[str, Any]:
+        """Without the per-example token counts: the store keeps those beside the job (set_token_counts)."""
         values = asdict(self)
         values["steps"] = [[step.offset, step.kind, step.number] for step in self.steps]
-        values["example_tokens"] = pack_counts(self.example_tokens)
+        values["example_tokens"] = []
         return values
 
     @staticmethod
@@ -62,7 +63,7 @@ def pack_counts(counts: list[int]) -> str:
 
 
 def unpack_counts(stored: str | list[int]) -> list[int]:
-    """Either form: plans stored before the packing hold a plain list."""
+    """Either form: plans stored before migration 005 hold a plain list in the plan itself."""
     if isinstance(stored, list):
         return stored
     packed = array("I", base64.b64decode(stored))
@@ -285,7 +286,10 @@ class FineTuneLifecycle:
             os.replace(self.blobs.path(results_stash(job.id)), self.blobs.path(file_id))
             size = self.blobs.path(file_id).stat().st_size
         except FileNotFoundError:
-            data = results_bytes(self.store.seed, job, Plan.from_json(job.plan))
+            plan = Plan.from_json(job.plan)
+            if not plan.example_tokens:  # plans stored since migration 005 keep their counts beside the job
+                plan = replace(plan, example_tokens=unpack_counts(self.store.get_token_counts(job.id) or []))
+            data = results_bytes(self.store.seed, job, plan)
             self.blobs.write_bytes(file_id, data)
             size = len(data)
         record = FileRecord(

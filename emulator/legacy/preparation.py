@@ -19,7 +19,7 @@ from typing import Any
 from emulator.core.background import Background
 from emulator.core.blobs import BlobStore
 from emulator.core.tokens import encoding_for_model
-from emulator.legacy.lifecycle import Plan, make_plan, results_bytes, results_stash, too_long_failure
+from emulator.legacy.lifecycle import Plan, make_plan, pack_counts, results_bytes, results_stash, too_long_failure
 from emulator.legacy.training_file import Example, read_examples
 from emulator.store import FineTuneRecord, Store
 
@@ -126,6 +126,7 @@ class Preparations:
         except OSError:
             return unreadable_plan(job, self.speed)
         plan = job_plan(job, examples, self.speed)
+        self.store.set_token_counts(job.id, pack_counts(plan.example_tokens))
         if plan.failure is None:  # its results file, written now: the results step only renames it
             self.blobs.write_bytes(results_stash(job.id), results_bytes(self.store.seed, job, plan))
         self.store.delete_fine_tune_examples(job.id)

@@ -98,6 +98,18 @@ class FineTunesTable(Database):
                 ),
             )
 
+    def set_token_counts(self, fine_tune_id: str, counts: str) -> None:
+        """A job's per-example token counts, packed (kept out of its plan: see migration 005)."""
+        self._execute(
+            "INSERT INTO fine_tune_token_counts (fine_tune_id, counts) VALUES (?, ?)"
+            " ON CONFLICT(fine_tune_id) DO UPDATE SET counts = excluded.counts",
+            (fine_tune_id, counts),
+        )
+
+    def get_token_counts(self, fine_tune_id: str) -> str | None:
+        rows = self._query("SELECT counts FROM fine_tune_token_counts WHERE fine_tune_id = ?", (fine_tune_id,))
+        return str(rows[0]["counts"]) if rows else None
+
     def delete_fine_tune_examples(self, fine_tune_id: str) -> None:
         """Forget a job's examples (a preparation cut short by a restart starts again)."""
         self._execute("DELETE FROM fine_tune_examples WHERE fine_tune_id = ?", (fine_tune_id,))
