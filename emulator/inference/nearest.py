@@ -21,7 +21,6 @@ memory grows with the distinct text, not with Python objects per example, and it
 from __future__ import annotations
 
 import math
-import re
 import threading
 from array import array
 from collections.abc import Iterator, Sequence
@@ -30,8 +29,6 @@ from dataclasses import dataclass
 from emulator.inference.compact import Postings, Texts, exact_table, key_hash, lookup_hash
 from emulator.inference.compact import dump as dump_parts
 from emulator.inference.compact import load as load_parts
-
-_SPACES = re.compile(r"\s+")
 
 
 def common_separator(prompts: Sequence[str]) -> str:
@@ -54,7 +51,7 @@ def normalise(prompt: str, separator: str) -> str:
     """The prompt without the model's separator, whitespace collapsed and trimmed (case kept)."""
     if separator and prompt.endswith(separator):
         prompt = prompt[: -len(separator)]
-    return _SPACES.sub(" ", prompt).strip()
+    return " ".join(prompt.split())  # str.split's whitespace is re's \s: the same as collapsing, then trimming
 
 
 def trigrams(text: str) -> set[str]:
