@@ -35,10 +35,18 @@ def event_object(event: EventRecord) -> dict[str, Any]:
     }
 
 
-def fine_tune_object(app: Core, job: FineTuneRecord, *, with_events: bool = True) -> dict[str, Any]:
-    """The FineTune object in the real server's key order; list items leave out `events`."""
-    files = app.store.get_files([*job.training_file_ids, *job.validation_file_ids, *job.result_file_ids])
-    by_id = {record.id: file_object(record) for record in files}
+def _file_ids(job: FineTuneRecord) -> list[str]:
+    return [*job.training_file_ids, *job.validation_file_ids, *job.result_file_ids]
+
+
+def fine_tune_object(
+    app: Core, job: FineTuneRecord, *, with_events: bool = True, files: dict[str, dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The FineTune object in the real server's key order; list items leave out `events`.
+
+    `files`: the file objects by id when the caller already has them (a list reads them all in one query).
+    """
+    by_id = files if files is not None else {r.id: file_object(r) for r in app.store.get_files(_file_ids(job))}
     body: dict[str, Any] = {
         "object": "fine-tune",
         "id": job.id,
@@ -119,7 +127,11 @@ async def list_fine_tunes(request: Request) -> dict[str, Any]:
     app, org = authorized(request)
     app.catch_up(org)
     jobs = app.store.list_fine_tunes(org.id)
-    return {"object": "list", "data": [fine_tune_object(app, job, with_events=False) for job in jobs]}
+    wanted = list(dict.fromkeys(i for job in jobs for i in _file_ids(job)))
+    files: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(wanted), 900):  # under SQLite's limit of bound parameters
+        files.update((r.id, file_object(r)) for r in app.store.get_files(wanted[start : start + 900]))
+    return {"object": "list", "data": [fine_tune_object(app, job, with_events=False, files=files) for job in jobs]}
 
 
 @router.get("/fine-tunes/{fine_tune_id}")
