@@ -95,7 +95,10 @@ async def client(http: httpx.AsyncClient, tally: Tally, rng: random.Random, shar
             if response is not None:
                 shared["jobs"].append(response.json()["id"])
         else:
-            await follow(http, tally, rng.choice(shared["jobs"]), stop)
+            try:
+                await follow(http, tally, rng.choice(shared["jobs"]), stop)
+            except httpx.HTTPError as exc:
+                tally.errors.append(f"follow: {type(exc).__name__}")
 
 
 async def run(base: str) -> Tally:
