@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -63,8 +64,54 @@ def ftemu_command(port: int, *flags: str) -> list[str]:
     ]
 
 
+def ftemu_serve_command(port: int, *flags: str) -> list[str]:
+    """`ftemu serve` as a user starts it: its defaults (uvicorn[standard], no access log, log level info)."""
+    return [str(Path(sys.executable).with_name("ftemu")), "serve", "--memory", "--port", str(port), *flags]
+
+
 def bare_command(port: int) -> list[str]:
-    return [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--port", str(port), *UVICORN_FLAGS]
+    """The ceiling: a bare Starlette app on uvicorn[standard] (uvloop, httptools), started the same way."""
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "bench.bare_app:app",
+        "--port",
+        str(port),
+        "--loop",
+        "auto",
+        "--http",
+        "auto",
+        *UVICORN_FLAGS,
+    ]
+
+
+def ensure_wrk() -> str | None:
+    """The `wrk` binary, installed with apt-get when missing and allowed (root); None if it cannot be had."""
+    found = shutil.which("wrk")
+    if found is None and shutil.which("apt-get") and os.geteuid() == 0:
+        subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], capture_output=True, check=False)
+        found = shutil.which("wrk")
+    return found
+
+
+def wrk(url: str, *, seconds: float = 3.0, threads: int = 2, connections: int = 32) -> float:
+    """Requests per second `wrk` measures (non-2xx answers make it fail loudly)."""
+    binary = ensure_wrk()
+    if binary is None:
+        return load(url, seconds=seconds, concurrency=connections)
+    command = [
+        binary,
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{max(1, round(seconds))}s",
+        "-H",
+        f"Authorization: {AUTH['Authorization']}",
+    ]
+    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    if "Non-2xx" in output:
+        raise RuntimeError(f"wrk saw errors:\n{output}")
+    return float(next(line.split()[1] for line in output.splitlines() if line.startswith("Requests/sec:")))
 
 
 def load(url: str, *, seconds: float = 3.0, concurrency: int = 8, method: str = "GET", body: bytes = b"") -> float:

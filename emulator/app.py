@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
@@ -19,22 +21,35 @@ from emulator.core.notifier import Notifier
 from emulator.core.orgs import Authenticator, load_keys
 from emulator.core.queue import JobKind, Scheduler
 from emulator.core.webhooks import open_webhooks
+from emulator.http.fast import FastRoutes
 from emulator.http.faults import ControlPlane
 from emulator.http.handlers import install_error_handlers
 from emulator.http.headers import OpenAIHeaders
+from emulator.http.middleware import Guard
+from emulator.inference.tuned import TunedModels
 from emulator.legacy import completions, fine_tunes
 from emulator.legacy import control as legacy_control
 from emulator.legacy.lifecycle import FineTuneLifecycle
 from emulator.legacy.outcomes import outcome_applier
+from emulator.legacy.preparation import Preparations
 from emulator.legacy.training_file import TrainingFileChecker, parse_line
 from emulator.resources import control, faults, files, models, uploads
+from emulator.resources.limits import DeclaredSize
 from emulator.settings import Settings
-from emulator.store import Store
+from emulator.store import FineTuneRecord, Store
 from emulator.v1 import chat
 from emulator.v1 import checkpoints as fine_tuning_checkpoints
 from emulator.v1 import jobs as fine_tuning_jobs
 from emulator.v1.lifecycle import FineTuningJobLifecycle
 from emulator.v1.training_file import AnyFormatChecker
+
+# FastAPI releases with built-in OpenTelemetry look for configured providers on every request; an emulator
+# emits no spans, so it turns that off where the option exists.
+_NO_TELEMETRY: dict[str, Any] = (
+    {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
+    if "telemetry" in inspect.signature(FastAPI.__init__).parameters
+    else {}
+)
 
 
 def _open_clock(settings: Settings, store: Store, clock: Clock | None) -> Clock:
@@ -70,9 +85,27 @@ def build_core(settings: Settings, clock: Clock | None = None) -> Core:
     notifier = Notifier()
     journal = Journal()
     webhooks = open_webhooks(settings, journal, clock)
-    kinds: list[JobKind] = [FineTuneLifecycle(store, blobs, webhooks), FineTuningJobLifecycle(store, blobs)]
+    tuned_models = TunedModels(directory=None if settings.memory else settings.data_path / "indexes")
+
+    def index(job: FineTuneRecord, examples: list[tuple[str, str]]) -> None:
+        tuned_models.build(store, job.organization_id, job.id, job.model, own=examples)
+
+    legacy = FineTuneLifecycle(store, blobs, webhooks)
+    legacy.prepare = Preparations(store, blobs, settings.speed_factor, lambda *_: notifier.notify(), index).start
+    kinds: list[JobKind] = [legacy, FineTuningJobLifecycle(store, blobs)]
     scheduler = Scheduler(kinds, settings.training_slots, notifier.notify, store.transaction)
-    core = Core(settings, store, blobs, clock, auth, scheduler, notifier, journal=journal, webhooks=webhooks)
+    core = Core(
+        settings,
+        store,
+        blobs,
+        clock,
+        auth,
+        scheduler,
+        notifier,
+        tuned_models=tuned_models,
+        journal=journal,
+        webhooks=webhooks,
+    )
     # Fine-tune files may hold chat, preference or reinforcement lines too; other lines get the legacy verdict.
     core.upload_checkers["fine-tune"] = lambda: AnyFormatChecker(parse_line, TrainingFileChecker().empty)
     # The test-control plane: faults drawn from the seed, outcomes each job kind can re-plan, a control file.
@@ -93,7 +126,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         yield
         state.close()
 
-    app = FastAPI(title="ftemu", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(title="ftemu", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None, **_NO_TELEMETRY)
     app.state.core = state
     install_error_handlers(app)
     # Most-called first: routes are matched in order, and matching was a third of GET /v1/models.
@@ -112,6 +145,17 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(control.router)
     app.include_router(legacy_control.router)
     app.include_router(faults.router)
+    included = [
+        *(("/v1", router) for router in routers),
+        ("", control.router),
+        ("", legacy_control.router),
+        ("", faults.router),
+    ]
+    # Outermost last: OpenAIHeaders, then the control plane (faults, journal), then Guard (a crash is a 500 that
+    # keeps the connection), the declared-size check, and the direct dispatch of simple routes.
+    app.add_middleware(FastRoutes, api=app, routers=included)
+    app.add_middleware(DeclaredSize, core=state)
+    app.add_middleware(Guard)
     app.add_middleware(ControlPlane, core=state)  # inside OpenAIHeaders: injected errors carry its headers too
     app.add_middleware(OpenAIHeaders)
     return app

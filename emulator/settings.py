@@ -15,6 +15,7 @@ from emulator.core.clock import valid_moment
 from emulator.inference.quality import parse_quality
 
 GB = 1_000_000_000
+JSON_BODY_LIMIT = 16_000_000
 MANUAL_CLOCK_START = "2023-05-23T08:00:00Z"
 
 
@@ -55,6 +56,12 @@ class Settings:
     training_slots: int = _setting(1, "Jobs that train at once per organisation; others queue.", metavar="N")
     storage_limit: int = _setting(GB, "Bytes of files one organisation may store (default 1 GB).", metavar="BYTES")
     log_level: str = _setting("info", "Server log level (critical, error, warning, info, debug).", metavar="LEVEL")
+    access_log: bool = _setting(False, "Log one line per request (off by default: it halves throughput).")
+    max_json_body: int = _setting(
+        JSON_BODY_LIMIT,
+        "Bytes a JSON request body may have; larger ones are refused before they are read.",
+        metavar="BYTES",
+    )
     quality: str = _setting(
         "ada=0.55,babbage=0.7,curie=0.85,davinci=0.95",
         "Per base model, the chance that a tuned model answers a prompt it was not trained on from its "
@@ -82,6 +89,8 @@ class Settings:
             raise ValueError("--training-slots must be at least 1")
         if self.storage_limit < 1:
             raise ValueError("--storage-limit must be positive")
+        if self.max_json_body < 1:
+            raise ValueError("--max-json-body must be positive")
         parse_time(self.clock_start)
         parse_quality(self.quality)
         if self.webhook_url and not self.webhook_secret:

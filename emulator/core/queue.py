@@ -84,14 +84,14 @@ class Scheduler:
     def _release(self, organization_id: str) -> float:
         return max((kind.last_slot_release(organization_id) for kind in self.kinds.values()), default=0.0)
 
-    def _due(self, job: ScheduledJob, jobs: list[ScheduledJob], release: float) -> float:
+    def _due(self, job: ScheduledJob, jobs: list[ScheduledJob], release: float, queue: _Queue | None = None) -> float:
         if job.held:
             return NEVER
         if job.stage == Stage.PROCESSING:
             return job.created_at + job.processing
         if job.stage == Stage.QUEUED:
-            running = sum(1 for other in jobs if other.running)
-            if [other.id for other in self.waiting(jobs)].index(job.id) >= self.slots - running:
+            queue = queue or _Queue(self, jobs)
+            if queue.place[job.id] >= self.slots - queue.running:
                 return NEVER
             assert job.queued_at is not None
             return max(job.queued_at + job.start_delay, release)
@@ -102,7 +102,8 @@ class Scheduler:
         """When the organisation's next transition happens (inf when nothing is planned)."""
         jobs = self.active_jobs(organization.id)
         release = self._release(organization.id)
-        return min((self._due(job, jobs, release) for job in jobs), default=NEVER)
+        queue = _Queue(self, jobs)
+        return min((self._due(job, jobs, release, queue) for job in jobs), default=NEVER)
 
     # applying it ------------------------------------------------------------------------------------------
 
@@ -120,7 +121,8 @@ class Scheduler:
                 self._idle.add(organization.id)
                 break
             release = self._release(organization.id)
-            when, _, job = min(((self._due(job, jobs, release), job.seq, job) for job in jobs), key=_by_time)
+            queue = _Queue(self, jobs)
+            when, _, job = min(((self._due(job, jobs, release, queue), job.seq, job) for job in jobs), key=_by_time)
             if when > now:
                 break
             with self._transaction():
@@ -146,6 +148,15 @@ class Scheduler:
             self.announce(organization, when)
             self._catch_up(organization, when)
         self.on_change()
+
+
+class _Queue:
+    """The queue's order and the running count, worked out once per look (not once per queued job)."""
+
+    def __init__(self, scheduler: Scheduler, jobs: list[ScheduledJob]) -> None:
+        waiting = [job for job in jobs if job.stage == Stage.QUEUED and not job.held]
+        self.place = {job.id: position for position, job in enumerate(scheduler.waiting(waiting))}
+        self.running = sum(1 for job in jobs if job.running)
 
 
 def _by_time(item: tuple[float, int, ScheduledJob]) -> tuple[float, int]:

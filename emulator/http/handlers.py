@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from emulator.core.errors import INVALID_JSON_BODY, APIError, invalid_url
-from emulator.http.middleware import HEAD_SCOPE_KEY, Guard
+from emulator.http.middleware import HEAD_SCOPE_KEY
 
 
 def error_response(error: APIError) -> JSONResponse:
@@ -50,8 +50,7 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """The envelope for every failure; a crash is rendered by the Guard middleware, which keeps the connection."""
+    """The envelope for every failure (a crash is rendered by the Guard middleware, which create_app adds)."""
     app.add_exception_handler(APIError, _on_api_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
-    app.add_middleware(Guard)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
+import os
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from emulator.core.clock import monotonic
 
 OPENAI_VERSION = "2020-10-01"
+_VERSION = OPENAI_VERSION.encode()
 
 
 class OpenAIHeaders:
@@ -22,7 +23,7 @@ class OpenAIHeaders:
             await self.app(scope, receive, send)
             return
         started = monotonic()
-        request_id = "req_" + uuid.uuid4().hex
+        request_id = b"req_" + os.urandom(16).hex().encode()
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -31,9 +32,9 @@ class OpenAIHeaders:
                 if organization is not None:
                     headers.append((b"openai-organization", organization.name.encode()))
                 headers += [
-                    (b"openai-version", OPENAI_VERSION.encode()),
+                    (b"openai-version", _VERSION),
                     (b"openai-processing-ms", str(int((monotonic() - started) * 1000)).encode()),
-                    (b"x-request-id", request_id.encode()),
+                    (b"x-request-id", request_id),
                 ]
                 message["headers"] = headers
             await send(message)

@@ -47,8 +47,10 @@ class Guard:
         started = False
         head = scope["method"] == "HEAD"
         if head:
-            # In place: the outer middleware shares this scope (and its "state", which names the organisation).
-            scope["method"], scope[HEAD_SCOPE_KEY] = "GET", True
+            # A copy (the server keeps its own scope, whose HEAD means "no body"), sharing the same "state" dict
+            # with the outer middleware, which reads the organisation from it.
+            scope.setdefault("state", {})
+            scope = {**scope, "method": "GET", HEAD_SCOPE_KEY: True}
 
         async def guarded_send(message: Message) -> None:
             nonlocal started

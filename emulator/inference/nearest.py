@@ -13,16 +13,22 @@ a trigram no example contains gets ln(1 + N) + 1). The similarity of a query q a
 sum_{g in q and d} idf(g)^2 / (|q| |d|) with |x| = sqrt(sum_{g in x} idf(g)^2). The best example wins; ties
 go to the earlier example. Trigrams in more than half of the examples are kept as the list of examples that
 do NOT contain them, so a lookup touches only min(df, N - df) entries per trigram of the query.
+
+Storage (compact.py): texts once each in one UTF-8 buffer, every number in a typed array, so the index's
+memory grows with the distinct text, not with Python objects per example, and it round-trips through bytes.
 """
 
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Sequence
+import threading
+from array import array
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-_SPACES = re.compile(r"\s+")
+from emulator.inference.compact import Postings, Texts, exact_table, key_hash, lookup_hash
+from emulator.inference.compact import dump as dump_parts
+from emulator.inference.compact import load as load_parts
 
 
 def common_separator(prompts: Sequence[str]) -> str:
@@ -45,7 +51,7 @@ def normalise(prompt: str, separator: str) -> str:
     """The prompt without the model's separator, whitespace collapsed and trimmed (case kept)."""
     if separator and prompt.endswith(separator):
         prompt = prompt[: -len(separator)]
-    return _SPACES.sub(" ", prompt).strip()
+    return " ".join(prompt.split())  # str.split's whitespace is re's \s: the same as collapsing, then trimming
 
 
 def trigrams(text: str) -> set[str]:
@@ -60,50 +66,89 @@ class Match:
     exact: bool
 
 
+class Examples(Sequence[tuple[str, str]]):
+    """The kept (prompt, completion) pairs, read from the shared text buffer on demand."""
+
+    def __init__(self, texts: Texts, prompts: array[int], completions: array[int]) -> None:
+        self.texts = texts
+        self.prompts = prompts
+        self.completions = completions
+
+    def __len__(self) -> int:
+        return len(self.prompts)
+
+    def __getitem__(self, index: int) -> tuple[str, str]:  # type: ignore[override]
+        return self.texts[self.prompts[index]], self.texts[self.completions[index]]
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        for index in range(len(self.prompts)):
+            yield self[index]
+
+
 class NearestIndex:
     """Built once per model from its (prompt, completion) pairs in training order."""
 
-    def __init__(self, examples: Sequence[tuple[str, str]]) -> None:
+    def __init__(self, examples: Sequence[tuple[str, str]] = ()) -> None:
         self.separator = common_separator([prompt for prompt, _ in examples])
         keys = [normalise(prompt, self.separator) for prompt, _ in examples]
         last = {key: position for position, key in enumerate(keys)}
         kept = [position for position, key in enumerate(keys) if last[key] == position]
-        self.examples = [examples[position] for position in kept]
-        self._exact: dict[str, int] = {}
-        grams_per_example: list[set[str]] = []
-        frequency: dict[str, int] = {}
-        for index, position in enumerate(kept):
-            key = keys[position]
-            self._exact[key] = index
-            grams = trigrams(key)
-            grams_per_example.append(grams)
-            for gram in grams:
-                frequency[gram] = frequency.get(gram, 0) + 1
-        self._build_similarity(grams_per_example, frequency)
-        self.answers = [index for index, (_, completion) in enumerate(self.examples) if completion]
+        texts, numbers = Texts.build(text for position in kept for text in examples[position])
+        self.examples = Examples(texts, numbers[0::2], numbers[1::2])
+        self._hashes, self._order = exact_table([key_hash(keys[position]) for position in kept])
+        self._postings: Postings | None = None
+        self._building = threading.Lock()
+        self.answers = array("I", (i for i, position in enumerate(kept) if examples[position][1]))
 
-    def _build_similarity(self, grams_per_example: list[set[str]], frequency: dict[str, int]) -> None:
-        count = len(grams_per_example)
-        self._unknown_weight = (math.log(1 + count) + 1) ** 2
-        self._weight = {g: (math.log((1 + count) / (1 + df)) + 1) ** 2 for g, df in frequency.items()}
-        common = {g for g, df in frequency.items() if df * 2 > count}
-        postings: dict[str, list[int]] = {g: [] for g in frequency}
-        self._norms: list[float] = []
-        for index, grams in enumerate(grams_per_example):
-            self._norms.append(math.sqrt(sum(self._weight[g] for g in grams)) or 1.0)
-            for gram in grams:
-                if gram not in common:
-                    postings[gram].append(index)
-        everyone = range(count)
-        for gram in common:
-            members = set()
-            for index, grams in enumerate(grams_per_example):
-                if gram in grams:
-                    members.add(index)
-            postings[gram] = [index for index in everyone if index not in members]
-        self._postings = postings
-        self._common = common
-        self._by_norm = sorted(range(count), key=lambda index: (self._norms[index], index))
+    @property
+    def postings(self) -> Postings:
+        """The similarity part, built on first need: exact answers (a training prompt) never wait for it."""
+        if self._postings is None:
+            with self._building:
+                if self._postings is None:
+                    self._postings = Postings.build([self.key(prompt) for prompt, _ in self.examples], trigrams)
+        return self._postings
+
+    @property
+    def complete(self) -> bool:
+        """Whether the similarity part is built (and so written by `to_bytes`)."""
+        return self._postings is not None
+
+    # persistence ------------------------------------------------------------------------------------------
+
+    def to_bytes(self) -> bytes:
+        """Everything the index holds, as one buffer (written next to the store so a restart need not rebuild)."""
+        examples = self.examples
+        return dump_parts(
+            self.separator,
+            examples.texts,
+            examples.prompts,
+            examples.completions,
+            self._hashes,
+            self._order,
+            self._postings,
+            self.answers,
+        )
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> NearestIndex:
+        """An index `to_bytes` wrote (ValueError if the buffer is not one)."""
+        separator, texts, prompts, completions, hashes, order, postings, answers = load_parts(data)
+        index = cls.__new__(cls)
+        index.separator = separator
+        index.examples = Examples(texts, prompts, completions)
+        index._hashes, index._order, index._postings, index.answers = hashes, order, postings, answers
+        index._building = threading.Lock()
+        return index
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the buffers and arrays it holds (what the tuned-model cache counts)."""
+        arrays = (self.examples.prompts, self.examples.completions, self._hashes, self._order, self.answers)
+        similarity = self._postings.nbytes if self._postings is not None else 0
+        return self.examples.texts.nbytes + similarity + sum(a.itemsize * len(a) for a in arrays)
+
+    # lookups ----------------------------------------------------------------------------------------------
 
     def __len__(self) -> int:
         return len(self.examples)
@@ -113,43 +158,27 @@ class NearestIndex:
 
     def exact(self, prompt: str) -> int | None:
         """The example whose prompt equals this one after normalisation (separator added or left off)."""
-        return self._exact.get(self.key(prompt))
+        key = self.key(prompt)
+        for index in lookup_hash(self._hashes, self._order, key_hash(key)):
+            if self.key(self.examples[index][0]) == key:
+                return index
+        return None
 
     def nearest(self, prompt: str) -> Match | None:
         """The exact example, else the most similar one (None when the model has no examples)."""
-        if not self.examples:
+        if not len(self.examples):
             return None
         found = self.exact(prompt)
         if found is not None:
             return Match(found, 1.0, True)
-        index, score = self._most_similar(trigrams(self.key(prompt)))
+        index, score = self.postings.most_similar(trigrams(self.key(prompt)))
         return Match(index, score, False)
 
     def similarity(self, query: str, prompt: str) -> float:
         """The cosine of two prompts under this index's weights, computed directly (the definition)."""
         left, right = trigrams(self.key(query)), trigrams(self.key(prompt))
-        weight = self._weight.get
-        dot = sum(weight(g, self._unknown_weight) for g in left & right)
-        left_norm = math.sqrt(sum(weight(g, self._unknown_weight) for g in left)) or 1.0
-        right_norm = math.sqrt(sum(weight(g, self._unknown_weight) for g in right)) or 1.0
+        weight = self.postings.weight
+        dot = sum(weight(g) for g in left & right)
+        left_norm = math.sqrt(sum(weight(g) for g in left)) or 1.0
+        right_norm = math.sqrt(sum(weight(g) for g in right)) or 1.0
         return dot / (left_norm * right_norm)
-
-    def _most_similar(self, grams: set[str]) -> tuple[int, float]:
-        query_norm = math.sqrt(sum(self._weight.get(g, self._unknown_weight) for g in grams)) or 1.0
-        base = 0.0
-        delta: dict[int, float] = {}
-        for gram in grams:
-            weight = self._weight.get(gram)
-            if weight is None:
-                continue
-            if gram in self._common:
-                base += weight
-                weight = -weight
-            for index in self._postings[gram]:
-                delta[index] = delta.get(index, 0.0) + weight
-        candidates = [(-(base + extra) / self._norms[index], index) for index, extra in delta.items()]
-        untouched = next((index for index in self._by_norm if index not in delta), None)
-        if untouched is not None:
-            candidates.append((-base / self._norms[untouched], untouched))
-        score, index = min(candidates)
-        return index, -score / query_norm

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -16,12 +17,14 @@ from emulator.http import pagination, params
 from emulator.http.deps import authorized, stream_drops
 from emulator.http.sse import DONE, event_stream, sse_data
 from emulator.legacy.lifecycle import KIND, FineTuneLifecycle
-from emulator.legacy.outcomes import apply_outcome, outcome_for_new_job
-from emulator.legacy.requests import load_examples, parse_create_fine_tune, plan_fine_tune
+from emulator.legacy.outcomes import outcome_for_new_job
+from emulator.legacy.requests import parse_create_fine_tune, refuse_other_formats
 from emulator.resources.files import file_object
 from emulator.store import EventRecord, FineTuneRecord, NewFineTune, Organization
 
 router = APIRouter()
+# Training files up to this size are prepared before the create answers (~0.1 s of work at most).
+AWAIT_PREPARATION_BYTES = 1_000_000
 
 
 def event_object(event: EventRecord) -> dict[str, Any]:
@@ -33,10 +36,18 @@ def event_object(event: EventRecord) -> dict[str, Any]:
     }
 
 
-def fine_tune_object(app: Core, job: FineTuneRecord, *, with_events: bool = True) -> dict[str, Any]:
-    """The FineTune object in the real server's key order; list items leave out `events`."""
-    files = app.store.get_files([*job.training_file_ids, *job.validation_file_ids, *job.result_file_ids])
-    by_id = {record.id: file_object(record) for record in files}
+def _file_ids(job: FineTuneRecord) -> list[str]:
+    return [*job.training_file_ids, *job.validation_file_ids, *job.result_file_ids]
+
+
+def fine_tune_object(
+    app: Core, job: FineTuneRecord, *, with_events: bool = True, files: dict[str, dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The FineTune object in the real server's key order; list items leave out `events`.
+
+    `files`: the file objects by id when the caller already has them (a list reads them all in one query).
+    """
+    by_id = files if files is not None else {r.id: file_object(r) for r in app.store.get_files(_file_ids(job))}
     body: dict[str, Any] = {
         "object": "fine-tune",
         "id": job.id,
@@ -73,15 +84,20 @@ def get_owned_fine_tune(app: Core, org: Organization, fine_tune_id: str) -> Fine
 
 @router.post("/fine-tunes")
 async def create_fine_tune(request: Request) -> dict[str, Any]:
+    """Stores the job at once, pending in its processing stage; its file is prepared off the event loop.
+
+    A file up to AWAIT_PREPARATION_BYTES is waited for (without blocking the loop), so a small job answers as it
+    always did; a bigger one answers while it is still being processed.
+    """
     app, org = authorized(request)
     body = await params.json_body(request)
     app.catch_up(org)
     parsed = parse_create_fine_tune(app, org, body)
-    examples = load_examples(app, parsed.training_file)
-    plan = plan_fine_tune(app, parsed, examples)
+    refuse_other_formats(app, parsed.training_file)  # reads up to its first example only
     now = app.now()
     job_id = app.store.next_id("ft-")
-    plan = apply_outcome(plan, outcome_for_new_job(app, org, parsed.suffix, job_id))
+    # A scripted outcome waits in the plan until the preparation makes the plan around it.
+    outcome = outcome_for_new_job(app, org, parsed.suffix, job_id)
     with app.store.transaction():
         app.store.insert_fine_tune(
             NewFineTune(
@@ -96,15 +112,18 @@ async def create_fine_tune(request: Request) -> dict[str, Any]:
                 created_at=now,
                 updated_at=int(now),
                 status="pending",
-                plan=plan.to_json(),
+                plan={} if outcome is None else {"outcome": outcome.to_json()},
             )
         )
         app.store.add_event(job_id, f"Created fine-tune: {job_id}", int(now))
-        app.store.insert_fine_tune_examples(job_id, ((e.prompt, e.completion) for e in examples))
     app.scheduler.wake(org.id)
-    app.catch_up(org)
+    job = get_owned_fine_tune(app, org, job_id)  # its catch-up starts the preparation
+    prepare = lifecycle(app).prepare
+    if parsed.training_file.bytes <= AWAIT_PREPARATION_BYTES and prepare is not None:
+        await asyncio.wrap_future(prepare(job))
+        job = get_owned_fine_tune(app, org, job_id)
     app.notifier.notify()
-    return fine_tune_object(app, get_owned_fine_tune(app, org, job_id))
+    return fine_tune_object(app, job)
 
 
 @router.get("/fine-tunes")
@@ -112,7 +131,11 @@ async def list_fine_tunes(request: Request) -> dict[str, Any]:
     app, org = authorized(request)
     app.catch_up(org)
     jobs = app.store.list_fine_tunes(org.id)
-    return pagination.unpaged([fine_tune_object(app, job, with_events=False) for job in jobs])
+    wanted = list(dict.fromkeys(i for job in jobs for i in _file_ids(job)))
+    files: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(wanted), 900):  # under SQLite's limit of bound parameters
+        files.update((r.id, file_object(r)) for r in app.store.get_files(wanted[start : start + 900]))
+    return pagination.unpaged([fine_tune_object(app, job, with_events=False, files=files) for job in jobs])
 
 
 @router.get("/fine-tunes/{fine_tune_id}")

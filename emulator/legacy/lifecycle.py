@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import base64
+import os
+import sys
+from array import array
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from emulator.core.blobs import BlobStore
@@ -36,14 +42,18 @@ class Plan:
     outcome: dict[str, Any] | None = None  # a scripted Outcome (emulator.core.outcomes), already applied
 
     def to_json(self) -> dict[str, Any]:
+        """Without the per-example token counts: the store keeps those beside the job (set_token_counts)."""
         values = asdict(self)
         values["steps"] = [[step.offset, step.kind, step.number] for step in self.steps]
+        values["example_tokens"] = []
         return values
 
     @staticmethod
-    def from_json(data: dict[str, Any]) -> Plan:
+    def from_json(data: dict[str, Any], *, with_tokens: bool = True) -> Plan:
+        """The stored plan; without its per-example token counts unless asked (a transition needs none)."""
         values = dict(data)
         values["steps"] = [Step(offset, kind, number) for offset, kind, number in values["steps"]]
+        values["example_tokens"] = unpack_counts(values["example_tokens"]) if with_tokens else []
         return Plan(**values)
 
 
@@ -52,6 +62,24 @@ def failure_message(plan: Plan, step: int) -> str:
     outcome = Outcome.from_json(plan.outcome) or Outcome()
     where = f"at step {step}" if step else "at the start of training"
     return f"Fine-tune failed {where}: {outcome.message} (code: {outcome.code})"
+
+
+def pack_counts(counts: list[int]) -> str:
+    """Token counts as base64 of little-endian uint32: a 100,000-example plan decodes in a blink, not 100,000 ints."""
+    packed = array("I", counts)
+    if sys.byteorder != "little":
+        packed.byteswap()
+    return base64.b64encode(packed.tobytes()).decode("ascii")
+
+
+def unpack_counts(stored: str | list[int]) -> list[int]:
+    """Either form: plans stored before migration 005 hold a plain list in the plan itself."""
+    if isinstance(stored, list):
+        return stored
+    packed = array("I", base64.b64decode(stored))
+    if sys.byteorder != "little":
+        packed.byteswap()
+    return packed.tolist()
 
 
 def default_batch_size(n_examples: int) -> int:
@@ -112,8 +140,13 @@ def make_plan(
 
 
 def scheduled(job: FineTuneRecord) -> ScheduledJob:
-    plan = Plan.from_json(job.plan)
-    outcome = Outcome.from_json(plan.outcome)
+    """The scheduler's view; read straight from the stored plan (its token counts stay packed).
+
+    A job still being prepared (no steps yet; at most the scripted outcome it was given) is held in its
+    processing stage: nothing is due until it is ready. A scripted outcome may hold it too (stay queued).
+    """
+    plan = job.plan
+    outcome = Outcome.from_json(plan.get("outcome"))
     return ScheduledJob(
         kind=KIND,
         id=job.id,
@@ -124,11 +157,35 @@ def scheduled(job: FineTuneRecord) -> ScheduledJob:
         created_at=job.created_at,
         queued_at=job.queued_at,
         started_at=job.started_at,
-        processing=plan.processing,
-        start_delay=plan.start_delay,
-        step_offsets=tuple(step.offset for step in plan.steps),
-        held=outcome is not None and outcome.holds(job.stage),
+        processing=plan.get("processing", 0.0),
+        start_delay=plan.get("start_delay", 0.0),
+        step_offsets=tuple(step[0] for step in plan.get("steps", ())),
+        held="steps" not in plan or (outcome is not None and outcome.holds(job.stage)),
     )
+
+
+def results_stash(job_id: str) -> str:
+    """The blob a job's results file waits under until its results step gives it a file id."""
+    return f"results-of-{job_id}.csv"
+
+
+def results_bytes(seed: int, job: FineTuneRecord, plan: Plan) -> bytes:
+    """compiled_results.csv for a job: fixed by the seed, the job and its plan (so it can be written ahead)."""
+    classification: dict[str, object] | None = None
+    if job.hyperparams.get("compute_classification_metrics"):
+        keys = ("classification_n_classes", "classification_positive_class", "classification_betas")
+        classification = {key: job.hyperparams[key] for key in keys if key in job.hyperparams}
+    text = compiled_results(
+        ResultsSpec(
+            seed=f"{seed}:{job.id}",
+            example_tokens=plan.example_tokens,
+            batch_size=plan.batch_size,
+            n_epochs=job.hyperparams["n_epochs"],
+            has_validation=bool(job.validation_file_ids),
+            classification=classification,
+        )
+    )
+    return text.encode()
 
 
 class FineTuneLifecycle:
@@ -140,11 +197,17 @@ class FineTuneLifecycle:
         self.store = store
         self.blobs = blobs
         self.webhooks = webhooks
+        # Starts a job's preparation off the event loop (legacy/preparation.py; set by the app).
+        self.prepare: Callable[[FineTuneRecord], Future[None]] | None = None
 
     # JobKind --------------------------------------------------------------------------------------------
 
     def active_jobs(self, organization_id: str) -> list[ScheduledJob]:
-        return [scheduled(job) for job in self.store.list_fine_tunes(organization_id, active_only=True)]
+        jobs = self.store.list_fine_tunes(organization_id, active_only=True)
+        for job in jobs:
+            if not job.plan and self.prepare is not None:
+                self.prepare(job)  # after a restart: nothing else will (a running preparation is not repeated)
+        return [scheduled(job) for job in jobs]
 
     def last_slot_release(self, organization_id: str) -> float:
         return self.store.last_slot_release(organization_id)
@@ -154,7 +217,7 @@ class FineTuneLifecycle:
     ) -> None:
         job = self.store.get_fine_tune(organization.id, scheduled_job.id)
         assert job is not None
-        plan = Plan.from_json(job.plan)
+        plan = Plan.from_json(job.plan, with_tokens=False)
         if job.stage == Stage.PROCESSING:
             self._finish_processing(organization, job, plan, len(waiting), when)
         elif job.stage == Stage.QUEUED:
@@ -232,33 +295,29 @@ class FineTuneLifecycle:
         return name
 
     def _write_results(self, organization: Organization, job: FineTuneRecord, plan: Plan, when: float) -> FileRecord:
-        classification: dict[str, object] | None = None
-        if job.hyperparams.get("compute_classification_metrics"):
-            keys = ("classification_n_classes", "classification_positive_class", "classification_betas")
-            classification = {key: job.hyperparams[key] for key in keys if key in job.hyperparams}
-        text = compiled_results(
-            ResultsSpec(
-                seed=f"{self.store.seed}:{job.id}",
-                example_tokens=plan.example_tokens,
-                batch_size=plan.batch_size,
-                n_epochs=job.hyperparams["n_epochs"],
-                has_validation=bool(job.validation_file_ids),
-                classification=classification,
-            )
-        )
-        data = text.encode()
+        """The results file: the one its preparation wrote ahead (a rename), else written now."""
+        file_id = self.store.next_id("file-")
+        try:
+            os.replace(self.blobs.path(results_stash(job.id)), self.blobs.path(file_id))
+            size = self.blobs.path(file_id).stat().st_size
+        except FileNotFoundError:
+            plan = Plan.from_json(job.plan)
+            if not plan.example_tokens:  # plans stored since migration 005 keep their counts beside the job
+                plan = replace(plan, example_tokens=unpack_counts(self.store.get_token_counts(job.id) or []))
+            data = results_bytes(self.store.seed, job, plan)
+            self.blobs.write_bytes(file_id, data)
+            size = len(data)
         record = FileRecord(
-            id=self.store.next_id("file-"),
+            id=file_id,
             organization_id=organization.id,
             purpose="fine-tune-results",
             filename="compiled_results.csv",
-            bytes=len(data),
+            bytes=size,
             created_at=int(when),
             status="processed",
             status_details=None,
             deleted=False,
         )
-        self.blobs.write_bytes(record.id, data)
         self.store.insert_file(record)
         return record
 
@@ -279,6 +338,8 @@ class FineTuneLifecycle:
         with self.store.transaction():
             self.store.update_fine_tune(job.id, status=status, finished_at=when, queue_number=None)
             current = self.store.get_fine_tune(organization.id, job.id)
+            if status != "succeeded":
+                self.blobs.delete(results_stash(job.id))  # written ahead by its preparation
             if status != "succeeded" and current is not None and current.fine_tuned_model:
                 self.store.delete_model(current.fine_tuned_model)
                 self.store.update_fine_tune(job.id, fine_tuned_model=None)

@@ -70,10 +70,12 @@ def outcome_applier(app: Core) -> Callable[[str, Outcome], bool]:
             return False
         if job.status in TERMINAL:
             raise invalid_request(f"Cannot script a fine-tune that has already {job.status}: {job_id}", param="job")
-        plan = Plan.from_json(job.plan)
         if outcome.fail_at_stage == "validating_files" and job.stage != Stage.PROCESSING:
             raise invalid_request(f"Fine-tune {job_id} has already validated its files.", param="fail_at_stage")
-        app.store.update_fine_tune(job.id, plan=apply_outcome(plan, outcome).to_json())
+        if "steps" not in job.plan:  # still being prepared: the preparation makes its plan around the outcome
+            app.store.update_fine_tune(job.id, plan={"outcome": outcome.to_json()})
+        else:
+            app.store.update_fine_tune(job.id, plan=apply_outcome(Plan.from_json(job.plan), outcome).to_json())
         organization = app.store.get_organization(job.organization_id)
         app.scheduler.wake(job.organization_id)
         if organization is not None:

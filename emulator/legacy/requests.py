@@ -8,10 +8,10 @@ from typing import Any
 from emulator.core.catalogue import BASE_MODELS, base_model_names
 from emulator.core.container import Core
 from emulator.core.errors import invalid_request
-from emulator.core.tokens import encoding_for_model
+from emulator.core.lines import split_lines
+from emulator.core.problems import Problem
 from emulator.http import params
-from emulator.legacy.lifecycle import Plan, make_plan, too_long_failure
-from emulator.legacy.training_file import Example, TrainingFileChecker, read_examples
+from emulator.legacy.training_file import parse_line
 from emulator.store import FileRecord, Organization
 
 CLASSIFICATION_KEYS = ("classification_n_classes", "classification_positive_class", "classification_betas")
@@ -116,30 +116,12 @@ def parse_create_fine_tune(app: Core, org: Organization, body: dict[str, Any]) -
     return FineTuneRequest(training, validation, model, base_model, suffix, hyperparams)
 
 
-def load_examples(app: Core, record: FileRecord) -> list[Example]:
-    """The file's examples; a fine-tune file may now hold chat lines (the modern API's), which a legacy job
-    refuses with the upload check's own words."""
-    checker = TrainingFileChecker()
-    for chunk in app.blobs.read_chunks(record.id):
-        if problem := checker.feed(chunk):
-            raise invalid_request(problem.message, param="training_file")
-    if problem := checker.finish():
-        raise invalid_request(problem.message, param="training_file")
-    return list(read_examples(app.blobs.read_chunks(record.id)))
-
-
-def plan_fine_tune(app: Core, request: FineTuneRequest, examples: list[Example]) -> Plan:
-    encoding = encoding_for_model(request.base_model)
-    texts = [text for example in examples for text in (example.prompt, example.completion)]
-    counts = [len(tokens) for tokens in encoding.encode_ordinary_batch(texts)] if texts else []
-    tokens = [counts[i] + counts[i + 1] for i in range(0, len(counts), 2)]
-    failure = too_long_failure(request.training_file.id, [e.line for e in examples], tokens)
-    return make_plan(
-        base_model=request.base_model,
-        example_tokens=tokens,
-        n_epochs=request.hyperparams["n_epochs"],
-        hyperparams=request.hyperparams,
-        continuing=request.model != request.base_model,
-        speed=app.settings.speed_factor,
-        failure=failure,
-    )
+def refuse_other_formats(app: Core, record: FileRecord) -> None:
+    """A fine-tune file may now hold the modern API's lines (chat, preference, reinforcement): a legacy job
+    refuses a file whose first line is not prompt/completion with the upload check's own words (a 400)."""
+    for number, raw in split_lines(app.blobs.read_chunks(record.id)):
+        found = parse_line(number, raw)
+        if isinstance(found, Problem):
+            raise invalid_request(found.message, param="training_file")
+        if found is not None:
+            return

@@ -81,16 +81,38 @@ class FineTunesTable(Database):
         )
         return [EventRecord(**dict(row)) for row in rows]
 
-    def insert_fine_tune_examples(self, fine_tune_id: str, examples: Iterable[tuple[str, str]]) -> None:
-        """The training examples a job learns, kept with the job so deleting the file loses nothing."""
+    def insert_fine_tune_examples(
+        self, fine_tune_id: str, examples: Iterable[tuple[str, str]], *, start: int = 0
+    ) -> None:
+        """The training examples a job learns, kept with the job so deleting the file loses nothing.
+
+        `start` is the position of the first one: a big file goes in as several short transactions, so no
+        other request waits long for the store.
+        """
         with self.transaction():
             self._db.executemany(
                 "INSERT INTO fine_tune_examples (fine_tune_id, position, prompt, completion) VALUES (?, ?, ?, ?)",
                 (
                     (fine_tune_id, position, prompt, completion)
-                    for position, (prompt, completion) in enumerate(examples)
+                    for position, (prompt, completion) in enumerate(examples, start)
                 ),
             )
+
+    def set_token_counts(self, fine_tune_id: str, counts: str) -> None:
+        """A job's per-example token counts, packed (kept out of its plan: see migration 005)."""
+        self._execute(
+            "INSERT INTO fine_tune_token_counts (fine_tune_id, counts) VALUES (?, ?)"
+            " ON CONFLICT(fine_tune_id) DO UPDATE SET counts = excluded.counts",
+            (fine_tune_id, counts),
+        )
+
+    def get_token_counts(self, fine_tune_id: str) -> str | None:
+        rows = self._query("SELECT counts FROM fine_tune_token_counts WHERE fine_tune_id = ?", (fine_tune_id,))
+        return str(rows[0]["counts"]) if rows else None
+
+    def delete_fine_tune_examples(self, fine_tune_id: str) -> None:
+        """Forget a job's examples (a preparation cut short by a restart starts again)."""
+        self._execute("DELETE FROM fine_tune_examples WHERE fine_tune_id = ?", (fine_tune_id,))
 
     def list_fine_tune_examples(self, fine_tune_id: str) -> list[tuple[str, str]]:
         rows = self._query(

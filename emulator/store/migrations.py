@@ -219,10 +219,24 @@ def m003_fine_tuning_jobs(db: sqlite3.Connection) -> None:
     )
 
 
+def m005_fine_tune_token_counts(db: sqlite3.Connection) -> None:
+    """A legacy job's per-example token counts, packed, beside the job rather than in its plan: the plan is read
+    and the job row rewritten at every transition, and 100,000 counts made each of those a 0.5 MB copy."""
+    db.executescript(
+        """
+        CREATE TABLE fine_tune_token_counts (
+            fine_tune_id TEXT PRIMARY KEY REFERENCES fine_tunes(id) ON DELETE CASCADE,
+            counts TEXT NOT NULL
+        );
+        """
+    )
+
+
 MIGRATIONS: list[Migration] = [
     ("001_initial", m001_initial),
     ("002_models_of_both_generations", m002_models_of_both_generations),
     ("003_fine_tuning_jobs", m003_fine_tuning_jobs),
+    ("005_fine_tune_token_counts", m005_fine_tune_token_counts),
 ]
 
 

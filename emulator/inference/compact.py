@@ -1,0 +1,316 @@
+"""The nearest-prompt index's storage: texts in one buffer, trigram postings and weights in typed arrays, and bytes.
+
+No Python object per example or per posting: a text is a slice of one UTF-8 buffer, a trigram is a 63-bit code
+(three 21-bit code points) in a sorted array, postings are one array of example numbers with offsets per
+trigram. The whole index is a handful of arrays, so it is written and read back as one buffer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import struct
+import sys
+from array import array
+from bisect import bisect_left
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+
+MAGIC = b"FTEMU-NEAREST-1\n"
+PRUNE_BUDGET = 50_000  # postings a pruned lookup may touch before it gives way to the full scan
+MARGIN = 1e-9  # bounds are compared with this relative slack: float sums in another order differ in the last bits
+_ENCODING = ("utf-8", "surrogatepass")  # JSON lets a prompt hold a lone surrogate
+
+
+def key_hash(key: str) -> int:
+    """A stable 64-bit hash of a normalised prompt (Python's own hash changes with every process)."""
+    return int.from_bytes(hashlib.blake2b(key.encode(*_ENCODING), digest_size=8).digest(), "little")
+
+
+def exact_table(hashes: list[int]) -> tuple[array[int], array[int]]:
+    """(sorted hashes, the example of each): the exact-prompt table."""
+    # A Python key, not hashes.__getitem__: an all-C sort would hold the GIL (and the event loop) throughout.
+    order = sorted(range(len(hashes)), key=lambda index: hashes[index])
+    return array("Q", (hashes[i] for i in order)), array("I", order)
+
+
+def lookup_hash(hashes: array[int], order: array[int], wanted: int) -> Iterator[int]:
+    """Every example whose key has this hash (the caller compares the keys: hashes may collide)."""
+    position = bisect_left(hashes, wanted)
+    while position < len(hashes) and hashes[position] == wanted:
+        yield order[position]
+        position += 1
+
+
+def gram_code(gram: str) -> int:
+    first, second, third = (ord(c) for c in gram)
+    return (first << 42) | (second << 21) | third
+
+
+class Texts:
+    """Distinct strings, stored once each in one UTF-8 buffer."""
+
+    def __init__(self, data: bytes, offsets: array[int]) -> None:
+        self.data = data
+        self.offsets = offsets
+
+    @staticmethod
+    def build(strings: Iterable[str]) -> tuple[Texts, array[int]]:
+        """The distinct strings, and for each given string the number of its copy."""
+        ids: dict[str, int] = {}
+        numbers = array("I", (ids.setdefault(text, len(ids)) for text in strings))
+        encoded = [text.encode(*_ENCODING) for text in ids]
+        offsets = array("Q", [0])
+        total = 0
+        for piece in encoded:
+            total += len(piece)
+            offsets.append(total)
+        return Texts(b"".join(encoded), offsets), numbers
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def __getitem__(self, number: int) -> str:
+        return self.data[self.offsets[number] : self.offsets[number + 1]].decode(*_ENCODING)
+
+    @property
+    def nbytes(self) -> int:
+        return len(self.data) + 8 * len(self.offsets)
+
+
+class Postings:
+    """Per trigram (by sorted code): its weight, whether it is common, and its examples (or non-examples)."""
+
+    def __init__(
+        self,
+        count: int,
+        codes: array[int],
+        weights: array[float],
+        common: bytes,
+        offsets: array[int],
+        entries: array[int],
+        norms: array[float],
+        by_norm: array[int],
+    ) -> None:
+        self.count = count
+        self.codes, self.weights, self.common = codes, weights, common
+        self.offsets, self.entries = offsets, entries
+        self.norms, self.by_norm = norms, by_norm
+        self.unknown_weight = (math.log(1 + count) + 1) ** 2
+
+    @staticmethod
+    def build(keys: list[str], trigrams: Callable[[str], set[str]]) -> Postings:
+        """Two passes over the keys (frequencies, then postings), holding one trigram set at a time."""
+        count = len(keys)
+        frequency: Counter[str] = Counter()
+        for key in keys:
+            frequency.update(trigrams(key))
+        grams_sorted = sorted(frequency, key=gram_code)
+        number = {gram: position for position, gram in enumerate(grams_sorted)}
+        weight = {g: (math.log((1 + count) / (1 + df)) + 1) ** 2 for g, df in frequency.items()}
+        common = bytes(frequency[g] * 2 > count for g in grams_sorted)
+        del frequency
+        lists = [array("I") for _ in grams_sorted]
+        norms = array("d")
+        for index, key in enumerate(keys):
+            grams = trigrams(key)
+            norms.append(math.sqrt(sum(map(weight.__getitem__, grams))) or 1.0)
+            for gram in grams:
+                lists[number[gram]].append(index)
+        offsets, entries = array("Q", [0]), array("I")
+        for position, members in enumerate(lists):
+            if common[position]:
+                inside = set(members)
+                members = array("I", (index for index in range(count) if index not in inside))
+            entries.extend(members)
+            offsets.append(len(entries))
+            lists[position] = array("I")
+        by_norm = array("I", sorted(range(count), key=lambda index: (norms[index], index)))
+        codes = array("Q", map(gram_code, grams_sorted))
+        weights = array("d", map(weight.__getitem__, grams_sorted))
+        return Postings(count, codes, weights, common, offsets, entries, norms, by_norm)
+
+    def find(self, gram: str) -> int | None:
+        """The trigram's position, or None if no example has it."""
+        code = gram_code(gram)
+        position = bisect_left(self.codes, code)
+        return position if position < len(self.codes) and self.codes[position] == code else None
+
+    def weight(self, gram: str) -> float:
+        position = self.find(gram)
+        return self.unknown_weight if position is None else self.weights[position]
+
+    def most_similar(self, grams: set[str]) -> tuple[int, float]:
+        """The best example for a query's trigrams (ties: the earlier example), and its cosine.
+
+        Rare trigrams first: their few examples are the candidates, scored exactly as the full scan scores
+        them; the full scan runs only when the trigrams left over could still lift an unseen example above the
+        best candidate (an example's score dot/|d| is at most sqrt(dot), and dot at most the weight left).
+        """
+        query_norm = math.sqrt(sum(self.weight(g) for g in grams)) or 1.0
+        found = [(position, self.weights[position]) for position in map(self.find, grams) if position is not None]
+        best = self._pruned(found)
+        index, ratio = best if best is not None else self._scan(found)
+        return index, ratio / query_norm
+
+    def _scan(self, found: list[tuple[int, float]]) -> tuple[int, float]:
+        """Every example: (base + extra) / |d|, the best ratio and the earliest example with it."""
+        base = 0.0
+        delta: dict[int, float] = {}
+        for position, weight in found:
+            if self.common[position]:
+                base += weight
+                weight = -weight
+            for index in self.entries[self.offsets[position] : self.offsets[position + 1]]:
+                delta[index] = delta.get(index, 0.0) + weight
+        norms = self.norms
+        candidates = [(-(base + extra) / norms[index], index) for index, extra in delta.items()]
+        untouched = next((index for index in self.by_norm if index not in delta), None)
+        if untouched is not None:
+            candidates.append((-base / norms[untouched], untouched))
+        score, index = min(candidates)
+        return index, -score
+
+    def _exact(self, found: list[tuple[int, float]], base: float, index: int) -> float:
+        """One example's ratio, summed in the same order as the full scan (so the same float)."""
+        extra = 0.0
+        entries, offsets = self.entries, self.offsets
+        for position, weight in found:
+            low, high = offsets[position], offsets[position + 1]
+            at = bisect_left(entries, index, low, high)
+            if at < high and entries[at] == index:
+                extra += -weight if self.common[position] else weight
+        return (base + extra) / self.norms[index]
+
+    def _pruned(self, found: list[tuple[int, float]]) -> tuple[int, float] | None:
+        base = sum(weight for position, weight in found if self.common[position])
+        regular = sorted((w, p) for p, w in found if not self.common[p])
+        left = sum(weight for weight, _ in regular)
+        norms, partial = self.norms, dict[int, float]()
+        touched, best, top, top_ratio = 0, (-math.inf, 0), -1, -math.inf
+        evaluated: set[int] = set()
+        while regular:
+            weight, position = regular.pop()  # heaviest (rarest) first
+            low, high = self.offsets[position], self.offsets[position + 1]
+            touched += high - low
+            if touched > PRUNE_BUDGET:
+                return None
+            for index in self.entries[low:high]:
+                value = partial[index] = partial.get(index, 0.0) + weight
+                if value / norms[index] > top_ratio:
+                    top, top_ratio = index, value / norms[index]
+            left -= weight
+            if top not in evaluated:
+                evaluated.add(top)
+                best = max(best, (self._exact(found, base, top), -top))
+            if math.sqrt(max(base + left, 0.0)) < best[0] * (1 - MARGIN):
+                break
+        else:
+            if not partial or math.sqrt(max(base, 0.0)) >= best[0] * (1 - MARGIN):
+                return None
+        rest = base + left
+        bar = best[0] * (1 - MARGIN)
+        # dot <= value + rest, and dot / |d| <= min(dot / |d|, sqrt(dot), |d|) since dot <= |d|^2.
+        bounds = [
+            (min((value + rest) / norms[index], math.sqrt(value + rest), norms[index]), index)
+            for index, value in partial.items()
+        ]
+        # Highest bound first: once a bound falls below the best score found, no later candidate can reach it.
+        for bound, index in sorted((b for b in bounds if b[0] >= bar), reverse=True):
+            if bound < best[0] * (1 - MARGIN):
+                break
+            if index not in evaluated:
+                best = max(best, (self._exact(found, base, index), -index))
+        return -best[1], best[0]
+
+    @property
+    def nbytes(self) -> int:
+        arrays = (self.codes, self.weights, self.offsets, self.entries, self.norms, self.by_norm)
+        return len(self.common) + sum(a.itemsize * len(a) for a in arrays)
+
+
+# bytes ----------------------------------------------------------------------------------------------------
+
+
+def _little(values: array[int] | array[float]) -> bytes:
+    if sys.byteorder == "little":
+        return values.tobytes()
+    swapped = array(values.typecode, values)
+    swapped.byteswap()
+    return swapped.tobytes()
+
+
+def _array(typecode: str, data: bytes) -> array[int] | array[float]:
+    values = array(typecode)
+    values.frombytes(data)
+    if sys.byteorder != "little":
+        values.byteswap()
+    return values
+
+
+def dump(
+    separator: str,
+    texts: Texts,
+    prompts: array[int],
+    completions: array[int],
+    hashes: array[int],
+    order: array[int],
+    postings: Postings | None,
+    answers: array[int],
+) -> bytes:
+    """The index as one buffer; without its similarity part when that is not built yet."""
+    parts: list[tuple[str, bytes]] = [
+        ("b", separator.encode(*_ENCODING)),
+        ("b", texts.data),
+        ("Q", _little(texts.offsets)),
+        ("I", _little(prompts)),
+        ("I", _little(completions)),
+        ("Q", _little(hashes)),
+        ("I", _little(order)),
+        ("I", _little(answers)),
+    ]
+    if postings is not None:
+        parts += [
+            ("Q", _little(postings.codes)),
+            ("d", _little(postings.weights)),
+            ("b", postings.common),
+            ("Q", _little(postings.offsets)),
+            ("I", _little(postings.entries)),
+            ("d", _little(postings.norms)),
+            ("I", _little(postings.by_norm)),
+        ]
+    header = MAGIC + struct.pack("<Q", 0 if postings is None else postings.count)
+    return header + b"".join(struct.pack("<cQ", kind.encode(), len(data)) + data for kind, data in parts)
+
+
+def _sections(data: bytes) -> Iterator[tuple[str, bytes]]:
+    position = len(MAGIC) + 8
+    while position < len(data):
+        kind, size = struct.unpack_from("<cQ", data, position)
+        position += 9
+        yield kind.decode(), data[position : position + size]
+        position += size
+
+
+def load(
+    data: bytes,
+) -> tuple[str, Texts, array[int], array[int], array[int], array[int], Postings | None, array[int]]:
+    """The parts `dump` wrote; ValueError if the buffer is not an index of this version."""
+    if not data.startswith(MAGIC) or len(data) < len(MAGIC) + 8:
+        raise ValueError("not a nearest-prompt index of this version")
+    (count,) = struct.unpack_from("<Q", data, len(MAGIC))
+    try:
+        raw = [part if kind == "b" else _array(kind, part) for kind, part in _sections(data)]
+    except (struct.error, ValueError):
+        raise ValueError("truncated nearest-prompt index") from None
+    if len(raw) not in (8, 15):
+        raise ValueError("truncated nearest-prompt index")
+    sep, text_data, text_offsets, prompts, completions, hashes, order, answers = raw[:8]
+    assert isinstance(sep, bytes) and isinstance(text_data, bytes)
+    postings = None
+    if len(raw) == 15:
+        codes, weights, common, offsets, entries, norms, by_norm = raw[8:]
+        assert isinstance(common, bytes)
+        postings = Postings(count, codes, weights, common, offsets, entries, norms, by_norm)  # type: ignore[arg-type]
+    texts = Texts(text_data, text_offsets)  # type: ignore[arg-type]
+    return sep.decode(*_ENCODING), texts, prompts, completions, hashes, order, postings, answers  # type: ignore[return-value]

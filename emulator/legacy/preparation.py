@@ -1,0 +1,151 @@
+"""Preparing a legacy job off the event loop: read, check and tokenise its file, keep its examples, fix its plan.
+
+A job is stored at creation with an empty plan: it stands in its processing stage ("pending"), held, while one
+worker thread reads the training file, counts every example's tokens, inserts the examples in short
+transactions (so other requests never wait long for the store) and only then stores the plan, which releases
+the job to the scheduler. A job found without a plan after a restart is prepared again when the scheduler
+first looks at its organisation, so start-up does nothing proportional to the store.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
+from itertools import islice
+from typing import Any
+
+from emulator.core.background import Background
+from emulator.core.blobs import BlobStore
+from emulator.core.outcomes import Outcome
+from emulator.core.tokens import encoding_for_model
+from emulator.legacy.lifecycle import Plan, make_plan, pack_counts, results_bytes, results_stash, too_long_failure
+from emulator.legacy.outcomes import apply_outcome
+from emulator.legacy.training_file import Example, read_examples
+from emulator.store import FineTuneRecord, Store
+
+log = logging.getLogger("ftemu")
+INSERT_BATCH = 500
+
+
+def token_counts(base_model: str, examples: list[Example]) -> list[int]:
+    """Prompt + completion tokens of each example (a plain loop: tiktoken's batch call pays a thread-pool
+    future per text, five times the cost of the encoding itself for short texts)."""
+    encode = encoding_for_model(base_model).encode_ordinary
+    return [len(encode(e.prompt)) + len(encode(e.completion)) for e in examples]
+
+
+def job_plan(job: FineTuneRecord, examples: list[Example], speed: float | None) -> Plan:
+    """The plan of a job over its training examples (a too-long example makes it a planned failure)."""
+    tokens = token_counts(job.base_model, examples)
+    failure = too_long_failure(job.training_file_ids[0], [e.line for e in examples], tokens)
+    return make_plan(
+        base_model=job.base_model,
+        example_tokens=tokens,
+        n_epochs=job.hyperparams["n_epochs"],
+        hyperparams=job.hyperparams,
+        continuing=job.model != job.base_model,
+        speed=speed,
+        failure=failure,
+    )
+
+
+def unreadable_plan(job: FineTuneRecord, speed: float | None) -> Plan:
+    """A job whose file is gone by the time it is prepared (deleted before a restart) fails in processing."""
+    message = f"Fine-tune failed. Training file {job.training_file_ids[0]} could not be read."
+    return make_plan(
+        base_model=job.base_model,
+        example_tokens=[],
+        n_epochs=job.hyperparams["n_epochs"],
+        hyperparams=job.hyperparams,
+        continuing=job.model != job.base_model,
+        speed=speed,
+        failure=message,
+    )
+
+
+def _batches(items: Iterable[tuple[str, str]], size: int) -> Iterator[list[tuple[str, str]]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+class Preparations:
+    """One worker thread that prepares jobs in the order they were created; tells `on_ready` when one is.
+
+    `on_examples` runs in the worker before the plan is stored (the app makes the model's exact-prompt index
+    there, so a succeeded job's model answers its training prompts at once); `on_ready` after (the app wakes
+    event streams there).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        blobs: BlobStore,
+        speed: float | None,
+        on_ready: Callable[[FineTuneRecord, Plan], None],
+        on_examples: Callable[[FineTuneRecord, list[tuple[str, str]]], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.on_examples = on_examples
+        self.blobs = blobs
+        self.speed = speed
+        self.on_ready = on_ready
+        self._running: dict[str, Future[None]] = {}
+        self._done: set[str] = set()  # prepared by this process: a stale read of the job never starts it again
+        self._lock = threading.Lock()
+        self._worker = Background("ftemu-prepare")
+
+    def start(self, job: FineTuneRecord) -> Future[None]:
+        """The job's preparation, started unless it already runs."""
+        with self._lock:
+            found = self._running.get(job.id)
+            if found is None:
+                if job.id in self._done:
+                    found = Future()
+                    found.set_result(None)
+                    return found
+                found = self._running[job.id] = self._worker.submit(self._prepare, job)
+            return found
+
+    def _prepare(self, job: FineTuneRecord) -> None:
+        try:
+            plan = self.prepare(job)
+        except Exception:
+            log.exception("preparing %s failed", job.id)
+            plan = unreadable_plan(job, self.speed)
+        current = self.store.find_fine_tune(job.id)  # a scripted outcome may have been given meanwhile
+        plan = apply_outcome(plan, Outcome.from_json((current or job).plan.get("outcome")))
+        self.store.update_fine_tune(job.id, plan=plan.to_json())
+        with self._lock:
+            self._done.add(job.id)
+            self._running.pop(job.id, None)
+        self.on_ready(job, plan)
+
+    def prepare(self, job: FineTuneRecord) -> Plan:
+        """Read, tokenise and keep the job's examples; the plan they make."""
+        try:
+            examples = list(read_examples(self.blobs.read_chunks(job.training_file_ids[0])))
+        except OSError:
+            return unreadable_plan(job, self.speed)
+        plan = job_plan(job, examples, self.speed)
+        self.store.set_token_counts(job.id, pack_counts(plan.example_tokens))
+        if plan.failure is None:  # its results file, written now: the results step only renames it
+            self.blobs.write_bytes(results_stash(job.id), results_bytes(self.store.seed, job, plan))
+        self.store.delete_fine_tune_examples(job.id)
+        pairs = [(e.prompt, e.completion) for e in examples]
+        del examples
+        for number, batch in enumerate(_batches(pairs, INSERT_BATCH)):
+            self.store.insert_fine_tune_examples(job.id, batch, start=number * INSERT_BATCH)
+        if plan.failure is None and self.on_examples is not None:
+            try:
+                self.on_examples(job, pairs)  # before the plan: the job cannot succeed before this is done
+            except Exception:
+                log.exception("indexing %s failed (its model's first completion will build the index)", job.id)
+        return plan
+
+
+def prepared(plan: dict[str, Any]) -> bool:
+    """Whether a stored plan is ready (one without steps, at most a scripted outcome: still being prepared)."""
+    return "steps" in plan

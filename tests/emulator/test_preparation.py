@@ -1,0 +1,155 @@
+"""A legacy job's file is prepared off the event loop: the create answers, the job waits in processing meanwhile."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+
+from emulator.legacy import fine_tunes, preparation
+from emulator.legacy.lifecycle import Plan, pack_counts, results_stash, unpack_counts
+from emulator.legacy.preparation import Preparations
+from emulator.legacy.training_file import Example, parse_line, read_examples
+from emulator.store import FineTuneRecord
+from tests.conftest import capitals, in_process, upload
+from tests.emulator.lifecycle import advance, get_job, messages, run_to_end
+
+
+@pytest.fixture
+def gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """Every create answers without waiting, and preparations wait until the gate opens."""
+    opened = threading.Event()
+    original = Preparations.prepare
+
+    def held(self: Preparations, job: FineTuneRecord) -> Plan:
+        assert opened.wait(30)
+        return original(self, job)
+
+    monkeypatch.setattr(fine_tunes, "AWAIT_PREPARATION_BYTES", 0)
+    monkeypatch.setattr(Preparations, "prepare", held)
+    yield opened
+    opened.set()
+
+
+def preparation_of(app: FastAPI, job_id: str) -> Future[None]:
+    lifecycle = fine_tunes.lifecycle(app.state.core)
+    record = app.state.core.store.find_fine_tune(job_id)
+    assert lifecycle.prepare is not None and record is not None
+    return lifecycle.prepare(record)
+
+
+def test_create_fine_tune_big_file_answers_while_processing(
+    make_app: Callable[..., FastAPI], gate: threading.Event
+) -> None:
+    app = make_app()
+    http = in_process(app)
+    file_id = upload(http, capitals(100))["id"]
+    created = http.post("/fine-tunes", json={"training_file": file_id})
+    assert created.status_code == 200
+    job = created.json()
+    assert job["status"] == "pending" and messages(job) == [f"Created fine-tune: {job['id']}"]
+    # Other requests are served meanwhile, and no amount of clock moves the job out of processing.
+    assert http.get("/models").status_code == 200
+    advance(http, 10 * 3600)
+    assert get_job(http, job["id"])["status"] == "pending"
+    assert [j["status"] for j in http.get("/fine-tunes").json()["data"]] == ["pending"]
+    gate.set()
+    preparation_of(app, job["id"]).result(timeout=30)
+    done = run_to_end(http, job["id"])
+    assert done["status"] == "succeeded" and messages(done)[1].startswith("Fine-tune costs $")
+
+
+def test_cancel_fine_tune_while_it_is_prepared(make_app: Callable[..., FastAPI], gate: threading.Event) -> None:
+    app = make_app()
+    http = in_process(app)
+    job = http.post("/fine-tunes", json={"training_file": upload(http, capitals(20))["id"]}).json()
+    assert http.post(f"/fine-tunes/{job['id']}/cancel").json()["status"] == "cancelled"
+    gate.set()
+    preparation_of(app, job["id"]).result(timeout=30)
+    advance(http, 10 * 3600)
+    assert messages(get_job(http, job["id"]))[-1] == "Fine-tune cancelled"
+
+
+def test_fine_tune_prepared_after_a_restart(
+    make_app: Callable[..., FastAPI], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fine_tunes, "AWAIT_PREPARATION_BYTES", 0)
+    first = make_app(memory=False, data_dir=str(tmp_path))
+    never: Future[None] = Future()
+    fine_tunes.lifecycle(first.state.core).prepare = lambda job: never  # the server stops before it prepares
+    http = in_process(first)
+    job = http.post("/fine-tunes", json={"training_file": upload(http, capitals(30))["id"]}).json()
+    first.state.core.close()
+    second = make_app(memory=False, data_dir=str(tmp_path))
+    again = in_process(second)
+    assert get_job(again, job["id"])["status"] == "pending"  # its first look starts the preparation
+    preparation_of(second, job["id"]).result(timeout=30)
+    assert run_to_end(again, job["id"])["status"] == "succeeded"
+    examples = second.state.core.store.list_fine_tune_examples(job["id"])
+    assert examples == [(row["prompt"], row["completion"]) for row in capitals(30)]
+
+
+def test_fine_tune_examples_kept_in_order_across_insert_batches(
+    make_app: Callable[..., FastAPI], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(preparation, "INSERT_BATCH", 7)
+    app = make_app()
+    http = in_process(app)
+    job = http.post("/fine-tunes", json={"training_file": upload(http, capitals(50))["id"]}).json()
+    examples = app.state.core.store.list_fine_tune_examples(job["id"])
+    assert examples == [(row["prompt"], row["completion"]) for row in capitals(50)]
+
+
+def test_small_file_is_prepared_before_the_create_answers(make_app: Callable[..., FastAPI]) -> None:
+    http = in_process(make_app(speed="instant"))
+    job = http.post("/fine-tunes", json={"training_file": upload(http, capitals(10))["id"]}).json()
+    assert job["status"] == "succeeded"
+
+
+def test_plan_token_counts_pack_and_unpack() -> None:
+    counts = [0, 1, 2049, 4_000_000_000]
+    assert unpack_counts(pack_counts(counts)) == counts
+    assert unpack_counts([3, 4]) == [3, 4]  # plans stored before packing
+
+
+def test_read_examples_bulk_parse_equals_the_line_by_line_parse() -> None:
+    lines = [
+        b'{"prompt": "a", "completion": "b"}',
+        b"",
+        b'  {"prompt": "c\\u00e9", "completion": "", "extra": 1}\r',
+        b'{"prompt": 1, "completion": "x"}',  # not an example: skipped, as the line parse skips it
+        b'{"prompt": "d", "completion": "e"}',
+    ]
+    data = b"\n".join(lines)
+    expected = [e for n, raw in enumerate(lines, 1) if isinstance(e := parse_line(n, raw), Example)]
+    for size in (1, 7, 40, len(data)):
+        chunks = [data[i : i + size] for i in range(0, len(data), size)]
+        assert list(read_examples(chunks)) == expected
+
+
+def test_results_file_written_ahead_equals_the_one_written_at_the_step(make_app: Callable[..., FastAPI]) -> None:
+    contents = []
+    for keep_stash in (True, False):
+        app = make_app()
+        http = in_process(app)
+        job = http.post("/fine-tunes", json={"training_file": upload(http, capitals(40))["id"]}).json()
+        stash = app.state.core.blobs.path(results_stash(job["id"]))
+        assert stash.exists()  # its preparation wrote it
+        if not keep_stash:
+            stash.unlink()
+        done = run_to_end(http, job["id"])
+        assert not stash.exists()
+        contents.append(http.get(f"/files/{done['result_files'][0]['id']}/content").content)
+    assert contents[0] == contents[1] and contents[0].startswith(b"step,elapsed_tokens")
+
+
+def test_cancelled_job_leaves_no_results_written_ahead(make_app: Callable[..., FastAPI]) -> None:
+    app = make_app()
+    http = in_process(app)
+    job = http.post("/fine-tunes", json={"training_file": upload(http, capitals(10))["id"]}).json()
+    http.post(f"/fine-tunes/{job['id']}/cancel")
+    assert not app.state.core.blobs.path(results_stash(job["id"])).exists()
