@@ -13,12 +13,13 @@ import math
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from emulator.core.plan import ScheduledJob, Stage
 from emulator.store import Organization
 
 NEVER = math.inf
+K = TypeVar("K")
 
 
 class JobKind(Protocol):
@@ -61,6 +62,12 @@ class Scheduler:
         # Concurrent catch-ups (threads of an in-process app) must not apply the same transition twice, nor
         # end a job that another thread just finished.
         self._lock = threading.RLock()
+
+    def kind(self, name: str, expected: type[K]) -> K:
+        """A registered job kind, as the class its API generation knows it by."""
+        found = self.kinds[name]
+        assert isinstance(found, expected)
+        return found
 
     def wake(self, organization_id: str) -> None:
         """A job was created (or the store changed under us): look at the organisation again."""

@@ -114,9 +114,17 @@ def cursor_page(
             has_more = True
             break
         chosen.append(item)
-    body: dict[str, Any] = {"object": "list", "data": [render(item) for item in chosen]}
+    return page_body([render(item) for item in chosen], has_more, with_ids=with_ids)
+
+
+def page_body(data: list[dict[str, Any]], has_more: bool, *, with_ids: bool = False) -> dict[str, Any]:
+    """A page in the API's key order: object, data, [first_id, last_id (null when empty),] has_more.
+
+    For lists paged in SQL (the modern jobs, events, checkpoints and permissions): `data` is the page already.
+    """
+    body: dict[str, Any] = {"object": "list", "data": data}
     if with_ids:
-        body["first_id"] = id_of(chosen[0]) if chosen else None
-        body["last_id"] = id_of(chosen[-1]) if chosen else None
+        body["first_id"] = data[0]["id"] if data else None
+        body["last_id"] = data[-1]["id"] if data else None
     body["has_more"] = has_more
     return body

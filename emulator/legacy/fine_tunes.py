@@ -69,9 +69,7 @@ def fine_tune_object(
 
 def lifecycle(app: Core) -> FineTuneLifecycle:
     """The legacy job kind registered with the app's scheduler."""
-    kind = app.scheduler.kinds[KIND]
-    assert isinstance(kind, FineTuneLifecycle)
-    return kind
+    return app.scheduler.kind(KIND, FineTuneLifecycle)
 
 
 def get_owned_fine_tune(app: Core, org: Organization, fine_tune_id: str) -> FineTuneRecord:

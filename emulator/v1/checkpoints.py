@@ -13,10 +13,11 @@ from emulator.core.container import Core
 from emulator.core.errors import invalid_request, not_found
 from emulator.http import params
 from emulator.http.deps import authorized
+from emulator.http.pagination import page_body
 from emulator.store import Organization
 from emulator.store.job_records import CheckpointPermissionRecord
 from emulator.v1.jobs import limit_param
-from emulator.v1.objects import page, permission_object
+from emulator.v1.objects import permission_object
 
 router = APIRouter()
 ORDERS = ("ascending", "descending")
@@ -51,7 +52,7 @@ async def create_checkpoint_permissions(request: Request, checkpoint: str) -> di
             permission = CheckpointPermissionRecord(0, app.store.next_id("cp_"), model, project_id, app.now_seconds())
             app.store.insert_checkpoint_permission(permission)
             created.append(permission_object(permission))
-    return page(created, False, ids=True)
+    return page_body(created, False, with_ids=True)
 
 
 @router.get("/fine_tuning/checkpoints/{checkpoint:path}/permissions")
@@ -71,7 +72,7 @@ async def list_checkpoint_permissions(request: Request, checkpoint: str) -> dict
     if query.get("after") in ids:
         permissions = permissions[ids.index(query["after"]) + 1 :]
     limit = limit_param(request, 10)
-    return page([permission_object(p) for p in permissions[:limit]], len(permissions) > limit, ids=True)
+    return page_body([permission_object(p) for p in permissions[:limit]], len(permissions) > limit, with_ids=True)
 
 
 @router.delete("/fine_tuning/checkpoints/{checkpoint:path}/permissions/{permission_id}")

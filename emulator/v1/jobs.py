@@ -11,11 +11,12 @@ from emulator.core.container import Core
 from emulator.core.errors import invalid_request, not_found
 from emulator.http import params
 from emulator.http.deps import authorized, json_response
+from emulator.http.pagination import page_body, query_integer
 from emulator.store import Organization
 from emulator.store.job_records import FineTuningJobRecord, NewFineTuningJob
 from emulator.v1.create import prepare_job
 from emulator.v1.lifecycle import KIND, FineTuningJobLifecycle
-from emulator.v1.objects import checkpoint_object, event_object, job_object, page
+from emulator.v1.objects import checkpoint_object, event_object, job_object
 from emulator.v1.requests import MAX_SEED, parse_create_job
 
 router = APIRouter()
@@ -24,9 +25,7 @@ MAX_LIMIT = 100
 
 def lifecycle(app: Core) -> FineTuningJobLifecycle:
     """The modern job kind registered with the app's scheduler."""
-    kind = app.scheduler.kinds[KIND]
-    assert isinstance(kind, FineTuningJobLifecycle)
-    return kind
+    return app.scheduler.kind(KIND, FineTuningJobLifecycle)
 
 
 def get_owned_job(app: Core, org: Organization, job_id: str) -> FineTuningJobRecord:
@@ -38,15 +37,8 @@ def get_owned_job(app: Core, org: Organization, job_id: str) -> FineTuningJobRec
 
 
 def limit_param(request: Request, default: int) -> int:
-    raw = request.query_params.get("limit")
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise invalid_request(f"{raw!r} is not of type 'integer' - 'limit'", param="limit") from None
-    params.integer({"limit": value}, "limit", minimum=1, maximum=MAX_LIMIT)
-    return value
+    """The page size of a modern list: 1 to MAX_LIMIT, worded like the real validator."""
+    return query_integer(request.query_params.get("limit"), "limit", default, minimum=1, maximum=MAX_LIMIT)
 
 
 def _seed(app: Core, given: int | None) -> int:
@@ -123,7 +115,7 @@ async def list_fine_tuning_jobs(request: Request) -> dict[str, Any]:
     if after is not None:
         ids = [job.id for job in jobs]
         jobs = jobs[ids.index(after) + 1 :] if after in ids else jobs
-    return page([job_object(job) for job in jobs[:limit]], len(jobs) > limit)
+    return page_body([job_object(job) for job in jobs[:limit]], len(jobs) > limit)
 
 
 @router.get("/fine_tuning/jobs/{job_id}")
@@ -169,7 +161,7 @@ async def list_fine_tuning_events(request: Request, job_id: str) -> JSONResponse
     limit = limit_param(request, 20)
     events = app.store.list_job_events(job.id, after=request.query_params.get("after"), limit=limit + 1)
     # Rendered directly: FastAPI's encoder pass was most of a 100-event page.
-    return json_response(page([event_object(event) for event in events[:limit]], len(events) > limit))
+    return json_response(page_body([event_object(event) for event in events[:limit]], len(events) > limit))
 
 
 @router.get("/fine_tuning/jobs/{job_id}/checkpoints")
@@ -182,4 +174,4 @@ async def list_fine_tuning_checkpoints(request: Request, job_id: str) -> dict[st
     ids = [checkpoint.id for checkpoint in checkpoints]
     if after in ids:
         checkpoints = checkpoints[ids.index(after) + 1 :]
-    return page([checkpoint_object(c) for c in checkpoints[:limit]], len(checkpoints) > limit, ids=True)
+    return page_body([checkpoint_object(c) for c in checkpoints[:limit]], len(checkpoints) > limit, with_ids=True)

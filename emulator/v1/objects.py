@@ -87,13 +87,3 @@ def permission_object(permission: CheckpointPermissionRecord) -> dict[str, Any]:
         "created_at": permission.created_at,
         "project_id": permission.project_id,
     }
-
-
-def page(data: list[dict[str, Any]], has_more: bool, *, ids: bool = False) -> dict[str, Any]:
-    """A list page; `ids` adds first_id and last_id (checkpoints and permissions have them, jobs and events not)."""
-    body: dict[str, Any] = {"object": "list", "data": data}
-    if ids:
-        body["first_id"] = data[0]["id"] if data else None
-        body["last_id"] = data[-1]["id"] if data else None
-    body["has_more"] = has_more
-    return body
