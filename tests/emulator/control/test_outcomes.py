@@ -11,7 +11,7 @@ import pytest
 from fastapi import FastAPI
 
 from tests.conftest import KEY, assert_error, capitals, in_process
-from tests.emulator.lifecycle import advance, control_url, create_job, get_job, messages, run_to_end
+from tests.emulator.legacy.lifecycle import advance, control_url, create_job, get_job, messages, run_to_end
 
 DIVERGED = {"code": "training_diverged", "message": "The loss became NaN."}
 

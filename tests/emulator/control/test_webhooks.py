@@ -14,7 +14,7 @@ from fastapi import FastAPI
 
 from emulator.core.webhooks import sign
 from tests.conftest import capitals, in_process
-from tests.emulator.lifecycle import control_url, create_job, run_to_end
+from tests.emulator.legacy.lifecycle import control_url, create_job, run_to_end
 
 SECRET = "whsec_" + base64.b64encode(b"ftemu-test-webhook-secret").decode()
 

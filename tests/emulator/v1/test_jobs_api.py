@@ -10,7 +10,7 @@ import pytest
 from fastapi import FastAPI
 
 from tests.conftest import assert_error, in_process, upload
-from tests.emulator.lifecycle import advance
+from tests.emulator.legacy.lifecycle import advance
 from tests.emulator.v1.support import all_events, chat_lines, jsonl, preference_lines
 
 MODEL = "gpt-4o-mini-2024-07-18"

@@ -18,7 +18,7 @@ from emulator.core.tokens import encoding_named
 from emulator.testing import LiveServer
 from emulator.v1.create import message_tokens
 from tests.conftest import AUTH, capitals, fast_settings, in_process, upload
-from tests.emulator.lifecycle import advance
+from tests.emulator.legacy.lifecycle import advance
 from tests.emulator.v1.support import all_events, chat_lines, jsonl
 
 ORDER = {"validating_files": 0, "queued": 1, "running": 2, "paused": 2, "succeeded": 3, "failed": 3, "cancelled": 3}

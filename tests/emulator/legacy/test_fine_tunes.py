@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from conformance.suite.support import FINE_TUNE_KEYS
 from tests.conftest import assert_error, capitals, in_process, upload
-from tests.emulator.lifecycle import create_job, messages, run_to_end
+from tests.emulator.legacy.lifecycle import create_job, messages, run_to_end
 
 JOB_KEYS = FINE_TUNE_KEYS
 

@@ -16,7 +16,7 @@ from emulator.legacy.preparation import Preparations
 from emulator.legacy.training_file import Example, parse_line, read_examples
 from emulator.store import FineTuneRecord
 from tests.conftest import capitals, in_process, upload
-from tests.emulator.lifecycle import advance, get_job, messages, run_to_end
+from tests.emulator.legacy.lifecycle import advance, get_job, messages, run_to_end
 
 
 @pytest.fixture

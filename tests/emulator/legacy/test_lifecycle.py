@@ -14,7 +14,7 @@ from emulator.core.pricing import format_cost
 from emulator.core.tokens import r50k_base
 from emulator.legacy.lifecycle import default_batch_size
 from tests.conftest import assert_error, capitals, in_process, upload
-from tests.emulator.lifecycle import advance, control_url, create_job, get_job, messages, run_to_end
+from tests.emulator.legacy.lifecycle import advance, control_url, create_job, get_job, messages, run_to_end
 
 SUCCESS_SHAPE = [
     r"Created fine-tune: ft-\w{24}",

@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 
 from emulator import create_app
 from tests.conftest import capitals, fast_settings, in_process, upload
-from tests.emulator.lifecycle import advance
+from tests.emulator.legacy.lifecycle import advance
 
 ORDER = {"pending": 0, "running": 1, "succeeded": 2, "failed": 2, "cancelled": 2}
 TERMINAL_MESSAGES = re.compile(r"Fine-tune (succeeded|cancelled|failed)")

@@ -20,7 +20,7 @@ from emulator import create_app
 from emulator.core import tokens
 from tests.conftest import fast_settings, in_process
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 R50K_URL = "https://openaipublic.blob.core.windows.net/encodings/r50k_base.tiktoken"
 
 NO_NETWORK = r"""

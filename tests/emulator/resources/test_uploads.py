@@ -10,7 +10,7 @@ import openai
 from fastapi import FastAPI
 
 from tests.conftest import KEY, assert_error
-from tests.emulator.lifecycle import advance
+from tests.emulator.legacy.lifecycle import advance
 from tests.emulator.v1.support import chat_lines, jsonl, sync_transport
 
 

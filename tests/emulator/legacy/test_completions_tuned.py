@@ -20,7 +20,7 @@ from emulator.inference.tuned import TunedModels
 from emulator.settings import load_settings
 from emulator.store import ModelRecord
 from tests.conftest import assert_error, capitals, in_process
-from tests.emulator.test_completions import complete, tune
+from tests.emulator.legacy.test_completions import complete, tune
 
 SEP = "\n\n###\n\n"
 CITIES = {row["completion"] for row in capitals(100)}

@@ -10,7 +10,7 @@ import httpx
 
 from emulator.testing import LiveServer
 from tests.conftest import AUTH, fast_settings
-from tests.emulator.lifecycle import advance, create_job, get_job, run_to_end
+from tests.emulator.legacy.lifecycle import advance, create_job, get_job, run_to_end
 
 
 def _payloads(text: str) -> list[str]:

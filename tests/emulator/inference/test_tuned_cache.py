@@ -12,7 +12,7 @@ from emulator.inference.nearest import NearestIndex
 from emulator.inference.tuned import TunedModels
 from emulator.store import ModelRecord
 from tests.conftest import in_process
-from tests.emulator.test_completions import complete, tune
+from tests.emulator.legacy.test_completions import complete, tune
 
 
 class Examples:

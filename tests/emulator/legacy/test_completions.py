@@ -18,7 +18,7 @@ from emulator import create_app
 from emulator.core.tokens import r50k_base
 from emulator.legacy.completion_params import KNOWN_FIELDS
 from tests.conftest import assert_error, capitals, fast_settings, in_process
-from tests.emulator.lifecycle import create_job, run_to_end
+from tests.emulator.legacy.lifecycle import create_job, run_to_end
 
 POLAND = "The capital of Poland is\n\n###\n\n"
 RESPONSE_KEYS = ["id", "object", "created", "model", "choices", "usage"]

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from emulator.testing import LiveServer
 from tests.conftest import AUTH, KEY, capitals, fast_settings, in_process
-from tests.emulator.test_completions import POLAND, tune
+from tests.emulator.legacy.test_completions import POLAND, tune
 
 
 @pytest.fixture(scope="module")
