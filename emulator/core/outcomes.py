@@ -10,6 +10,8 @@ A job kind wires it in a few lines:
     plan = ...scaled by outcome.time_scale, steps cut at outcome.fail_at_step...
     ScheduledJob(..., held=outcome.holds(stage))                          # stay queued
     outcome.not_ready(finished_at, now)                                   # at inference: 404 model_not_found
+
+and registers an applier (re-plans one existing job) and a not-ready check (asked for every tuned model).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 
 from emulator.core.errors import invalid_request
 from emulator.core.plan import Stage
+from emulator.store import ModelRecord
 
 FAIL_STAGES = ("validating_files", "running")
 DEFAULT_CODE = "server_error"
@@ -104,6 +107,7 @@ class Rule:
 
 
 Applier = Callable[[str, Outcome], bool]
+NotReadyCheck = Callable[[ModelRecord, float], bool]
 
 
 class Outcomes:
@@ -112,6 +116,7 @@ class Outcomes:
     def __init__(self) -> None:
         self.rules: list[Rule] = []
         self.appliers: list[Applier] = []
+        self.not_ready_checks: list[NotReadyCheck] = []
         self._counter = 0
         self._lock = threading.Lock()
 
@@ -146,6 +151,10 @@ class Outcomes:
     def apply_to_job(self, job_id: str, outcome: Outcome) -> bool:
         """Re-plan an existing job of any registered kind (False: no kind knows the id)."""
         return any(apply(job_id, outcome) for apply in self.appliers)
+
+    def model_not_ready(self, record: ModelRecord, now: float) -> bool:
+        """True while a tuned model of any registered kind still answers 404 after its job succeeded."""
+        return any(check(record, now) for check in self.not_ready_checks)
 
 
 def _number(spec: dict[str, Any], name: str, default: float, minimum: float, exclusive: bool = False) -> float:

@@ -83,10 +83,16 @@ def outcome_applier(app: Core) -> Callable[[str, Outcome], bool]:
     return apply
 
 
-def model_not_ready(app: Core, record: ModelRecord) -> bool:
+def not_ready_check(app: Core) -> Callable[[ModelRecord, float], bool]:
     """True while a scripted not-ready window keeps the tuned model answering 404 after its job succeeded."""
-    job = app.store.find_fine_tune(record.fine_tune_id)
-    if job is None or job.status != "succeeded":
-        return False
-    outcome = Outcome.from_json(Plan.from_json(job.plan).outcome)
-    return outcome is not None and outcome.not_ready(job.finished_at, app.now())
+
+    def not_ready(record: ModelRecord, now: float) -> bool:
+        if not record.fine_tune_id.startswith("ft-"):
+            return False
+        job = app.store.find_fine_tune(record.fine_tune_id)
+        if job is None or job.status != "succeeded":
+            return False
+        outcome = Outcome.from_json(Plan.from_json(job.plan).outcome)
+        return outcome is not None and outcome.not_ready(job.finished_at, now)
+
+    return not_ready
