@@ -86,10 +86,12 @@ def test_outcome_not_ready_window_answers_404_until_the_clock_passes_it(client: 
     assert_error(
         client.post("/completions", json=body), 404, f"The model `{model}` does not exist", code="model_not_found"
     )
+    assert client.get(f"/models/{model}").status_code == 404
     advance(client, 119)
     assert client.post("/completions", json=body).status_code == 404
     advance(client, 1)
     assert client.post("/completions", json=body).status_code == 200
+    assert client.get(f"/models/{model}").json()["id"] == model
 
 
 def test_outcome_for_an_existing_job_fails_it_at_the_start(client: httpx.Client) -> None:
