@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from emulator.core.errors import invalid_request
-from emulator.core.plan import Stage
+from emulator.core.plan import TERMINAL, Stage
 from emulator.store import ModelRecord
 
 FAIL_STAGES = ("validating_files", "running")
@@ -155,6 +155,21 @@ class Outcomes:
     def model_not_ready(self, record: ModelRecord, now: float) -> bool:
         """True while a tuned model of any registered kind still answers 404 after its job succeeded."""
         return any(check(record, now) for check in self.not_ready_checks)
+
+
+def check_replan(noun: str, job_id: str, status: str, stage: int, outcome: Outcome) -> None:
+    """The 400s of scripting a job that is over, or failing at validation one that has validated its files."""
+    if status in TERMINAL:
+        raise invalid_request(f"Cannot script a {noun} that has already {status}: {job_id}", param="job")
+    if outcome.fail_at_stage == "validating_files" and stage != Stage.PROCESSING:
+        message = f"{noun[:1].upper()}{noun[1:]} {job_id} has already validated its files."
+        raise invalid_request(message, param="fail_at_stage")
+
+
+def still_not_ready(status: str, finished_at: float | None, outcome: dict[str, Any] | None, now: float) -> bool:
+    """True while a succeeded job's scripted window (its plan's stored outcome) keeps its model answering 404."""
+    scripted = Outcome.from_json(outcome)
+    return status == "succeeded" and scripted is not None and scripted.not_ready(finished_at, now)
 
 
 def _number(spec: dict[str, Any], name: str, default: float, minimum: float, exclusive: bool = False) -> float:

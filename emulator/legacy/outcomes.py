@@ -12,9 +12,8 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from emulator.core.container import Core
-from emulator.core.errors import invalid_request
-from emulator.core.outcomes import Outcome
-from emulator.core.plan import TERMINAL, Stage, Step
+from emulator.core.outcomes import Outcome, check_replan, still_not_ready
+from emulator.core.plan import Step
 from emulator.legacy.lifecycle import KIND, Plan
 from emulator.store import ModelRecord, Organization
 
@@ -68,16 +67,9 @@ def outcome_applier(app: Core) -> Callable[[str, Outcome], bool]:
         job = app.store.find_fine_tune(job_id)
         if job is None:
             return False
-        if job.status in TERMINAL:
-            raise invalid_request(f"Cannot script a fine-tune that has already {job.status}: {job_id}", param="job")
-        plan = Plan.from_json(job.plan)
-        if outcome.fail_at_stage == "validating_files" and job.stage != Stage.PROCESSING:
-            raise invalid_request(f"Fine-tune {job_id} has already validated its files.", param="fail_at_stage")
-        app.store.update_fine_tune(job.id, plan=apply_outcome(plan, outcome).to_json())
-        organization = app.store.get_organization(job.organization_id)
-        app.scheduler.wake(job.organization_id)
-        if organization is not None:
-            app.catch_up(organization)
+        check_replan("fine-tune", job_id, job.status, job.stage, outcome)
+        app.store.update_fine_tune(job.id, plan=apply_outcome(Plan.from_json(job.plan), outcome).to_json())
+        app.wake(job.organization_id)
         return True
 
     return apply
@@ -90,9 +82,6 @@ def not_ready_check(app: Core) -> Callable[[ModelRecord, float], bool]:
         if not record.fine_tune_id.startswith("ft-"):
             return False
         job = app.store.find_fine_tune(record.fine_tune_id)
-        if job is None or job.status != "succeeded":
-            return False
-        outcome = Outcome.from_json(Plan.from_json(job.plan).outcome)
-        return outcome is not None and outcome.not_ready(job.finished_at, now)
+        return job is not None and still_not_ready(job.status, job.finished_at, job.plan.get("outcome"), now)
 
     return not_ready

@@ -12,9 +12,8 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from emulator.core.container import Core
-from emulator.core.errors import invalid_request
-from emulator.core.outcomes import Outcome
-from emulator.core.plan import TERMINAL, Stage
+from emulator.core.outcomes import Outcome, check_replan, still_not_ready
+from emulator.core.plan import Stage
 from emulator.store import ModelRecord, Organization
 from emulator.v1.lifecycle import KIND
 from emulator.v1.plan import JobPlan
@@ -67,21 +66,13 @@ def outcome_applier(app: Core) -> Callable[[str, Outcome], bool]:
         job = app.store.find_fine_tuning_job(job_id)
         if job is None:
             return False
-        if job.status in TERMINAL:
-            raise invalid_request(
-                f"Cannot script a fine-tuning job that has already {job.status}: {job_id}", param="job"
-            )
-        if outcome.fail_at_stage == "validating_files" and job.stage != Stage.PROCESSING:
-            raise invalid_request(f"Fine-tuning job {job_id} has already validated its files.", param="fail_at_stage")
+        check_replan("fine-tuning job", job_id, job.status, job.stage, outcome)
         plan = apply_outcome(JobPlan.from_json(job.plan), outcome)
         done = max(0, Stage.step_index(job.stage))
         if plan.fail_step is not None and done:
             plan = replace(plan, fail_step=max(plan.fail_step, done + 1))
         app.store.update_fine_tuning_job(job.id, plan=plan.to_json())
-        app.scheduler.wake(job.organization_id)
-        organization = app.store.get_organization(job.organization_id)
-        if organization is not None:
-            app.catch_up(organization)
+        app.wake(job.organization_id)
         return True
 
     return apply
@@ -94,9 +85,6 @@ def not_ready_check(app: Core) -> Callable[[ModelRecord, float], bool]:
         if record.checkpoint_step is not None or not record.fine_tune_id.startswith(JOB_PREFIX):
             return False
         job = app.store.find_fine_tuning_job(record.fine_tune_id)
-        if job is None or job.status != "succeeded":
-            return False
-        outcome = Outcome.from_json(JobPlan.from_json(job.plan).outcome)
-        return outcome is not None and outcome.not_ready(job.finished_at, now)
+        return job is not None and still_not_ready(job.status, job.finished_at, job.plan.get("outcome"), now)
 
     return not_ready

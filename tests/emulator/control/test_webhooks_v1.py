@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-import openai
 import pytest
 from fastapi import FastAPI
 
 from tests.conftest import in_process
 from tests.emulator.control.test_outcomes import outcome
 from tests.emulator.control.test_outcomes_v1 import advance_until, create, get
-from tests.emulator.control.test_webhooks import SECRET, Receiver, wait, webhook_app
+from tests.emulator.control.test_webhooks import Receiver, unwrapped, wait, webhook_app
 from tests.emulator.lifecycle import advance
 from tests.emulator.v1.support import chat_lines
 
@@ -35,8 +34,7 @@ def test_fine_tuning_job_webhooks_unwrap_with_the_sdk(make_app: Callable[..., Fa
     assert api.post(f"/fine_tuning/jobs/{cancelled['id']}/cancel").json()["status"] == "cancelled"
     advance(api, 3600)
     wait(app)
-    sdk = openai.OpenAI(api_key="sk-unused", base_url="http://unused.invalid/v1")
-    events = [sdk.webhooks.unwrap(body, headers, secret=SECRET) for headers, body in endpoint.deliveries]
+    events = unwrapped(endpoint)
     assert [(event.type, event.data.id) for event in events] == [
         ("fine_tuning.job.succeeded", succeeded["id"]),
         ("fine_tuning.job.failed", scripted["id"]),
