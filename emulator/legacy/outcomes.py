@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from emulator.core.container import Core
 from emulator.core.outcomes import Outcome, check_replan, still_not_ready
-from emulator.core.plan import Step
+from emulator.core.plan import Stage, Step
 from emulator.legacy.lifecycle import KIND, Plan
 from emulator.store import ModelRecord, Organization
 
@@ -56,19 +56,37 @@ def apply_outcome(plan: Plan, outcome: Outcome | None) -> Plan:
     )
 
 
+def _fail_not_before(old: Plan, new: Plan, outcome: Outcome, done: int) -> Plan:
+    """A failure among the steps a running job has already taken moves to its next planned step."""
+    if len(new.steps) > done:
+        return new
+    scale = outcome.time_scale
+    following = old.steps[done]
+    per_epoch = steps_per_epoch(old)
+    epochs = sum(step.kind == "epoch" for step in old.steps)
+    batches = following.number * per_epoch if following.kind == "epoch" else epochs * per_epoch
+    kept = [Step(s.offset * scale, s.kind, s.number) for s in old.steps[:done]]
+    return replace(new, steps=[*kept, Step(following.offset * scale, "fail", batches)])
+
+
 def outcome_for_new_job(app: Core, organization: Organization, suffix: str | None, job_id: str) -> Outcome | None:
     return app.outcomes.for_new_job(organization.name, KIND, suffix, job_id)
 
 
 def outcome_applier(app: Core) -> Callable[[str, Outcome], bool]:
-    """Re-plan an existing legacy job (registered with Outcomes): only what has not happened yet can change."""
+    """Re-plan an existing legacy job (registered with Outcomes): only what has not happened yet can change.
+
+    A running job that must fail at a step it has already passed (or at the start) fails at its next epoch's end.
+    """
 
     def apply(job_id: str, outcome: Outcome) -> bool:
         job = app.store.find_fine_tune(job_id)
         if job is None:
             return False
         check_replan("fine-tune", job_id, job.status, job.stage, outcome)
-        app.store.update_fine_tune(job.id, plan=apply_outcome(Plan.from_json(job.plan), outcome).to_json())
+        plan = Plan.from_json(job.plan)
+        replanned = _fail_not_before(plan, apply_outcome(plan, outcome), outcome, max(0, Stage.step_index(job.stage)))
+        app.store.update_fine_tune(job.id, plan=replanned.to_json())
         app.wake(job.organization_id)
         return True
 
