@@ -192,3 +192,9 @@ def test_outcome_on_a_finished_or_validated_job_is_an_envelope(client: httpx.Cli
     assert_error(
         client.post(url, json={"job": "ftjob-nope", "stay_queued": True}), 404, "No such job: ftjob-nope", param="job"
     )
+    assert_error(
+        client.post(url, json={"kind": "fine_tuning.job", "stay_queued": True}),
+        400,
+        "'fine_tuning.job' is not one of ['fine-tune', 'fine-tuning-job'] - 'kind'",
+        param="kind",
+    )
