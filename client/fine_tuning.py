@@ -6,12 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from client._http import Transport, quote_id
+from client._http import RETRY_STATUSES, Transport, backoff, quote_id
+from client.errors import APIConnectionError, APIStatusError
 
 TERMINAL = ("succeeded", "failed", "cancelled")
 Job = dict[str, Any]
 Events = list[dict[str, Any]]
 POLL_SECONDS = 1.0
+MAX_FAILED_POLLS = 5
 
 
 def _given(**values: Any) -> dict[str, Any]:
@@ -72,12 +74,32 @@ class FineTuningJobs:
                 return found[::-1]
             after = page["data"][-1]["id"]
 
-    def follow(self, job_id: str, *, poll: float = POLL_SECONDS) -> Iterator[dict[str, Any]]:
-        """Every event of the job, oldest first, polling until it is over (the events endpoint is not a stream)."""
+    def _poll(self, job_id: str, seen: str | None) -> tuple[str, Events]:
+        return self.retrieve(job_id)["status"], self.new_events(job_id, seen)
+
+    def follow(
+        self, job_id: str, *, poll: float = POLL_SECONDS, max_failed_polls: int = MAX_FAILED_POLLS
+    ) -> Iterator[dict[str, Any]]:
+        """Every event of the job, oldest first, polling until it is over (the events endpoint is not a stream).
+
+        A poll whose requests still fail after the transport's retries (a 429 or 5xx storm, a broken response)
+        yields nothing and is tried again after a backoff: events are yielded only from a complete poll, so each
+        exactly once. `max_failed_polls` failures in a row raise the last error.
+        """
         seen: str | None = None
+        failures = 0
         while True:
-            status = self.retrieve(job_id)["status"]
-            for event in self.new_events(job_id, seen):
+            try:
+                status, events = self._poll(job_id, seen)
+            except (APIConnectionError, APIStatusError) as error:
+                retriable = not isinstance(error, APIStatusError) or error.status in RETRY_STATUSES
+                if not retriable or failures >= max_failed_polls:
+                    raise
+                self._t.sleep(backoff(failures))
+                failures += 1
+                continue
+            failures = 0
+            for event in events:
                 seen = event["id"]
                 yield event
             if status in TERMINAL:

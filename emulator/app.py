@@ -30,7 +30,7 @@ from emulator.inference.tuned import TunedModels
 from emulator.legacy import completions, fine_tunes
 from emulator.legacy import control as legacy_control
 from emulator.legacy.lifecycle import FineTuneLifecycle
-from emulator.legacy.outcomes import outcome_applier
+from emulator.legacy.outcomes import not_ready_check, outcome_applier
 from emulator.legacy.preparation import Preparations
 from emulator.legacy.training_file import TrainingFileChecker, parse_line
 from emulator.resources import control, faults, files, models, uploads
@@ -40,6 +40,7 @@ from emulator.store import FineTuneRecord, Store
 from emulator.v1 import chat
 from emulator.v1 import checkpoints as fine_tuning_checkpoints
 from emulator.v1 import jobs as fine_tuning_jobs
+from emulator.v1 import outcomes as job_outcomes
 from emulator.v1.lifecycle import FineTuningJobLifecycle
 from emulator.v1.training_file import AnyFormatChecker
 
@@ -92,7 +93,7 @@ def build_core(settings: Settings, clock: Clock | None = None) -> Core:
 
     legacy = FineTuneLifecycle(store, blobs, webhooks)
     legacy.prepare = Preparations(store, blobs, settings.speed_factor, lambda *_: notifier.notify(), index).start
-    kinds: list[JobKind] = [legacy, FineTuningJobLifecycle(store, blobs)]
+    kinds: list[JobKind] = [legacy, FineTuningJobLifecycle(store, blobs, webhooks)]
     scheduler = Scheduler(kinds, settings.training_slots, notifier.notify, store.transaction)
     core = Core(
         settings,
@@ -110,7 +111,8 @@ def build_core(settings: Settings, clock: Clock | None = None) -> Core:
     core.upload_checkers["fine-tune"] = lambda: AnyFormatChecker(parse_line, TrainingFileChecker().empty)
     # The test-control plane: faults drawn from the seed, outcomes each job kind can re-plan, a control file.
     core.faults = FaultRegistry(settings.seed)
-    core.outcomes.appliers.append(outcome_applier(core))
+    core.outcomes.appliers += [outcome_applier(core), job_outcomes.outcome_applier(core)]
+    core.outcomes.not_ready_checks += [not_ready_check(core), job_outcomes.not_ready_check(core)]
     if settings.control_file:
         load_control_file(Path(settings.control_file), core.faults, core.outcomes)
     return core

@@ -20,4 +20,4 @@ def test_readme_control_examples_pass(tmp_path: Path) -> None:
         (tmp_path / f"test_control_example_{number}.py").write_text(block)
     done = run_user_pytest(tmp_path, "-p", "no:xdist")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "6 passed" in done.stdout
+    assert "8 passed" in done.stdout

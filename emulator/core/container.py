@@ -60,6 +60,13 @@ class Core:
         """Apply every planned transition of the organisation's jobs that is due by now."""
         self.scheduler.catch_up(organization, self.clock.now())
 
+    def wake(self, organization_id: str) -> None:
+        """A job was changed from outside its organisation's requests (the control plane): apply what is due now."""
+        self.scheduler.wake(organization_id)
+        organization = self.store.get_organization(organization_id)
+        if organization is not None:
+            self.catch_up(organization)
+
     async def wait_for_change(self, organization: Organization) -> None:
         """Sleep until the next planned transition, or until something changes, whichever comes first."""
         timeout = MAX_STREAM_WAIT

@@ -10,6 +10,8 @@ A job kind wires it in a few lines:
     plan = ...scaled by outcome.time_scale, steps cut at outcome.fail_at_step...
     ScheduledJob(..., held=outcome.holds(stage))                          # stay queued
     outcome.not_ready(finished_at, now)                                   # at inference: 404 model_not_found
+
+and registers an applier (re-plans one existing job) and a not-ready check (asked for every tuned model).
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from emulator.core.errors import invalid_request
-from emulator.core.plan import Stage
+from emulator.core.plan import TERMINAL, Stage
+from emulator.store import ModelRecord
 
 FAIL_STAGES = ("validating_files", "running")
 DEFAULT_CODE = "server_error"
@@ -104,6 +107,7 @@ class Rule:
 
 
 Applier = Callable[[str, Outcome], bool]
+NotReadyCheck = Callable[[ModelRecord, float], bool]
 
 
 class Outcomes:
@@ -112,6 +116,7 @@ class Outcomes:
     def __init__(self) -> None:
         self.rules: list[Rule] = []
         self.appliers: list[Applier] = []
+        self.not_ready_checks: list[NotReadyCheck] = []
         self._counter = 0
         self._lock = threading.Lock()
 
@@ -146,6 +151,25 @@ class Outcomes:
     def apply_to_job(self, job_id: str, outcome: Outcome) -> bool:
         """Re-plan an existing job of any registered kind (False: no kind knows the id)."""
         return any(apply(job_id, outcome) for apply in self.appliers)
+
+    def model_not_ready(self, record: ModelRecord, now: float) -> bool:
+        """True while a tuned model of any registered kind still answers 404 after its job succeeded."""
+        return any(check(record, now) for check in self.not_ready_checks)
+
+
+def check_replan(noun: str, job_id: str, status: str, stage: int, outcome: Outcome) -> None:
+    """The 400s of scripting a job that is over, or failing at validation one that has validated its files."""
+    if status in TERMINAL:
+        raise invalid_request(f"Cannot script a {noun} that has already {status}: {job_id}", param="job")
+    if outcome.fail_at_stage == "validating_files" and stage != Stage.PROCESSING:
+        message = f"{noun[:1].upper()}{noun[1:]} {job_id} has already validated its files."
+        raise invalid_request(message, param="fail_at_stage")
+
+
+def still_not_ready(status: str, finished_at: float | None, outcome: dict[str, Any] | None, now: float) -> bool:
+    """True while a succeeded job's scripted window (its plan's stored outcome) keeps its model answering 404."""
+    scripted = Outcome.from_json(outcome)
+    return status == "succeeded" and scripted is not None and scripted.not_ready(finished_at, now)
 
 
 def _number(spec: dict[str, Any], name: str, default: float, minimum: float, exclusive: bool = False) -> float:

@@ -27,7 +27,6 @@ from emulator.inference.chat_knowledge import is_job_model
 from emulator.inference.generation import text_seed
 from emulator.inference.quality import parse_quality
 from emulator.legacy.completion_params import CompletionRequest, Prompt, parse_completion_request
-from emulator.legacy.outcomes import model_not_ready
 from emulator.store import ModelRecord, Organization
 
 router = APIRouter()
@@ -70,7 +69,7 @@ async def resolve_model(app: Core, org: Organization, model: str) -> Tuned | Non
         return None
     app.catch_up(org)
     record = app.store.get_model(org.id, model)
-    if record is None or model_not_ready(app, record):
+    if record is None or app.outcomes.model_not_ready(record, app.now()):
         raise model_does_not_exist(model)
     if is_job_model(record):
         return await _job_model(app, record)

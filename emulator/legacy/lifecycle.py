@@ -40,6 +40,7 @@ class Plan:
     batch_size: int
     learning_rate_multiplier: float
     outcome: dict[str, Any] | None = None  # a scripted Outcome (emulator.core.outcomes), already applied
+    n_examples: int = 0  # kept in the plan: its example_tokens are stored beside the job (0 in older plans)
 
     def to_json(self) -> dict[str, Any]:
         """Without the per-example token counts: the store keeps those beside the job (set_token_counts)."""
@@ -136,6 +137,7 @@ def make_plan(
         example_tokens=example_tokens,
         batch_size=batch_size,
         learning_rate_multiplier=multiplier,
+        n_examples=len(example_tokens),
     )
 
 

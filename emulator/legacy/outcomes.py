@@ -12,15 +12,14 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from emulator.core.container import Core
-from emulator.core.errors import invalid_request
-from emulator.core.outcomes import Outcome
-from emulator.core.plan import TERMINAL, Stage, Step
+from emulator.core.outcomes import Outcome, check_replan, still_not_ready
+from emulator.core.plan import Stage, Step
 from emulator.legacy.lifecycle import KIND, Plan
 from emulator.store import ModelRecord, Organization
 
 
 def steps_per_epoch(plan: Plan) -> int:
-    return max(1, math.ceil(len(plan.example_tokens) / plan.batch_size))
+    return max(1, math.ceil((plan.n_examples or len(plan.example_tokens)) / plan.batch_size))
 
 
 def _cut_at_step(plan: Plan, steps: list[Step], step: int) -> list[Step]:
@@ -57,38 +56,54 @@ def apply_outcome(plan: Plan, outcome: Outcome | None) -> Plan:
     )
 
 
+def _fail_not_before(old: Plan, new: Plan, outcome: Outcome, done: int) -> Plan:
+    """A failure among the steps a running job has already taken moves to its next planned step."""
+    if len(new.steps) > done:
+        return new
+    scale = outcome.time_scale
+    following = old.steps[done]
+    per_epoch = steps_per_epoch(old)
+    epochs = sum(step.kind == "epoch" for step in old.steps)
+    batches = following.number * per_epoch if following.kind == "epoch" else epochs * per_epoch
+    kept = [Step(s.offset * scale, s.kind, s.number) for s in old.steps[:done]]
+    return replace(new, steps=[*kept, Step(following.offset * scale, "fail", batches)])
+
+
 def outcome_for_new_job(app: Core, organization: Organization, suffix: str | None, job_id: str) -> Outcome | None:
     return app.outcomes.for_new_job(organization.name, KIND, suffix, job_id)
 
 
 def outcome_applier(app: Core) -> Callable[[str, Outcome], bool]:
-    """Re-plan an existing legacy job (registered with Outcomes): only what has not happened yet can change."""
+    """Re-plan an existing legacy job (registered with Outcomes): only what has not happened yet can change.
+
+    A running job that must fail at a step it has already passed (or at the start) fails at its next epoch's end.
+    """
 
     def apply(job_id: str, outcome: Outcome) -> bool:
         job = app.store.find_fine_tune(job_id)
         if job is None:
             return False
-        if job.status in TERMINAL:
-            raise invalid_request(f"Cannot script a fine-tune that has already {job.status}: {job_id}", param="job")
-        if outcome.fail_at_stage == "validating_files" and job.stage != Stage.PROCESSING:
-            raise invalid_request(f"Fine-tune {job_id} has already validated its files.", param="fail_at_stage")
+        check_replan("fine-tune", job_id, job.status, job.stage, outcome)
         if "steps" not in job.plan:  # still being prepared: the preparation makes its plan around the outcome
             app.store.update_fine_tune(job.id, plan={"outcome": outcome.to_json()})
         else:
-            app.store.update_fine_tune(job.id, plan=apply_outcome(Plan.from_json(job.plan), outcome).to_json())
-        organization = app.store.get_organization(job.organization_id)
-        app.scheduler.wake(job.organization_id)
-        if organization is not None:
-            app.catch_up(organization)
+            plan = Plan.from_json(job.plan)
+            step = max(0, Stage.step_index(job.stage))
+            replanned = _fail_not_before(plan, apply_outcome(plan, outcome), outcome, step)
+            app.store.update_fine_tune(job.id, plan=replanned.to_json())
+        app.wake(job.organization_id)
         return True
 
     return apply
 
 
-def model_not_ready(app: Core, record: ModelRecord) -> bool:
+def not_ready_check(app: Core) -> Callable[[ModelRecord, float], bool]:
     """True while a scripted not-ready window keeps the tuned model answering 404 after its job succeeded."""
-    job = app.store.find_fine_tune(record.fine_tune_id)
-    if job is None or job.status != "succeeded":
-        return False
-    outcome = Outcome.from_json(Plan.from_json(job.plan).outcome)
-    return outcome is not None and outcome.not_ready(job.finished_at, app.now())
+
+    def not_ready(record: ModelRecord, now: float) -> bool:
+        if not record.fine_tune_id.startswith("ft-"):
+            return False
+        job = app.store.find_fine_tune(record.fine_tune_id)
+        return job is not None and still_not_ready(job.status, job.finished_at, job.plan.get("outcome"), now)
+
+    return not_ready

@@ -65,6 +65,9 @@ async def create_outcome(request: Request, app: Core = Depends(core)) -> dict[st
     body = await params.json_body(request)
     job_id = params.string(body, "job", min_length=1)
     if job_id is None:
+        kinds = list(app.scheduler.kinds)
+        if body.get("kind") is not None and body["kind"] not in kinds:
+            raise invalid_request(f"{body['kind']!r} is not one of {kinds} - 'kind'", param="kind")
         return app.outcomes.add_rule(parse_rule(body)).to_json()
     outcome = parse_outcome({name: value for name, value in body.items() if name != "job"})
     if not app.outcomes.apply_to_job(job_id, outcome):

@@ -103,7 +103,7 @@ async def retrieve_model(model: str, request: Request) -> JSONResponse:
         return json_response(modern_base_model_object(MODERN_MODELS[model]))
     app.catch_up(org)
     record = app.store.get_model(org.id, model)
-    if record is None:
+    if record is None or app.outcomes.model_not_ready(record, app.now()):
         raise model_not_found(model)
     return json_response(tuned_model_object(record))
 

@@ -62,6 +62,7 @@ class FineTuningJobChanges(TypedDict, total=False):
     finished_at: float | None
     paused_at: float | None
     paused_total: float
+    plan: dict[str, Any]  # a scripted outcome set on an existing job re-plans it (test-control plane)
 
 
 @dataclass(frozen=True)

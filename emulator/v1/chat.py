@@ -63,7 +63,7 @@ async def resolve_chat_model(app: Core, org: Organization, name: str) -> ChatMod
     app.catch_up(org)
     record = app.store.get_model(org.id, name)
     base = modern_model(record.root) if record is not None else None
-    if record is None or base is None:
+    if record is None or base is None or app.outcomes.model_not_ready(record, app.now()):
         raise model_not_found(name)
     if base.kind != "chat" or not is_job_model(record):
         raise not_a_chat_model()

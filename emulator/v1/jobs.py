@@ -17,6 +17,7 @@ from emulator.store.job_records import FineTuningJobRecord, NewFineTuningJob
 from emulator.v1.create import prepare_job
 from emulator.v1.lifecycle import KIND, FineTuningJobLifecycle
 from emulator.v1.objects import checkpoint_object, event_object, job_object
+from emulator.v1.outcomes import apply_outcome, outcome_for_new_job
 from emulator.v1.requests import MAX_SEED, parse_create_job
 
 router = APIRouter()
@@ -56,6 +57,7 @@ async def create_fine_tuning_job(request: Request) -> dict[str, Any]:
     prepared = prepare_job(app, parsed)
     now = app.now()
     job_id = app.store.next_id("ftjob-")
+    plan = apply_outcome(prepared.plan, outcome_for_new_job(app, org, parsed.suffix, job_id))
     with app.store.transaction():
         app.store.insert_fine_tuning_job(
             NewFineTuningJob(
@@ -72,7 +74,7 @@ async def create_fine_tuning_job(request: Request) -> dict[str, Any]:
                 integrations=parsed.integrations,
                 created_at=now,
                 status="validating_files",
-                plan=prepared.plan.to_json(),
+                plan=plan.to_json(),
             )
         )
         app.store.add_job_event(job_id, f"Created fine-tuning job: {job_id}", int(now), data={})

@@ -7,7 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from emulator.core.blobs import BlobStore
+from emulator.core.outcomes import Outcome
 from emulator.core.plan import TERMINAL, ScheduledJob, Stage
+from emulator.core.webhooks import Webhooks
 from emulator.store import FileRecord, ModelRecord, Organization, Store
 from emulator.store.job_records import FineTuningJobRecord, NewJobEvent
 from emulator.v1 import metrics, naming
@@ -22,8 +24,12 @@ RESUMED = "Fine-tuning job resumed"
 
 
 def scheduled(job: FineTuningJobRecord) -> ScheduledJob:
-    """The scheduler's view: a paused job is held, and its due times move by the time it spent paused."""
+    """The scheduler's view: a paused job is held, and its due times move by the time it spent paused.
+
+    A job scripted to stay queued (emulator.core.outcomes) is held there too.
+    """
     plan = JobPlan.from_json(job.plan)
+    outcome = Outcome.from_json(plan.outcome)
     return ScheduledJob(
         kind=KIND,
         id=job.id,
@@ -37,7 +43,7 @@ def scheduled(job: FineTuningJobRecord) -> ScheduledJob:
         processing=plan.processing,
         start_delay=plan.start_delay,
         step_offsets=plan.offsets(),
-        held=job.status == "paused",
+        held=job.status == "paused" or (outcome is not None and outcome.holds(job.stage)),
     )
 
 
@@ -46,9 +52,10 @@ class FineTuningJobLifecycle:
 
     name = KIND
 
-    def __init__(self, store: Store, blobs: BlobStore) -> None:
+    def __init__(self, store: Store, blobs: BlobStore, webhooks: Webhooks | None = None) -> None:
         self.store = store
         self.blobs = blobs
+        self.webhooks = webhooks
         self._pending: list[NewJobEvent] = []  # one transition's events, written together by _flush
 
     # JobKind --------------------------------------------------------------------------------------------
@@ -90,10 +97,21 @@ class FineTuningJobLifecycle:
         if events:
             self.store.add_job_events(job.id, events)
 
+    def _ended(self, job: FineTuningJobRecord, status: str, when: float) -> None:
+        """Tell the organisation's webhook endpoint, if any, that the job is over."""
+        organization = self.store.get_organization(job.organization_id) if self.webhooks else None
+        if self.webhooks is not None and organization is not None:
+            self.webhooks.emit(organization.name, f"fine_tuning.job.{status}", job.id, when)
+
+    def _fail(self, job: FineTuningJobRecord, error: Data, when: float) -> None:
+        """A failed job: its error, and one error event whose text is the error's message."""
+        self.store.update_fine_tuning_job(job.id, status="failed", error=error, finished_at=when)
+        self._event(job, error["message"], when, level="error")
+        self._ended(job, "failed", when)
+
     def _finish_validating(self, job: FineTuningJobRecord, plan: JobPlan, when: float) -> None:
         if plan.failure is not None:
-            self.store.update_fine_tuning_job(job.id, status="failed", error=plan.failure, finished_at=when)
-            self._event(job, plan.failure["message"], when, level="error")
+            self._fail(job, plan.failure, when)
             return
         self.store.update_fine_tuning_job(job.id, stage=Stage.QUEUED, status="queued", queued_at=when)
         self._event(job, "Files validated, moving job to queued state", when)
@@ -111,7 +129,9 @@ class FineTuningJobLifecycle:
         index = Stage.step_index(job.stage)
         due = offsets[index]
         while index < len(offsets) and offsets[index] == due:
-            if index < plan.total_steps:
+            if plan.fails_at(index):
+                self._fail(job, (Outcome.from_json(plan.outcome) or Outcome()).error(), when)
+            elif index < plan.total_steps:
                 self._step(organization, job, plan, index + 1, when, index + 1 in checkpoints)
             else:
                 self._succeed(organization, job, plan, when)
@@ -189,6 +209,7 @@ class FineTuningJobLifecycle:
             finished_at=when,
         )
         self._event(job, "The job has successfully completed", when)
+        self._ended(job, "succeeded", when)
 
     def _write_results(
         self, organization: Organization, job: FineTuningJobRecord, plan: JobPlan, when: float
@@ -218,6 +239,7 @@ class FineTuningJobLifecycle:
         self.store.update_fine_tuning_job(job.id, status="cancelled", finished_at=when, paused_at=None)
         self._event(job, CANCELLED, when)
         self._flush(job)
+        self._ended(job, "cancelled", when)
         return True
 
     def pause(self, job: FineTuningJobRecord, when: float) -> bool:

@@ -76,6 +76,10 @@ class JobPlan:
     step_seconds: float
     upload: float
     has_validation: bool
+    # A scripted outcome (emulator.core.outcomes), already applied: the training step whose moment fails the
+    # job (0: right after the start; None: no scripted failure), and the outcome kept for later questions.
+    fail_step: int | None = None
+    outcome: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -92,11 +96,22 @@ class JobPlan:
         return [epoch * self.steps_per_epoch for epoch in range(1, self.n_epochs + 1)]
 
     def offsets(self) -> tuple[float, ...]:
-        """Seconds after the start of each training step, then of the model's upload (the last transition)."""
-        return _offsets(self.warmup, self.step_seconds, self.total_steps, self.upload)
+        """Seconds after the start of each training step, then of the model's upload (the last transition).
+
+        A scripted failure cuts them: the last transition is then the failure, at its step's moment.
+        """
+        full = _offsets(self.warmup, self.step_seconds, self.total_steps, self.upload)
+        if self.fail_step is None:
+            return full
+        return full[: self.fail_step] if self.fail_step else (0.0,)
+
+    def fails_at(self, index: int) -> bool:
+        """True when transition `index` of offsets() is the scripted failure."""
+        return self.fail_step is not None and index == max(0, self.fail_step - 1)
 
     def duration(self) -> float:
-        return self.offsets()[-1]
+        """The whole run as planned without a scripted failure (what `estimated_finish` shows)."""
+        return _offsets(self.warmup, self.step_seconds, self.total_steps, self.upload)[-1]
 
 
 @functools.lru_cache(maxsize=256)

@@ -1,4 +1,5 @@
-"""follow() survives the server cutting the event stream mid-job: no event repeated, none lost."""
+"""follow() survives the server cutting the event stream mid-job: no event repeated, none lost; the fine-tuning
+jobs' polling follow gives up after its failed polls in a row, and at once on an error no retry can fix."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from fastapi import FastAPI
 from starlette.testclient import TestClient
 
 from client import Client
+from client.errors import InternalServerError, NotFoundError
 from client.types import FineTuneEvent
 from emulator.testing import LiveServer
 from tests.conftest import KEY, capitals, fast_settings, in_process, jsonl
+from tests.emulator.v1.support import chat_lines
 
 FIRST_STAGE = 2.05  # simulated seconds at speed 60: processed, queued and started, no epoch yet
 
@@ -73,3 +76,23 @@ def test_drop_streams_unknown_fine_tune_is_not_found(app: FastAPI) -> None:
     response = TestClient(app).post("/_emulator/fine-tunes/ft-nope/drop-streams")
     assert response.status_code == 404
     assert response.json()["error"]["message"] == "No such fine-tune: ft-nope"
+
+
+def test_follow_fine_tuning_job_gives_up_after_max_failed_polls(make_app: Callable[..., FastAPI]) -> None:
+    app = make_app()
+    waits: list[float] = []
+    with Client(http=in_process(app), api_key=KEY, sleep=waits.append) as client:
+        file_id = client.files.create(jsonl(chat_lines(10)), filename="chat.jsonl")["id"]
+        job_id = client.fine_tuning.jobs.create("gpt-4o-mini-2024-07-18", file_id)["id"]
+        TestClient(app).post("/_emulator/faults", json={"path": "/v1/fine_tuning/jobs/*", "status": 503, "times": None})
+        with pytest.raises(InternalServerError):
+            next(client.fine_tuning.jobs.follow(job_id, max_failed_polls=2))
+    # Each poll is the transport's three attempts; between the three polls, the follow loop's own backoff.
+    assert len(waits) == 3 * 2 + 2 and waits[2] >= 0.375 and waits[5] >= 0.75
+
+
+def test_follow_fine_tuning_job_unknown_id_raises_at_once(app: FastAPI) -> None:
+    waits: list[float] = []
+    with Client(http=in_process(app), api_key=KEY, sleep=waits.append) as client, pytest.raises(NotFoundError):
+        next(client.fine_tuning.jobs.follow("ftjob-nope"))
+    assert waits == []

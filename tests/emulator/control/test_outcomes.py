@@ -86,10 +86,12 @@ def test_outcome_not_ready_window_answers_404_until_the_clock_passes_it(client: 
     assert_error(
         client.post("/completions", json=body), 404, f"The model `{model}` does not exist", code="model_not_found"
     )
+    assert client.get(f"/models/{model}").status_code == 404
     advance(client, 119)
     assert client.post("/completions", json=body).status_code == 404
     advance(client, 1)
     assert client.post("/completions", json=body).status_code == 200
+    assert client.get(f"/models/{model}").json()["id"] == model
 
 
 def test_outcome_for_an_existing_job_fails_it_at_the_start(client: httpx.Client) -> None:
@@ -101,6 +103,21 @@ def test_outcome_for_an_existing_job_fails_it_at_the_start(client: httpx.Client)
         "Fine-tune started",
         "Fine-tune failed at the start of training: No capacity. (code: capacity)",
     ]
+
+
+def test_outcome_for_a_running_job_past_its_step_fails_at_the_next_epoch(client: httpx.Client) -> None:
+    job = create_job(client, capitals(20), model="ada")
+    while "Completed epoch 2/4" not in messages(get_job(client, job["id"])):
+        advance(client, 0.02)
+    outcome(client, job=job["id"], fail_at_step=1, code="late", message="Too late.")
+    failed = run_to_end(client, job["id"])
+    assert messages(failed)[-2:] == ["Completed epoch 2/4", "Fine-tune failed at step 60: Too late. (code: late)"]
+    for scripted in ({"fail_at_stage": "running"}, {"fail_at_step": 80}):  # after the last epoch: at the upload
+        other = create_job(client, capitals(20), model="ada")
+        while "Completed epoch 4/4" not in messages(get_job(client, other["id"])):
+            advance(client, 0.02)
+        outcome(client, job=other["id"], **scripted)
+        assert messages(run_to_end(client, other["id"]))[-1].startswith("Fine-tune failed at step 80: ")
 
 
 def test_outcome_validating_files_fails_before_the_queue(client: httpx.Client) -> None:

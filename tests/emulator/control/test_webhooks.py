@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import openai
 import pytest
@@ -60,6 +61,12 @@ def wait(app: FastAPI) -> None:
     assert app.state.core.webhooks.wait_idle(10)
 
 
+def unwrapped(receiver: Receiver) -> list[Any]:
+    """Every delivery as the current SDK's `webhooks.unwrap` reads it (raising if a signature is wrong)."""
+    sdk = openai.OpenAI(api_key="sk-unused", base_url="http://unused.invalid/v1")
+    return [sdk.webhooks.unwrap(body, headers, secret=SECRET) for headers, body in receiver.deliveries]
+
+
 def test_every_delivered_webhook_unwraps_with_the_sdk(make_app: Callable[..., FastAPI], receiver: Receiver) -> None:
     app = webhook_app(make_app, receiver.url)
     api = in_process(app)
@@ -69,8 +76,8 @@ def test_every_delivered_webhook_unwraps_with_the_sdk(make_app: Callable[..., Fa
     emitted = api.post(control_url(api, "/webhooks"), json={"type": "fine_tuning.job.failed", "job": "ftjob-abc"})
     assert emitted.status_code == 200, emitted.text
     wait(app)
+    events = unwrapped(receiver)
     sdk = openai.OpenAI(api_key="sk-unused", base_url="http://unused.invalid/v1")
-    events = [sdk.webhooks.unwrap(body, headers, secret=SECRET) for headers, body in receiver.deliveries]
     assert [(event.type, event.data.id) for event in events] == [
         ("fine_tuning.job.succeeded", succeeded["id"]),
         ("fine_tuning.job.cancelled", cancelled["id"]),
