@@ -1,4 +1,4 @@
-"""The one way a route gets the Core and the request's organisation, and the JSON response it returns."""
+"""The one way an API route gets the Core and the request's organisation (control routes take the Core alone)."""
 
 from __future__ import annotations
 
@@ -36,11 +36,6 @@ def authorized(request: Request) -> tuple[Core, Organization]:
     organization = app.auth.organization_for(authorization, requested)
     scope.setdefault("state", {})["organization"] = organization
     return app, organization
-
-
-async def current_organization(request: Request) -> Organization:
-    """FastAPI dependency: the organisation of the request's key (401 in the envelope otherwise)."""
-    return authorized(request)[1]
 
 
 def stream_drops(request: Request) -> StreamDrops:
