@@ -94,7 +94,9 @@ def build_core(settings: Settings, clock: Clock | None = None) -> Core:
     legacy = FineTuneLifecycle(store, blobs, webhooks)
     legacy.prepare = Preparations(store, blobs, settings.speed_factor, lambda *_: notifier.notify(), index).start
     kinds: list[JobKind] = [legacy, FineTuningJobLifecycle(store, blobs, webhooks)]
-    scheduler = Scheduler(kinds, settings.training_slots, notifier.notify, store.transaction)
+    scheduler = Scheduler(
+        kinds, settings.training_slots, notifier.notify, store.transaction, changes=lambda: store.changes
+    )
     core = Core(
         settings,
         store,

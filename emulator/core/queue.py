@@ -53,12 +53,17 @@ class Scheduler:
         slots: int,
         on_change: Callable[[], None],
         transaction: Callable[[], AbstractContextManager[None]],
+        changes: Callable[[], int] | None = None,
     ) -> None:
         self.kinds = {kind.name: kind for kind in kinds}
         self.slots = slots
         self.on_change = on_change
         self._transaction = transaction
         self._idle: set[str] = set()  # organisations known to have no job that is not over
+        # `changes` counts the store's writes: an organisation whose next transition was worked out at the
+        # current count is not looked at again before that time (most requests then read nothing).
+        self._changes = changes
+        self._next: dict[str, tuple[int, float]] = {}  # organisation -> (the count then, its next due time)
         # Concurrent catch-ups (threads of an in-process app) must not apply the same transition twice, nor
         # end a job that another thread just finished.
         self._lock = threading.RLock()
@@ -73,10 +78,12 @@ class Scheduler:
         """A job was created (or the store changed under us): look at the organisation again."""
         with self._lock:
             self._idle.discard(organization_id)
+            self._next.pop(organization_id, None)
 
     def forget(self) -> None:
         with self._lock:
             self._idle.clear()
+            self._next.clear()
 
     # reading the schedule ---------------------------------------------------------------------------------
 
@@ -117,12 +124,16 @@ class Scheduler:
     def catch_up(self, organization: Organization, now: float) -> None:
         if organization.id in self._idle:
             return
+        known = self._next.get(organization.id)
+        if known is not None and self._changes is not None and known[0] == self._changes() and now < known[1]:
+            return
         with self._lock:
             self._catch_up(organization, now)
 
     def _catch_up(self, organization: Organization, now: float) -> None:
         changed = False
         while True:
+            count = self._changes() if self._changes is not None else None  # before reading: a later write shows
             jobs = self.active_jobs(organization.id)
             if not jobs:
                 self._idle.add(organization.id)
@@ -131,6 +142,8 @@ class Scheduler:
             queue = _Queue(self, jobs)
             when, _, job = min(((self._due(job, jobs, release, queue), job.seq, job) for job in jobs), key=_by_time)
             if when > now:
+                if count is not None:
+                    self._next[organization.id] = (count, when)
                 break
             with self._transaction():
                 self.kinds[job.kind].advance(organization, job, when, self.waiting(jobs))
@@ -150,6 +163,7 @@ class Scheduler:
         """Act on a job now (cancel, fail, pause): what was due first, then the action, then what it made due."""
         with self._lock:
             self._idle.discard(organization.id)
+            self._next.pop(organization.id, None)
             self._catch_up(organization, when)
             yield
             self.announce(organization, when)

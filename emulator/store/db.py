@@ -32,6 +32,11 @@ class Database:
         apply_migrations(self._db)
         self.seed = self._settle_seed(seed)
 
+    @property
+    def changes(self) -> int:
+        """Rows written since the store opened (every insert, update and delete): equal counts, same contents."""
+        return self._db.total_changes
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
