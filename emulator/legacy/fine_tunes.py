@@ -23,8 +23,10 @@ from emulator.resources.files import file_object
 from emulator.store import EventRecord, FineTuneRecord, NewFineTune, Organization
 
 router = APIRouter()
-# Training files up to this size are prepared before the create answers (~0.1 s of work at most).
+# Training files up to this size are prepared before the create answers (~0.1 s of work at most), those up to
+# PREPARE_HERE_BYTES on the event loop itself (a slice of a few milliseconds), bigger ones on a worker thread.
 AWAIT_PREPARATION_BYTES = 1_000_000
+PREPARE_HERE_BYTES = 64_000
 
 
 def event_object(event: EventRecord) -> dict[str, Any]:
@@ -115,9 +117,13 @@ async def create_fine_tune(request: Request) -> dict[str, Any]:
         )
         app.store.add_event(job_id, f"Created fine-tune: {job_id}", int(now))
     app.scheduler.wake(org.id)
-    job = get_owned_fine_tune(app, org, job_id)  # its catch-up starts the preparation
     prepare = lifecycle(app).prepare
-    if parsed.training_file.bytes <= AWAIT_PREPARATION_BYTES and prepare is not None:
+    if parsed.training_file.bytes <= PREPARE_HERE_BYTES and prepare is not None:
+        stored = app.store.get_fine_tune(org.id, job_id)
+        assert stored is not None
+        prepare(stored, here=True)
+    job = get_owned_fine_tune(app, org, job_id)  # its catch-up starts a bigger file's preparation
+    if PREPARE_HERE_BYTES < parsed.training_file.bytes <= AWAIT_PREPARATION_BYTES and prepare is not None:
         await asyncio.wrap_future(prepare(job))
         job = get_owned_fine_tune(app, org, job_id)
     app.notifier.notify()

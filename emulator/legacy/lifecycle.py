@@ -6,10 +6,9 @@ import base64
 import os
 import sys
 from array import array
-from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import asdict, dataclass, replace
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
 
 from emulator.core.blobs import BlobStore
 from emulator.core.catalogue import BASE_MODELS, MAX_EXAMPLE_TOKENS
@@ -22,6 +21,14 @@ from emulator.legacy.results import ResultsSpec, compiled_results
 from emulator.store import FileRecord, FineTuneRecord, ModelRecord, Organization, Store
 
 KIND = "fine-tune"
+
+
+class Prepare(Protocol):
+    """Starts a job's preparation (reading, tokenising and keeping its examples; the plan they make)."""
+
+    def __call__(self, job: FineTuneRecord, *, here: bool = False) -> Future[None]: ...
+
+
 START_DELAY_SECONDS = 1.0
 RESULT_DELAY_SECONDS = 1.0
 
@@ -44,7 +51,7 @@ class Plan:
 
     def to_json(self) -> dict[str, Any]:
         """Without the per-example token counts: the store keeps those beside the job (set_token_counts)."""
-        values = asdict(self)
+        values = dict(vars(self))  # every field is plain data but the steps (asdict's deep copy cost more)
         values["steps"] = [[step.offset, step.kind, step.number] for step in self.steps]
         values["example_tokens"] = []
         return values
@@ -200,7 +207,7 @@ class FineTuneLifecycle:
         self.blobs = blobs
         self.webhooks = webhooks
         # Starts a job's preparation off the event loop (legacy/preparation.py; set by the app).
-        self.prepare: Callable[[FineTuneRecord], Future[None]] | None = None
+        self.prepare: Prepare | None = None
 
     # JobKind --------------------------------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ def gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
         return original(self, job)
 
     monkeypatch.setattr(fine_tunes, "AWAIT_PREPARATION_BYTES", 0)
+    monkeypatch.setattr(fine_tunes, "PREPARE_HERE_BYTES", 0)
     monkeypatch.setattr(Preparations, "prepare", held)
     yield opened
     opened.set()
@@ -78,6 +79,7 @@ def test_fine_tune_prepared_after_a_restart(
     make_app: Callable[..., FastAPI], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(fine_tunes, "AWAIT_PREPARATION_BYTES", 0)
+    monkeypatch.setattr(fine_tunes, "PREPARE_HERE_BYTES", 0)
     first = make_app(memory=False, data_dir=str(tmp_path))
     never: Future[None] = Future()
     fine_tunes.lifecycle(first.state.core).prepare = lambda job: never  # the server stops before it prepares
@@ -153,3 +155,16 @@ def test_cancelled_job_leaves_no_results_written_ahead(make_app: Callable[..., F
     job = http.post("/fine-tunes", json={"training_file": upload(http, capitals(10))["id"]}).json()
     http.post(f"/fine-tunes/{job['id']}/cancel")
     assert not app.state.core.blobs.path(results_stash(job["id"])).exists()
+
+
+def test_create_fine_tune_small_file_prepared_by_its_create(make_app: Callable[..., FastAPI]) -> None:
+    """A small file needs no worker: the create answers with the job's plan stored."""
+    app = make_app()
+    http = in_process(app)
+    job = http.post("/fine-tunes", json={"training_file": upload(http, capitals(20))["id"]}).json()
+    lifecycle = fine_tunes.lifecycle(app.state.core)
+    record = app.state.core.store.find_fine_tune(job["id"])
+    assert lifecycle.prepare is not None and record is not None
+    assert preparation.prepared(record.plan)
+    assert lifecycle.prepare(record).done()  # prepared once: asking again starts nothing
+    assert run_to_end(http, job["id"])["status"] == "succeeded"
