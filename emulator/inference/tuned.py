@@ -21,8 +21,10 @@ from emulator.inference.nearest import NearestIndex
 from emulator.store import ModelRecord, Store
 
 log = logging.getLogger("ftemu")
-CACHE_SIZE = 32
 CACHE_BYTES = 256 * 1024 * 1024  # ~6 indexes of 100,000 examples
+# Up to this many examples the similarity part waits for its first use (a few milliseconds then, on the caller's
+# thread): most small models only ever get their training prompts, and a hand-over to a worker costs more.
+LAZY_SIMILARITY_EXAMPLES = 300
 
 
 def lineage(store: Store, record: ModelRecord) -> list[ModelRecord]:
@@ -63,11 +65,20 @@ def job_examples(
 class TunedModels:
     """Nearest-prompt indexes by fine-tune id: a job's examples (and its chain's) never change once it exists."""
 
-    def __init__(self, capacity: int = CACHE_SIZE, *, max_bytes: int = CACHE_BYTES, directory: Path | None = None):
+    def __init__(
+        self,
+        capacity: int | None = None,
+        *,
+        max_bytes: int = CACHE_BYTES,
+        directory: Path | None = None,
+        lazy_similarity: int = LAZY_SIMILARITY_EXAMPLES,
+    ):
         self.capacity = capacity
+        self.lazy_similarity = lazy_similarity
         self.max_bytes = max_bytes
         self.directory = directory
         self._indexes: OrderedDict[str, NearestIndex] = OrderedDict()
+        self._sizes: dict[str, int] = {}  # each kept index's bytes when last counted
         self._bytes = 0
         self._building: dict[str, Future[NearestIndex]] = {}
         self._lock = threading.Lock()
@@ -78,6 +89,7 @@ class TunedModels:
             index = self._indexes.get(record.fine_tune_id)
             if index is not None:
                 self._indexes.move_to_end(record.fine_tune_id)
+                self._count(record.fine_tune_id)  # a small index grows when a lookup builds its similarity part
             return index
 
     def index(self, store: Store, record: ModelRecord) -> NearestIndex:
@@ -99,7 +111,8 @@ class TunedModels:
         """A job's index, made once: a second caller waits for the first instead of building again.
 
         The exact-prompt part is made here; the similarity part follows in the background (and the file is
-        written again with it), so a training prompt never waits for trigram postings.
+        written again with it), so a training prompt never waits for trigram postings. A small index builds its
+        similarity part on first need instead (not written again: rebuilding it after a restart is as cheap).
         """
         with self._lock:
             pending = self._building.get(fine_tune_id)
@@ -114,7 +127,7 @@ class TunedModels:
                 built = NearestIndex(job_examples(store, organization_id, fine_tune_id, parent, own))
                 self._save(fine_tune_id, built)
             self._keep(fine_tune_id, built)
-            if not built.complete:
+            if not built.complete and len(built) > self.lazy_similarity:
                 self._in_background(self._complete, fine_tune_id, built)
             pending.set_result(built)
             return built
@@ -136,7 +149,9 @@ class TunedModels:
         except Exception:
             log.exception("could not complete the index of %s", fine_tune_id)
         with self._lock:
-            self._evict()
+            if fine_tune_id in self._indexes:
+                self._count(fine_tune_id)
+                self._evict()
 
     def settle(self) -> None:
         """Wait until every index being completed in the background is done (tests and benchmarks)."""
@@ -170,19 +185,30 @@ class TunedModels:
             if fine_tune_id in self._indexes:
                 return
             self._indexes[fine_tune_id] = index
+            self._count(fine_tune_id)
             self._evict()
 
+    def _count(self, fine_tune_id: str) -> None:
+        """Under the lock: count one kept index's bytes again (it grows when its similarity part is built)."""
+        size = self._indexes[fine_tune_id].nbytes
+        self._bytes += size - self._sizes.get(fine_tune_id, 0)
+        self._sizes[fine_tune_id] = size
+
     def _evict(self) -> None:
-        """Under the lock: sizes are counted afresh, since an index grows when its similarity part is built."""
-        self._bytes = sum(kept.nbytes for kept in self._indexes.values())
-        while len(self._indexes) > 1 and (len(self._indexes) > self.capacity or self._bytes > self.max_bytes):
-            _, dropped = self._indexes.popitem(last=False)
-            self._bytes -= dropped.nbytes
+        """Under the lock: the least recently used go while over the budget (the newest always stays)."""
+        while len(self._indexes) > 1 and self._over():
+            dropped, _ = self._indexes.popitem(last=False)
+            self._bytes -= self._sizes.pop(dropped)
+
+    def _over(self) -> bool:
+        counted = self.capacity is not None and len(self._indexes) > self.capacity
+        return counted or self._bytes > self.max_bytes
 
     def forget(self) -> None:
         """Drop every cached index (a reset); files stay, named by job ids that are never reused."""
         with self._lock:
             self._indexes.clear()
+            self._sizes.clear()
             self._bytes = 0
 
     @property

@@ -35,7 +35,7 @@ def test_tuned_models_cache_evicts_the_oldest_by_bytes() -> None:
     store = Examples()
     sample = NearestIndex(store.list_fine_tune_examples("ft-0"))
     sample.postings  # noqa: B018 - counted with its similarity part, as the cache counts it once built
-    cache = TunedModels(max_bytes=int(2.5 * sample.nbytes))
+    cache = TunedModels(max_bytes=int(2.5 * sample.nbytes), lazy_similarity=0)
     for number in range(4):
         cache.index(store, model(number))  # type: ignore[arg-type]
         cache.settle()
@@ -52,7 +52,7 @@ def test_tuned_models_cache_keeps_the_newest_even_over_the_budget() -> None:
 
 def test_tuned_models_index_read_back_after_a_restart_without_a_rebuild(tmp_path: Path) -> None:
     store = Examples()
-    cache = TunedModels(directory=tmp_path)
+    cache = TunedModels(directory=tmp_path, lazy_similarity=0)
     first = cache.index(store, model(0))  # type: ignore[arg-type]
     cache.settle()
     assert store.calls == 1 and (tmp_path / "ft-0.nearest").exists()
@@ -61,6 +61,16 @@ def test_tuned_models_index_read_back_after_a_restart_without_a_rebuild(tmp_path
     assert list(again.examples) == list(first.examples)
     assert again.complete  # written again once its similarity part was built: nothing to rebuild
     assert again.nearest("ft-0 question 7") == first.nearest("ft-0 question 7")
+
+
+def test_tuned_models_small_index_builds_its_similarity_part_on_first_need(tmp_path: Path) -> None:
+    cache = TunedModels(directory=tmp_path)
+    index = cache.index(Examples(size=50), model(0))  # type: ignore[arg-type]
+    cache.settle()
+    assert not index.complete  # nothing handed to the worker
+    assert index.nearest("ft-0 question 7 ->!") is not None and index.complete
+    cache.settle()
+    assert not NearestIndex.from_bytes((tmp_path / "ft-0.nearest").read_bytes()).complete  # cheap to redo
 
 
 def test_tuned_models_unreadable_file_is_rebuilt(tmp_path: Path) -> None:
