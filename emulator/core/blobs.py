@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import os
+import secrets
 import shutil
 import tempfile
 import weakref
@@ -12,6 +14,10 @@ from typing import BinaryIO
 
 CHUNK = 1 << 16
 TEMP_PREFIX = ".upload-"
+# Temp names: this process's own prefix and a counter (tempfile.mkstemp draws a random name each time, which
+# cost more than the rest of a small upload's writing).
+_TEMP_NAMES = itertools.count()
+_TEMP_TAG = secrets.token_hex(4)
 
 
 class BlobStore:
@@ -83,8 +89,8 @@ class BlobWriter:
     def __init__(self, root: Path, *, durable: bool = True) -> None:
         self._root = root
         self._durable = durable
-        descriptor, name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=root)
-        self._temp = Path(name)
+        self._temp = root / f"{TEMP_PREFIX}{os.getpid()}-{_TEMP_TAG}-{next(_TEMP_NAMES)}"
+        descriptor = os.open(self._temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
         self._handle: BinaryIO = os.fdopen(descriptor, "wb")
         self.size = 0
         self._done = False

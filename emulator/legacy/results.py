@@ -66,26 +66,19 @@ def compiled_results(spec: ResultsSpec) -> str:
         elapsed_examples += max(0, end - first)
         progress = step / total
         loss = start_loss * math.exp(-2.2 * progress) * rng.uniform(0.8, 1.2)
-        row: list[object] = [
-            step,
-            elapsed_tokens,
-            elapsed_examples,
-            loss,
-            float(rng.random() < progress * 0.9),
-            _accuracy(rng, progress, 0.45),
-        ]
-        measured = step == 1 or step % VALIDATION_EVERY == 1 or step == total
+        sequence = float(rng.random() < progress * 0.9)
+        line = f"{step},{elapsed_tokens},{elapsed_examples},{loss!r},{sequence!r},{_accuracy(rng, progress, 0.45)!r}"
         if spec.has_validation:
-            row += (
-                [
-                    loss * rng.uniform(1.0, 1.4),
-                    float(rng.random() < progress * 0.8),
-                    _accuracy(rng, progress, 0.4),
-                ]
-                if measured
-                else ["", "", ""]
-            )
+            if step == 1 or step % VALIDATION_EVERY == 1 or step == total:  # measured on this step
+                validation_loss = loss * rng.uniform(1.0, 1.4)
+                sequence = float(rng.random() < progress * 0.8)
+                line += f",{validation_loss!r},{sequence!r},{_accuracy(rng, progress, 0.4)!r}"
+            else:
+                line += ",,,"
         if extra:
-            row += [_accuracy(rng, progress, 0.5) for _ in extra] if step == total else [""] * len(extra)
-        lines.append(",".join(repr(v) if isinstance(v, float) else str(v) for v in row))
+            if step == total:
+                line += "".join(f",{_accuracy(rng, progress, 0.5)!r}" for _ in extra)
+            else:
+                line += "," * len(extra)
+        lines.append(line)
     return "\n".join(lines) + "\n"
