@@ -1,14 +1,21 @@
 """Issue 13: 200 concurrent clients of mixed traffic against `ftemu serve` for 30 s.
 
 The mix: list models, files and fine-tunes, completions (base and tuned), uploads, creates, and followers (an
-event stream read to [DONE], compared with the job's event list). Figures: requests, errors, p50/p99 of every
-non-streaming request, and whether every follower saw every event exactly once. Targets: 0 errors, p99 <= 300 ms.
+event stream read to [DONE], compared with the job's event list). `bench/loadgen.py` drives the non-streaming
+requests on 184 keep-alive connections from its own process (uvloop, raw HTTP/1.1; it reports its CPU use) while
+16 Python followers create jobs and check their streams. Figures: requests, errors, p50/p99/max of every
+non-streaming request and of each kind, and whether every follower saw every event once. Targets: 0 errors,
+p99 <= 300 ms.
 
-Two load generators, in the same run when wrk is there:
-- wrk (`bench/mixed.lua`, the same weights) drives the non-streaming requests on 184 connections while 16 Python
-  followers create jobs and check their streams: the load generator is not the bottleneck;
-- the all-Python client (200 asyncio clients on httpx) for comparison: on two cores it is itself the bottleneck
-  (the server's own journal shows a p50 of a few ms while the clients wait about a second).
+The runs, in this order:
+1. the baseline: the bare Starlette app on uvicorn[standard], `GET /v1/models` on as many connections with no
+   pause between requests: what the server and the load generator alone give at saturation;
+2. 200 organisations (`--keys`, one key each), how a test suite uses an emulator (every test isolated in its
+   own organisation): each request acts for one of 184 organisations drawn at random, each follower has its
+   own. Once as a closed loop (no pause: the server saturates, and every request waits behind the others in
+   flight), once with clients that pause THINK_MS on average (0 to twice that) before each request;
+3. one organisation for everyone, clients pausing as in 2: the stress case, whose unpaged lists grow by ~20
+   jobs, files and models a second all run long (docs/performance.md, "How each cost grows").
 """
 
 from __future__ import annotations
@@ -16,53 +23,62 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import random
-import statistics
+import subprocess
+import sys
+import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
-from bench.common import AUTH, ensure_wrk, free, ftemu_serve_command, server
+from bench.common import ROOT, bare_command, free, ftemu_serve_command, server
+from bench.loadgen import CAPITALS
 
 CLIENTS = int(os.environ.get("FTEMU_BENCH_CLIENTS", "200"))
 FOLLOWERS = 16
 SECONDS = float(os.environ.get("FTEMU_BENCH_SECONDS", "30"))
-DATA = "".join(
-    json.dumps({"prompt": f"The capital of Country{i} is\n\n###\n\n", "completion": f" City{i}\n"}) + "\n"
-    for i in range(100)
-).encode()
+THINK_MS = int(os.environ.get("FTEMU_BENCH_THINK_MS", "250"))
+DATA = CAPITALS
 
 
+@dataclass(frozen=True)
+class Tenant:
+    """One organisation's key, a training file it uploaded and the model it tuned from it."""
+
+    key: str
+    file: str
+    model: str
+
+
+@dataclass
 class Tally:
-    def __init__(self) -> None:
-        self.latencies: list[float] = []
-        self.by_kind: dict[str, list[float]] = {}
-        self.errors: list[str] = []
-        self.followed = 0
-        self.mismatched = 0
+    errors: list[str] = field(default_factory=list)
+    followed: int = 0
+    mismatched: int = 0
 
 
-async def timed(
-    tally: Tally, call: asyncio.Future[httpx.Response] | object, kind: str = "other"
-) -> httpx.Response | None:
-    started = time.perf_counter()
-    try:
-        response: httpx.Response = await call  # type: ignore[misc]
-    except httpx.HTTPError as exc:
-        tally.errors.append(type(exc).__name__)
-        return None
-    tally.latencies.append(time.perf_counter() - started)
-    tally.by_kind.setdefault(kind, []).append(tally.latencies[-1])
-    if response.status_code != 200:
-        tally.errors.append(f"{response.status_code} {response.text[:80]}")
-        return None
-    return response
+def limits(clients: int) -> httpx.Limits:
+    return httpx.Limits(max_connections=clients + 10, max_keepalive_connections=clients + 10)
 
 
-async def follow(http: httpx.AsyncClient, tally: Tally, job_id: str, stop: float) -> None:
+async def prepare(http: httpx.AsyncClient, key: str) -> Tenant:
+    """Upload a training file, tune a model on it and wait until it succeeded."""
+    auth = {"Authorization": f"Bearer {key}"}
+    upload = await http.post("/files", files={"file": ("t.jsonl", DATA)}, data={"purpose": "fine-tune"}, headers=auth)
+    file_id = upload.json()["id"]
+    job = (await http.post("/fine-tunes", json={"training_file": file_id}, headers=auth)).json()
+    while job["status"] != "succeeded":
+        await asyncio.sleep(0.05)
+        job = (await http.get(f"/fine-tunes/{job['id']}", headers=auth)).json()
+    return Tenant(key, file_id, job["fine_tuned_model"])
+
+
+async def follow(http: httpx.AsyncClient, tally: Tally, auth: dict[str, str], job_id: str, stop: float) -> None:
     seen: list[str] = []
-    async with http.stream("GET", f"/fine-tunes/{job_id}/events", params={"stream": "true"}) as stream:
+    url = f"/fine-tunes/{job_id}/events"
+    async with http.stream("GET", url, params={"stream": "true"}, headers=auth) as stream:
         async for line in stream.aiter_lines():
             if line.startswith("data: "):
                 if line == "data: [DONE]":
@@ -71,143 +87,102 @@ async def follow(http: httpx.AsyncClient, tally: Tally, job_id: str, stop: float
                 seen.append(f"{event['created_at']} {event['message']}")
             if time.perf_counter() > stop + 5:
                 return  # still training when the run ended: nothing to compare
-    listed = (await http.get(f"/fine-tunes/{job_id}/events")).json()["data"]
+    listed = (await http.get(url, headers=auth)).json()["data"]
     tally.followed += 1
     if seen != [f"{e['created_at']} {e['message']}" for e in listed]:
         tally.mismatched += 1
 
 
-async def client(http: httpx.AsyncClient, tally: Tally, rng: random.Random, shared: dict[str, list[str]], stop: float):
-    while time.perf_counter() < stop:
-        kind = rng.choices(
-            ["models", "files", "fine-tunes", "completion", "tuned", "upload", "create", "follow"],
-            weights=[25, 12, 12, 15, 10, 10, 8, 8],
-        )[0]
-        if kind in ("models", "files", "fine-tunes"):
-            await timed(tally, http.get(f"/{kind}"), kind)
-        elif kind == "completion":
-            body = {"model": "ada", "prompt": "Hello", "max_tokens": 8}
-            await timed(tally, http.post("/completions", json=body), kind)
-        elif kind == "tuned":
-            prompt = f"The capital of Country{rng.randrange(100)} is\n\n###\n\n"
-            model = rng.choice(shared["models"])
-            body = {"model": model, "prompt": prompt, "max_tokens": 4}
-            await timed(tally, http.post("/completions", json=body), kind)
-        elif kind == "upload":
-            upload = http.post("/files", files={"file": ("t.jsonl", DATA)}, data={"purpose": "fine-tune"})
-            await timed(tally, upload, kind)
-        elif kind == "create":
-            create = http.post("/fine-tunes", json={"training_file": rng.choice(shared["files"])})
-            response = await timed(tally, create, kind)
-            if response is not None:
-                shared["jobs"].append(response.json()["id"])
-        else:
-            try:
-                await follow(http, tally, rng.choice(shared["jobs"]), stop)
-            except httpx.HTTPError as exc:
-                tally.errors.append(f"follow: {type(exc).__name__}")
-
-
-async def prepare(http: httpx.AsyncClient) -> dict[str, list[str]]:
-    """Three training files and the three tuned models made from them."""
-    files = [
-        (await http.post("/files", files={"file": ("t.jsonl", DATA)}, data={"purpose": "fine-tune"})).json()["id"]
-        for _ in range(3)
-    ]
-    jobs = [(await http.post("/fine-tunes", json={"training_file": f})).json()["id"] for f in files]
-    models: list[str] = []
-    for job_id in jobs:
-        job = (await http.get(f"/fine-tunes/{job_id}")).json()
-        while job["status"] != "succeeded":
-            await asyncio.sleep(0.1)
-            job = (await http.get(f"/fine-tunes/{job_id}")).json()
-        models.append(job["fine_tuned_model"])
-    return {"files": files, "jobs": jobs, "models": models}
-
-
-def limits(clients: int) -> httpx.Limits:
-    return httpx.Limits(max_connections=clients + 10, max_keepalive_connections=clients + 10)
-
-
-async def run(base: str) -> Tally:
-    async with httpx.AsyncClient(base_url=base, headers=AUTH, timeout=60, limits=limits(CLIENTS)) as http:
-        shared = await prepare(http)
-        tally = Tally()
-        stop = time.perf_counter() + SECONDS
-        await asyncio.gather(*(client(http, tally, random.Random(n), shared, stop) for n in range(CLIENTS)))
-        return tally
-
-
-async def follower(http: httpx.AsyncClient, tally: Tally, shared: dict[str, list[str]], stop: float) -> None:
+async def follower(http: httpx.AsyncClient, tally: Tally, tenant: Tenant, stop: float) -> None:
     """Create a job and follow its stream to [DONE], again and again until the run ends."""
-    rng = random.Random(len(shared["jobs"]))
+    auth = {"Authorization": f"Bearer {tenant.key}"}
     while time.perf_counter() < stop:
-        response = await timed(tally, http.post("/fine-tunes", json={"training_file": rng.choice(shared["files"])}))
-        if response is not None:
-            try:
-                await follow(http, tally, response.json()["id"], stop)
-            except httpx.HTTPError as exc:
-                tally.errors.append(f"follow: {type(exc).__name__}")
+        try:
+            response = await http.post("/fine-tunes", json={"training_file": tenant.file}, headers=auth)
+            if response.status_code != 200:
+                tally.errors.append(f"create: {response.status_code} {response.text[:80]}")
+                continue
+            await follow(http, tally, auth, response.json()["id"], stop)
+        except httpx.HTTPError as exc:
+            tally.errors.append(f"follow: {type(exc).__name__}")
 
 
-async def run_with_wrk(binary: str, port: int) -> tuple[dict[str, float], Tally]:
-    """wrk drives the mix on CLIENTS - FOLLOWERS connections while Python followers check the streams."""
+def loadgen_command(port: int, tenants: list[Tenant], think_ms: int, only: str | None = None) -> list[str]:
+    command = [sys.executable, "-m", "bench.loadgen", "--port", str(port), "--connections", str(CLIENTS - FOLLOWERS)]
+    command += ["--seconds", str(SECONDS), "--think-ms", str(think_ms)]
+    command += ["--tenants", ",".join(f"{t.key} {t.file} {t.model}" for t in tenants)]
+    return command + (["--only", only] if only else [])
+
+
+def baseline() -> None:
+    """The bare app's GET /v1/models through the same load generator: the ceiling, and the generator's own pace."""
+    port = free()
+    with server(bare_command(port), port, "/v1/models"):
+        command = loadgen_command(port, [Tenant("sk-bench", "file-x", "model-x")], 0, "models")
+        figures = json.loads(subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT).stdout)
+    every = figures["all"]
+    print(
+        f"baseline, the bare app's GET /v1/models, {CLIENTS - FOLLOWERS} connections, no pause: "
+        f"{every['requests'] / figures['seconds']:.0f} req/s, p50 {every['p50_ms']:.1f} ms, p99 {every['p99_ms']:.1f} "
+        f"ms, max {every['max_ms']:.0f} ms (load generator CPU {figures['cpu_seconds'] / figures['seconds']:.0%})",
+        flush=True,
+    )
+
+
+async def drive(port: int, keys: list[str], think_ms: int) -> tuple[dict[str, Any], Tally]:
+    """The load generator drives the mix for the first CLIENTS - FOLLOWERS keys; each remaining key has a follower."""
     base = f"http://127.0.0.1:{port}"
-    async with httpx.AsyncClient(base_url=base + "/v1", headers=AUTH, timeout=60, limits=limits(FOLLOWERS)) as http:
-        shared = await prepare(http)
-        environment = {
-            **os.environ,
-            "FTEMU_FILES": ",".join(shared["files"]),
-            "FTEMU_MODELS": ",".join(shared["models"]),
-        }
-        command = [binary, "-t", "2", "-c", str(CLIENTS - FOLLOWERS), "-d", f"{SECONDS:.0f}s", "--timeout", "10s"]
-        command += ["-s", str(Path(__file__).with_name("mixed.lua")), base]
-        process = await asyncio.create_subprocess_exec(*command, env=environment, stdout=asyncio.subprocess.PIPE)
+    async with httpx.AsyncClient(base_url=base + "/v1", timeout=60, limits=limits(FOLLOWERS + 20)) as http:
+        tenants: list[Tenant] = []
+        for start in range(0, len(keys), 20):
+            tenants += await asyncio.gather(*(prepare(http, key) for key in keys[start : start + 20]))
+        driven, following = tenants[: len(tenants) - FOLLOWERS] or tenants, tenants[-FOLLOWERS:]
+        command = loadgen_command(port, driven, think_ms)
+        process = await asyncio.create_subprocess_exec(*command, cwd=ROOT, stdout=asyncio.subprocess.PIPE)
         tally = Tally()
         stop = time.perf_counter() + SECONDS
-        followers = asyncio.gather(*(follower(http, tally, shared, stop) for _ in range(FOLLOWERS)))
+        followers = asyncio.gather(*(follower(http, tally, tenant, stop) for tenant in following))
         output, _ = await process.communicate()
         await followers
-    line = next(line for line in output.decode().splitlines() if line.startswith("WRK "))
-    return {key: float(value) for key, value in (item.split("=") for item in line.split()[1:])}, tally
+    return json.loads(output), tally
+
+
+def report(label: str, figures: dict[str, Any], tally: Tally) -> None:
+    every = figures["all"]
+    errors = figures["errors"] + tally.errors
+    print(
+        f"{label}: {CLIENTS - FOLLOWERS} connections + {FOLLOWERS} Python followers, {SECONDS:.0f} s: "
+        f"{every['requests']} requests ({every['requests'] / figures['seconds']:.0f} req/s), {len(errors)} errors "
+        f"{sorted(set(errors))[:3]}; latency p50 {every['p50_ms']:.1f} ms, p99 {every['p99_ms']:.1f} ms, max "
+        f"{every['max_ms']:.0f} ms (target p99 <= 300 ms); followers: {tally.followed} streams read to the end, "
+        f"{tally.mismatched} differed from the event list (target 0); load generator CPU "
+        f"{figures['cpu_seconds'] / figures['seconds']:.0%}",
+        flush=True,
+    )
+    for kind, seen in figures["kinds"].items():
+        print(
+            f"    {kind:<11} {seen['requests']:>6} requests, p50 {seen['p50_ms']:7.1f} ms, "
+            f"p99 {seen['p99_ms']:7.1f} ms, max {seen['max_ms']:6.0f} ms"
+        )
 
 
 def main() -> None:
-    binary = ensure_wrk()
-    if binary is not None:
-        port = free()
-        with server(ftemu_serve_command(port, "--speed", "instant"), port, "/v1/models"):
-            figures, followed = asyncio.run(run_with_wrk(binary, port))
-        errors = figures["socket_errors"] + figures["non200"] + len(followed.errors)
-        print(
-            f"wrk, {CLIENTS - FOLLOWERS} connections + {FOLLOWERS} Python followers, {SECONDS:.0f} s: "
-            f"{figures['requests']:.0f} requests ({figures['requests'] / figures['seconds']:.0f} req/s), "
-            f"{errors:.0f} errors; latency p50 {figures['p50_ms']:.1f} ms, p99 {figures['p99_ms']:.1f} ms, "
-            f"max {figures['max_ms']:.0f} ms (target p99 <= 300 ms); followers: {followed.followed} streams read to "
-            f"the end, {followed.mismatched} differed from the event list (target 0)"
-        )
+    baseline()
+    keys = [f"sk-bench-org{number:03d}-0000000000" for number in range(CLIENTS)]
+    for think_ms in (0, THINK_MS):
+        with tempfile.TemporaryDirectory() as home:
+            keys_file = Path(home, "keys.json")
+            keys_file.write_text(json.dumps({key: f"org{number:03d}" for number, key in enumerate(keys)}))
+            port = free()
+            command = ftemu_serve_command(port, "--speed", "instant", "--keys", str(keys_file))
+            with server(command, port, "/v1/models", key=keys[0]):
+                label = f"{CLIENTS} organisations, " + (f"pausing {think_ms} ms" if think_ms else "no pause")
+                report(label, *asyncio.run(drive(port, keys, think_ms)))
     port = free()
-    command = ftemu_serve_command(port, "--speed", "instant")
-    with server(command, port, "/v1/models"):
-        started = time.perf_counter()
-        tally = asyncio.run(run(f"http://127.0.0.1:{port}/v1"))
-        elapsed = time.perf_counter() - started
-    print("the all-Python load generator (itself the bottleneck on two cores):")
-    latencies = sorted(tally.latencies)
-    p99 = latencies[int(len(latencies) * 0.99)]
-    print(
-        f"{CLIENTS} clients, {SECONDS:.0f} s: {len(latencies)} requests ({len(latencies) / elapsed:.0f} req/s), "
-        f"{len(tally.errors)} errors {sorted(set(tally.errors))[:3]}"
-    )
-    print(
-        f"latency p50 {statistics.median(latencies) * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, max "
-        f"{latencies[-1] * 1000:.0f} ms (target p99 <= 300 ms); followers: {tally.followed} streams read to the "
-        f"end, {tally.mismatched} differed from the event list (target 0)"
-    )
-    print(
-        "p50 by kind: "
-        + ", ".join(f"{k} {statistics.median(v) * 1000:.0f} ms" for k, v in sorted(tally.by_kind.items()))
-    )
+    with server(ftemu_serve_command(port, "--speed", "instant"), port, "/v1/models"):
+        one = ["sk-bench-000000000000"] * (FOLLOWERS + 3)
+        label = f"one organisation, pausing {THINK_MS} ms (its lists grow all run)"
+        report(label, *asyncio.run(drive(port, one, THINK_MS)))
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,31 +24,33 @@ UVICORN_FLAGS = ["--log-level", "warning", "--no-access-log"]
 
 
 @contextmanager
-def server(command: list[str], port: int, probe: str) -> Iterator[float]:
-    """Start a server process; yields seconds from spawn to the first 200 on `probe`."""
+def server(command: list[str], port: int, probe: str, *, key: str | None = None) -> Iterator[float]:
+    """Start a server process; yields seconds from spawn to the first 200 on `probe`.
+
+    Its log goes to a file, not a pipe: a pipe nobody reads fills up and then blocks the server.
+    """
     started = time.perf_counter()
-    process = subprocess.Popen(
-        command,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    try:
-        deadline = started + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}{probe}", headers=AUTH, timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.perf_counter() > deadline:
-                raise RuntimeError(f"server did not start: {process.stderr.read() if process.stderr else ''}")
-            time.sleep(0.005)
-        yield time.perf_counter() - started
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    headers = AUTH if key is None else {"Authorization": f"Bearer {key}"}
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log, env={**os.environ, "PYTHONPATH": str(ROOT)}
+        )
+        try:
+            deadline = started + 30
+            while True:
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}{probe}", headers=headers, timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if process.poll() is not None or time.perf_counter() > deadline:
+                    log.seek(0)
+                    raise RuntimeError(f"server did not start: {log.read().decode(errors='replace')}")
+                time.sleep(0.005)
+            yield time.perf_counter() - started
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
 
 
 def ftemu_command(port: int, *flags: str) -> list[str]:
