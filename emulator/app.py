@@ -1,15 +1,13 @@
-"""create_app(settings) -> a fresh FastAPI app: the Core on app.state, each job kind, the routers, one envelope."""
+"""create_app(settings) -> a fresh Starlette app: the Core on app.state, each job kind, the routes, one envelope."""
 
 from __future__ import annotations
 
-import inspect
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from starlette.applications import Starlette
 
 from emulator.core.blobs import BlobStore
 from emulator.core.clock import Clock, SystemClock, VirtualClock, valid_moment
@@ -21,11 +19,11 @@ from emulator.core.notifier import Notifier
 from emulator.core.orgs import Authenticator, load_keys
 from emulator.core.queue import JobKind, Scheduler
 from emulator.core.webhooks import open_webhooks
-from emulator.http.fast import FastRoutes
 from emulator.http.faults import ControlPlane
-from emulator.http.handlers import install_error_handlers
+from emulator.http.handlers import ERROR_HANDLERS
 from emulator.http.headers import OpenAIHeaders
 from emulator.http.middleware import Guard
+from emulator.http.routing import Router, Routes, route_table
 from emulator.inference.tuned import TunedModels
 from emulator.legacy import completions, fine_tunes
 from emulator.legacy import control as legacy_control
@@ -43,14 +41,6 @@ from emulator.v1 import jobs as fine_tuning_jobs
 from emulator.v1 import outcomes as job_outcomes
 from emulator.v1.lifecycle import FineTuningJobLifecycle
 from emulator.v1.training_file import AnyFormatChecker
-
-# FastAPI releases with built-in OpenTelemetry look for configured providers on every request; an emulator
-# emits no spans, so it turns that off where the option exists.
-_NO_TELEMETRY: dict[str, Any] = (
-    {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
-    if "telemetry" in inspect.signature(FastAPI.__init__).parameters
-    else {}
-)
 
 
 def _open_clock(settings: Settings, store: Store, clock: Clock | None) -> Clock:
@@ -120,21 +110,20 @@ def build_core(settings: Settings, clock: Clock | None = None) -> Core:
     return core
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
     """A fresh emulator. The store opens here, so the app also works where no lifespan runs."""
     settings = settings or Settings(memory=True)
     state = build_core(settings, clock)
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
         state.close()
 
-    app = FastAPI(title="ftemu", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None, **_NO_TELEMETRY)
+    app = Starlette(lifespan=lifespan, exception_handlers=ERROR_HANDLERS)
     app.state.core = state
-    install_error_handlers(app)
-    # Most-called first: routes are matched in order, and matching was a third of GET /v1/models.
-    routers: tuple[APIRouter, ...] = (
+    # Most-called first: routes are matched in order.
+    routers: tuple[Router, ...] = (
         models.router,
         files.router,
         fine_tunes.router,
@@ -144,20 +133,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         fine_tuning_checkpoints.router,
         uploads.router,
     )
-    for router in routers:
-        app.include_router(router, prefix="/v1")
-    app.include_router(control.router)
-    app.include_router(legacy_control.router)
-    app.include_router(faults.router)
-    included = [
-        *(("/v1", router) for router in routers),
-        ("", control.router),
-        ("", legacy_control.router),
-        ("", faults.router),
-    ]
+    controls = (control.router, legacy_control.router, faults.router)
+    app.state.routes = route_table([*(("/v1", router) for router in routers), *(("", router) for router in controls)])
     # Outermost last: OpenAIHeaders, then the control plane (faults, journal), then Guard (a crash is a 500 that
-    # keeps the connection), the declared-size check, and the direct dispatch of simple routes.
-    app.add_middleware(FastRoutes, api=app, routers=included)
+    # keeps the connection), the declared-size check, and the routes (what none matches: Starlette's 404).
+    app.add_middleware(Routes, table=app.state.routes, handlers=ERROR_HANDLERS)
     app.add_middleware(DeclaredSize, core=state)
     app.add_middleware(Guard)
     app.add_middleware(ControlPlane, core=state)  # inside OpenAIHeaders: injected errors carry its headers too

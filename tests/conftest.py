@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from conformance.suite.support import assert_error, jsonl
@@ -28,10 +28,10 @@ def fast_settings(**changes: Any) -> Settings:
 
 
 @pytest.fixture
-def make_app() -> Iterator[Callable[..., FastAPI]]:
-    made: list[FastAPI] = []
+def make_app() -> Iterator[Callable[..., Starlette]]:
+    made: list[Starlette] = []
 
-    def make(**changes: Any) -> FastAPI:
+    def make(**changes: Any) -> Starlette:
         app = create_app(fast_settings(**changes))
         made.append(app)
         return app
@@ -41,7 +41,7 @@ def make_app() -> Iterator[Callable[..., FastAPI]]:
         app.state.core.close()
 
 
-def in_process(app: FastAPI, headers: dict[str, str] | None = None) -> TestClient:
+def in_process(app: Starlette, headers: dict[str, str] | None = None) -> TestClient:
     return TestClient(
         app,
         base_url="http://testserver/v1",
@@ -51,12 +51,12 @@ def in_process(app: FastAPI, headers: dict[str, str] | None = None) -> TestClien
 
 
 @pytest.fixture
-def app(make_app: Callable[..., FastAPI]) -> FastAPI:
+def app(make_app: Callable[..., Starlette]) -> Starlette:
     return make_app()
 
 
 @pytest.fixture
-def api(app: FastAPI) -> TestClient:
+def api(app: Starlette) -> TestClient:
     """An authenticated client for the default app, in-process."""
     return in_process(app)
 
@@ -68,7 +68,7 @@ def live_server() -> Iterator[LiveServer]:
 
 
 @pytest.fixture(params=["in-process", "server"])
-def client(request: pytest.FixtureRequest, make_app: Callable[..., FastAPI]) -> Iterator[httpx.Client]:
+def client(request: pytest.FixtureRequest, make_app: Callable[..., Starlette]) -> Iterator[httpx.Client]:
     """The same behaviour, twice: in-process over ASGI and over a real uvicorn socket (clean slate each)."""
     if request.param == "in-process":
         yield in_process(make_app())

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Request
-from fastapi.responses import JSONResponse
+from starlette.requests import Request
+from starlette.responses import JSONResponse
 
 from emulator.core.container import Core
 from emulator.core.stream_drops import StreamDrops
@@ -13,7 +13,7 @@ from emulator.store import Organization
 
 
 def core(request: Request) -> Core:
-    """FastAPI dependency: the app's Core."""
+    """The app's Core."""
     found: Core = request.app.state.core
     return found
 
@@ -21,8 +21,7 @@ def core(request: Request) -> Core:
 def authorized(request: Request) -> tuple[Core, Organization]:
     """The app's Core and the organisation of the request's key (401 in the envelope otherwise).
 
-    Called directly by hot routes instead of two FastAPI dependencies: dependency resolution was half the
-    cost of GET /v1/models.
+    It reads the two headers it needs straight from the ASGI scope.
     """
     scope = request.scope
     app: Core = scope["app"].state.core
@@ -39,7 +38,7 @@ def authorized(request: Request) -> tuple[Core, Organization]:
 
 
 def stream_drops(request: Request) -> StreamDrops:
-    """FastAPI dependency: the app's StreamDrops, made on first use."""
+    """The app's StreamDrops, made on first use."""
     found: StreamDrops | None = getattr(request.app.state, "stream_drops", None)
     if found is None:
         found = request.app.state.stream_drops = StreamDrops()
@@ -47,5 +46,5 @@ def stream_drops(request: Request) -> StreamDrops:
 
 
 def json_response(body: Any, status_code: int = 200) -> JSONResponse:
-    """A JSON body in the given key order, without FastAPI's jsonable_encoder pass."""
+    """A JSON body in the given key order."""
     return JSONResponse(body, status_code=status_code)

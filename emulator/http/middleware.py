@@ -1,6 +1,6 @@
 """ASGI guards around the routes: HEAD answered as GET without a body, unreadable paths refused, crashes as 500s.
 
-HEAD on a GET route was a 404 (FastAPI adds no HEAD route); it now runs the GET and sends its headers only.
+HEAD on a GET route runs the GET and sends its headers only (a route table lists GET, not HEAD).
 
 A crash that Starlette's outer ServerErrorMiddleware handles is re-raised after its 500 is sent, so uvicorn drops
 the keep-alive connection without `Connection: close` and a pooling client's next request fails too. Here a

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from fastapi import Request
+from starlette.requests import Request
 
 from emulator.core.errors import INVALID_JSON_BODY, APIError, invalid_request
 from emulator.core.json_reader import JSONRefused, load_json

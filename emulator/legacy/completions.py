@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import tiktoken
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
 
 from emulator.core import ids
 from emulator.core.catalogue import BASE_MODELS, modern_model
@@ -20,6 +20,7 @@ from emulator.core.errors import not_found
 from emulator.core.tokens import encoding_for_model
 from emulator.http import params
 from emulator.http.deps import authorized
+from emulator.http.routing import Router
 from emulator.http.sse import DONE, event_stream, sse_data
 from emulator.inference.answers import Candidate, Spec, Tuned, alternatives, generate, text_pieces, token_logprobs
 from emulator.inference.answers import token_strings as strings_of
@@ -29,7 +30,7 @@ from emulator.inference.quality import parse_quality
 from emulator.legacy.completion_params import CompletionRequest, Prompt, parse_completion_request
 from emulator.store import ModelRecord, Organization
 
-router = APIRouter()
+router = Router()
 CHAT_MODEL = (
     "This is a chat model and not supported in the v1/completions endpoint. Did you mean to use v1/chat/completions?"
 )
@@ -257,13 +258,13 @@ async def _complete(request: Request, org: Organization, app: Core, path_model: 
     )
 
 
-@router.post("/completions", response_model=None)
+@router.post("/completions")
 async def create_completion(request: Request) -> Any:
     app, org = authorized(request)
     return await _complete(request, org, app, None)
 
 
-@router.post("/engines/{model:path}/completions", response_model=None)
+@router.post("/engines/{model:path}/completions")
 async def create_engine_completion(model: str, request: Request) -> Any:
     app, org = authorized(request)
     return await _complete(request, org, app, model)

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from starlette.requests import Request
 
-from emulator.core.container import Core
 from emulator.core.errors import invalid_request, not_found
 from emulator.core.plan import TERMINAL
-from emulator.core.stream_drops import StreamDrops
 from emulator.http import params
 from emulator.http.deps import core, stream_drops
+from emulator.http.routing import Router
 from emulator.legacy.fine_tunes import fine_tune_object, lifecycle
 
-router = APIRouter(prefix="/_emulator")
+router = Router(prefix="/_emulator")
 
 
 @router.post("/fine-tunes/{fine_tune_id}/fail")
-async def fail_fine_tune(fine_tune_id: str, request: Request, app: Core = Depends(core)) -> dict[str, Any]:
+async def fail_fine_tune(request: Request, fine_tune_id: str) -> dict[str, Any]:
+    app = core(request)
     body = await params.json_body(request)
     reason = params.string(body, "message", min_length=1)
     job = app.store.find_fine_tune(fine_tune_id)
@@ -36,10 +36,10 @@ async def fail_fine_tune(fine_tune_id: str, request: Request, app: Core = Depend
 
 
 @router.post("/fine-tunes/{fine_tune_id}/drop-streams")
-async def drop_streams(
-    fine_tune_id: str, app: Core = Depends(core), drops: StreamDrops = Depends(stream_drops)
-) -> dict[str, Any]:
+async def drop_streams(request: Request, fine_tune_id: str) -> dict[str, Any]:
     """Every event stream of the job open now closes at once without `data: [DONE]` (a dropped link)."""
+    app = core(request)
+    drops = stream_drops(request)
     if app.store.find_fine_tune(fine_tune_id) is None:
         raise not_found(f"No such fine-tune: {fine_tune_id}", param="id")
     dropped = drops.drop(fine_tune_id)

@@ -6,8 +6,8 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import StreamingResponse
+from starlette.requests import Request
+from starlette.responses import StreamingResponse
 
 from emulator.core.container import Core
 from emulator.core.errors import invalid_request, not_found
@@ -15,6 +15,7 @@ from emulator.core.plan import TERMINAL
 from emulator.core.stream_drops import StreamDrops
 from emulator.http import pagination, params
 from emulator.http.deps import authorized, stream_drops
+from emulator.http.routing import Router
 from emulator.http.sse import DONE, event_stream, sse_data
 from emulator.legacy.lifecycle import KIND, FineTuneLifecycle
 from emulator.legacy.outcomes import outcome_for_new_job
@@ -22,7 +23,7 @@ from emulator.legacy.requests import parse_create_fine_tune, refuse_other_format
 from emulator.resources.files import file_object
 from emulator.store import EventRecord, FineTuneRecord, NewFineTune, Organization
 
-router = APIRouter()
+router = Router()
 # Training files up to this size are prepared before the create answers (~0.1 s of work at most), those up to
 # PREPARE_HERE_BYTES on the event loop itself (a slice of a few milliseconds), bigger ones on a worker thread.
 AWAIT_PREPARATION_BYTES = 1_000_000
@@ -187,10 +188,9 @@ async def _event_stream(
             drops.closed(fine_tune_id)
 
 
-@router.get("/fine-tunes/{fine_tune_id}/events", response_model=None)
-async def list_fine_tune_events(
-    fine_tune_id: str, request: Request, drops: StreamDrops = Depends(stream_drops)
-) -> dict[str, Any] | StreamingResponse:
+@router.get("/fine-tunes/{fine_tune_id}/events")
+async def list_fine_tune_events(request: Request, fine_tune_id: str) -> dict[str, Any] | StreamingResponse:
+    drops = stream_drops(request)
     app, org = authorized(request)
     stream = params.query_flag(request.query_params.get("stream"), "stream")
     job = get_owned_fine_tune(app, org, fine_tune_id)

@@ -5,21 +5,22 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from starlette.requests import Request
 
 from emulator.core.clock import LATEST, MAX_ADVANCE, VirtualClock
 from emulator.core.container import Core
 from emulator.core.errors import invalid_request
 from emulator.http import params
 from emulator.http.deps import core
+from emulator.http.routing import Router
 
-router = APIRouter(prefix="/_emulator")
+router = Router(prefix="/_emulator")
 
 
 def clock_object(app: Core) -> dict[str, Any]:
     now = app.now()
     return {
-        "object": "emulator.core.clock",
+        "object": "emulator.clock",
         "kind": "manual" if app.clock.manual else "system",
         "now": now,
         "iso": datetime.fromtimestamp(now, UTC).isoformat().replace("+00:00", "Z"),
@@ -28,12 +29,14 @@ def clock_object(app: Core) -> dict[str, Any]:
 
 
 @router.get("/clock")
-async def get_clock(app: Core = Depends(core)) -> dict[str, Any]:
+async def get_clock(request: Request) -> dict[str, Any]:
+    app = core(request)
     return clock_object(app)
 
 
 @router.post("/clock/advance")
-async def advance_clock(request: Request, app: Core = Depends(core)) -> dict[str, Any]:
+async def advance_clock(request: Request) -> dict[str, Any]:
+    app = core(request)
     body = await params.json_body(request)
     seconds = params.number(body, "seconds", minimum=0, maximum=MAX_ADVANCE)
     if seconds is None:
@@ -51,8 +54,9 @@ async def advance_clock(request: Request, app: Core = Depends(core)) -> dict[str
 
 
 @router.post("/reset")
-async def reset(app: Core = Depends(core)) -> dict[str, Any]:
+async def reset(request: Request) -> dict[str, Any]:
     """Forget every file, job and model, fault, outcome rule and journal entry; a manual clock goes back."""
+    app = core(request)
     app.store.reset()
     app.faults.clear()
     app.outcomes.clear()

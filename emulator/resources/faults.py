@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from starlette.requests import Request
 
-from emulator.core.container import Core
 from emulator.core.errors import invalid_request, not_found
 from emulator.core.faults import parse_fault
 from emulator.core.journal import FILTERS
@@ -14,39 +13,45 @@ from emulator.core.outcomes import parse_outcome, parse_rule
 from emulator.core.webhooks import JOB_EVENTS
 from emulator.http import params
 from emulator.http.deps import core
+from emulator.http.routing import Router
 
-router = APIRouter(prefix="/_emulator")
+router = Router(prefix="/_emulator")
 
 
 @router.post("/faults")
-async def create_fault(request: Request, app: Core = Depends(core)) -> dict[str, Any]:
+async def create_fault(request: Request) -> dict[str, Any]:
     """One fault rule: `{method, path, status, headers, times, rate, kind, latency_ms, after_chunks, ...}`."""
+    app = core(request)
     fault = app.faults.add(parse_fault(await params.json_body(request)))
     return fault.to_json()
 
 
 @router.get("/faults")
-async def list_faults(app: Core = Depends(core)) -> dict[str, Any]:
+async def list_faults(request: Request) -> dict[str, Any]:
+    app = core(request)
     return {"object": "list", "data": [fault.to_json() for fault in app.faults.faults]}
 
 
 @router.delete("/faults")
-async def clear_faults(app: Core = Depends(core)) -> dict[str, Any]:
+async def clear_faults(request: Request) -> dict[str, Any]:
+    app = core(request)
     count = len(app.faults.faults)
     app.faults.clear()
     return {"object": "emulator.faults.deleted", "deleted": count}
 
 
 @router.delete("/faults/{fault_id}")
-async def delete_fault(fault_id: str, app: Core = Depends(core)) -> dict[str, Any]:
+async def delete_fault(request: Request, fault_id: str) -> dict[str, Any]:
+    app = core(request)
     if not app.faults.remove(fault_id):
         raise not_found(f"No such fault: {fault_id}", param="id")
     return {"id": fault_id, "object": "emulator.fault", "deleted": True}
 
 
 @router.get("/requests")
-async def list_requests(request: Request, app: Core = Depends(core)) -> dict[str, Any]:
+async def list_requests(request: Request) -> dict[str, Any]:
     """The journal, oldest first; filter by any of method, path (a trailing * for a prefix), status, ..."""
+    app = core(request)
     wanted = {name: request.query_params.get(name) for name in FILTERS}
     if wanted["method"]:
         wanted["method"] = wanted["method"].upper()
@@ -54,14 +59,16 @@ async def list_requests(request: Request, app: Core = Depends(core)) -> dict[str
 
 
 @router.delete("/requests")
-async def clear_requests(app: Core = Depends(core)) -> dict[str, Any]:
+async def clear_requests(request: Request) -> dict[str, Any]:
+    app = core(request)
     app.journal.clear()
     return {"object": "emulator.requests.deleted", "deleted": True}
 
 
 @router.post("/outcomes")
-async def create_outcome(request: Request, app: Core = Depends(core)) -> dict[str, Any]:
+async def create_outcome(request: Request) -> dict[str, Any]:
     """An outcome for one job (`job`), the next job (`next_job: true`) or a rule (`suffix`, `kind`, ...)."""
+    app = core(request)
     body = await params.json_body(request)
     job_id = params.string(body, "job", min_length=1)
     if job_id is None:
@@ -77,19 +84,22 @@ async def create_outcome(request: Request, app: Core = Depends(core)) -> dict[st
 
 
 @router.get("/outcomes")
-async def list_outcomes(app: Core = Depends(core)) -> dict[str, Any]:
+async def list_outcomes(request: Request) -> dict[str, Any]:
+    app = core(request)
     return {"object": "list", "data": [rule.to_json() for rule in app.outcomes.rules]}
 
 
 @router.delete("/outcomes")
-async def clear_outcomes(app: Core = Depends(core)) -> dict[str, Any]:
+async def clear_outcomes(request: Request) -> dict[str, Any]:
+    app = core(request)
     app.outcomes.clear()
     return {"object": "emulator.outcomes.deleted", "deleted": True}
 
 
 @router.post("/webhooks")
-async def emit_webhook(request: Request, app: Core = Depends(core)) -> dict[str, Any]:
+async def emit_webhook(request: Request) -> dict[str, Any]:
     """Send one job event now: `{type, job, organization?}` (what a job kind does when a job ends)."""
+    app = core(request)
     body = await params.json_body(request)
     event_type = params.string(body, "type", min_length=1, required=True)
     job_id = params.string(body, "job", min_length=1, required=True)

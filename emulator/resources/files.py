@@ -6,11 +6,11 @@ import os
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
-from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
+from starlette.requests import Request
+from starlette.responses import StreamingResponse
 
 from emulator.core.blobs import CHUNK, BlobStore, chunks_of
 from emulator.core.container import Core
@@ -19,9 +19,10 @@ from emulator.core.problems import Problem, UploadChecker
 from emulator.core.quota import StorageFull
 from emulator.http import pagination
 from emulator.http.deps import authorized
+from emulator.http.routing import Router
 from emulator.store import FileRecord, Organization
 
-router = APIRouter()
+router = Router()
 # The current API's purposes (modern-fine-tuning.md A9); only fine-tune files are checked at upload.
 UPLOAD_PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
 # GET /v1/files: `limit` is 1 to 10,000 and defaults to 10,000 (the current spec); newest first by default.

@@ -5,16 +5,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 
 from emulator.core import ids
 from emulator.core.catalogue import BASE_MODELS, MODERN_MODELS, PERMISSION_CREATED, BaseModel, ModernModel
 from emulator.core.errors import APIError, not_found
 from emulator.http.deps import authorized, json_response
+from emulator.http.routing import Router
 from emulator.store import ModelRecord
 
-router = APIRouter()
+router = Router()
 
 
 def _permission(permission_id: str, created: int, organization: str, tuned: bool) -> dict[str, Any]:

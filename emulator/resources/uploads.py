@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
+from starlette.requests import Request
 
 from emulator.core.blobs import BlobStore
 from emulator.core.container import Core
@@ -15,11 +15,12 @@ from emulator.core.errors import invalid_request, not_found
 from emulator.core.problems import UploadChecker
 from emulator.http import params
 from emulator.http.deps import authorized
+from emulator.http.routing import Router
 from emulator.resources.files import UPLOAD_PURPOSES, file_object, refuse
 from emulator.store import FileRecord, Organization
 from emulator.store.job_records import UploadPartRecord, UploadRecord
 
-router = APIRouter()
+router = Router()
 EXPIRES_SECONDS = 3600
 MAX_UPLOAD_BYTES = 8 * 10**9
 MAX_PART_BYTES = 64 * 2**20

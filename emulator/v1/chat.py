@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import tiktoken
-from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
 
 from emulator.core import ids
 from emulator.core.catalogue import BASE_MODELS, ModernModel, modern_model, snapshot_of
@@ -16,6 +16,7 @@ from emulator.core.errors import APIError, invalid_request, not_found
 from emulator.core.tokens import encoding_named
 from emulator.http import params
 from emulator.http.deps import authorized, json_response
+from emulator.http.routing import Router
 from emulator.http.sse import event_stream
 from emulator.inference.chat_answers import ChatChoice, ChatSpec, answer
 from emulator.inference.chat_knowledge import ChatKnowledge, is_job_model
@@ -24,7 +25,7 @@ from emulator.store import Organization
 from emulator.v1.chat_objects import choice_object, completion_object, stream_events, usage_object
 from emulator.v1.chat_params import ChatRequest, parse_chat_request
 
-router = APIRouter()
+router = Router()
 # Above this many tokens to generate, the work moves off the event loop.
 INLINE_TOKENS = 4096
 CHAT_IDS = 0x63686174  # "chat": chat ids are drawn from a sequence apart from the `cmpl-` ids
@@ -145,7 +146,7 @@ async def create_chat_completion_for(app: Core, org: Organization, body: dict[st
     return json_response(completion_object(head, objects, usage))
 
 
-@router.post("/chat/completions", response_model=None)
+@router.post("/chat/completions")
 async def create_chat_completion(request: Request) -> Any:
     app, org = authorized(request)
     return await create_chat_completion_for(app, org, await params.json_body(request))

@@ -7,19 +7,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from starlette.requests import Request
 
 from emulator.core.container import Core
 from emulator.core.errors import invalid_request, not_found
 from emulator.http import params
 from emulator.http.deps import authorized
 from emulator.http.pagination import page_body
+from emulator.http.routing import Router
 from emulator.store import Organization
 from emulator.store.job_records import CheckpointPermissionRecord
 from emulator.v1.jobs import limit_param
 from emulator.v1.objects import permission_object
 
-router = APIRouter()
+router = Router()
 ORDERS = ("ascending", "descending")
 
 

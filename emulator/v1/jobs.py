@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from starlette.requests import Request
+from starlette.responses import JSONResponse
 
 from emulator.core.container import Core
 from emulator.core.errors import invalid_request, not_found
 from emulator.http import params
 from emulator.http.deps import authorized, json_response
 from emulator.http.pagination import page_body, query_integer
+from emulator.http.routing import Router
 from emulator.store import Organization
 from emulator.store.job_records import FineTuningJobRecord, NewFineTuningJob
 from emulator.v1.create import prepare_job
@@ -20,7 +21,7 @@ from emulator.v1.objects import checkpoint_object, event_object, job_object
 from emulator.v1.outcomes import apply_outcome, outcome_for_new_job
 from emulator.v1.requests import MAX_SEED, parse_create_job
 
-router = APIRouter()
+router = Router()
 MAX_LIMIT = 100
 
 
@@ -162,7 +163,6 @@ async def list_fine_tuning_events(request: Request, job_id: str) -> JSONResponse
     job = get_owned_job(app, org, job_id)
     limit = limit_param(request, 20)
     events = app.store.list_job_events(job.id, after=request.query_params.get("after"), limit=limit + 1)
-    # Rendered directly: FastAPI's encoder pass was most of a 100-event page.
     return json_response(page_body([event_object(event) for event in events[:limit]], len(events) > limit))
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from client.testing import CliResult, run_cli
@@ -49,7 +49,7 @@ class Ftemu:
         return json.loads(result.out)
 
 
-def make_ftemu(mode: str, speed: str, make_app: Callable[..., FastAPI], request: pytest.FixtureRequest) -> Ftemu:
+def make_ftemu(mode: str, speed: str, make_app: Callable[..., Starlette], request: pytest.FixtureRequest) -> Ftemu:
     if mode == "in-process":
         app = make_app(speed=speed)
         return Ftemu(in_process(app), TestClient(app), args=["-k", KEY])
@@ -91,13 +91,13 @@ def servers() -> Iterator[dict[str, LiveServer]]:
 
 
 @pytest.fixture(params=["in-process", "server"])
-def ftemu(request: pytest.FixtureRequest, make_app: Callable[..., FastAPI]) -> Ftemu:
+def ftemu(request: pytest.FixtureRequest, make_app: Callable[..., Starlette]) -> Ftemu:
     """Manual clock at speed 60: jobs wait until the test moves the clock."""
     return make_ftemu(request.param, "60", make_app, request)
 
 
 @pytest.fixture(params=["in-process", "server"])
-def instant(request: pytest.FixtureRequest, make_app: Callable[..., FastAPI]) -> Ftemu:
+def instant(request: pytest.FixtureRequest, make_app: Callable[..., Starlette]) -> Ftemu:
     """Jobs finish the moment they are created."""
     return make_ftemu(request.param, "instant", make_app, request)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
+from starlette.applications import Starlette
 
 from client.choose_model import Trial, end_marker, recipe
 from client.testing import CliResult, run_cli
@@ -53,7 +53,7 @@ def data100(tmp_path: Path) -> tuple[Path, Path]:
     return write_data(tmp_path, 100)
 
 
-def choose(make_app: Callable[..., FastAPI], quality: str, *argv: str) -> CliResult:
+def choose(make_app: Callable[..., Starlette], quality: str, *argv: str) -> CliResult:
     app = make_app(speed="instant", quality=quality)
     return run_cli(["-k", KEY, "tools", "fine_tunes.choose_model", *argv], http=in_process(app))
 
@@ -64,7 +64,9 @@ def picked(result: CliResult) -> tuple[list[tuple[str, float]], str]:
     return [(trial["model"], trial["score"]) for trial in body["trials"]], body["pick"]
 
 
-def test_choose_model_shipped_profiles_pick_curie(make_app: Callable[..., FastAPI], data100: tuple[Path, Path]) -> None:
+def test_choose_model_shipped_profiles_pick_curie(
+    make_app: Callable[..., Starlette], data100: tuple[Path, Path]
+) -> None:
     train, held = data100
     result = choose(make_app, SHIPPED, "-t", str(train), "--eval", str(held))
     assert result.code == 0, result.err
@@ -83,13 +85,15 @@ def test_choose_model_shipped_profiles_pick_curie(make_app: Callable[..., FastAP
     assert "Training curie: ft-" in result.err and "Training babbage: ft-" in result.err
 
 
-def test_choose_model_every_model_holds_picks_ada(make_app: Callable[..., FastAPI], data: tuple[Path, Path]) -> None:
+def test_choose_model_every_model_holds_picks_ada(make_app: Callable[..., Starlette], data: tuple[Path, Path]) -> None:
     train, held = data
     result = choose(make_app, "ada=1,babbage=1,curie=1,davinci=1", "-t", str(train), "--eval", str(held), "--json")
     assert picked(result) == ([("curie", 1.0), ("babbage", 1.0), ("ada", 1.0)], "ada")
 
 
-def test_choose_model_ada_falls_short_picks_babbage(make_app: Callable[..., FastAPI], data: tuple[Path, Path]) -> None:
+def test_choose_model_ada_falls_short_picks_babbage(
+    make_app: Callable[..., Starlette], data: tuple[Path, Path]
+) -> None:
     train, held = data
     result = choose(make_app, "ada=0,babbage=1,curie=1,davinci=1", "-t", str(train), "--eval", str(held), "--json")
     trials, pick = picked(result)
@@ -98,7 +102,7 @@ def test_choose_model_ada_falls_short_picks_babbage(make_app: Callable[..., Fast
 
 
 def test_choose_model_curie_falls_short_moves_up_to_davinci(
-    make_app: Callable[..., FastAPI], data: tuple[Path, Path]
+    make_app: Callable[..., Starlette], data: tuple[Path, Path]
 ) -> None:
     train, held = data
     result = choose(make_app, "ada=1,babbage=1,curie=0,davinci=1", "-t", str(train), "--eval", str(held), "--json")
@@ -108,7 +112,7 @@ def test_choose_model_curie_falls_short_moves_up_to_davinci(
 
 
 def test_choose_model_nothing_meets_the_target_picks_the_best(
-    make_app: Callable[..., FastAPI], data100: tuple[Path, Path]
+    make_app: Callable[..., Starlette], data100: tuple[Path, Path]
 ) -> None:
     train, held = data100
     result = choose(make_app, "curie=0,davinci=0.5", "-t", str(train), "--eval", str(held))
@@ -121,7 +125,7 @@ def test_choose_model_nothing_meets_the_target_picks_the_best(
     )
 
 
-def test_choose_model_holdout_scores_a_share_of_the_file(make_app: Callable[..., FastAPI], tmp_path: Path) -> None:
+def test_choose_model_holdout_scores_a_share_of_the_file(make_app: Callable[..., Starlette], tmp_path: Path) -> None:
     both = tmp_path / "both.jsonl"
     both.write_bytes(jsonl(reviews(40, paraphrased=False) + reviews(40, paraphrased=True)))
     result = choose(make_app, "ada=1,babbage=1,curie=1,davinci=1", "-t", str(both), "--holdout", "0.25", "--json")
@@ -130,7 +134,7 @@ def test_choose_model_holdout_scores_a_share_of_the_file(make_app: Callable[...,
     assert "Uploaded a sample of 60 examples" in result.err
 
 
-def test_choose_model_cleanup_deletes_the_trials(make_app: Callable[..., FastAPI], data: tuple[Path, Path]) -> None:
+def test_choose_model_cleanup_deletes_the_trials(make_app: Callable[..., Starlette], data: tuple[Path, Path]) -> None:
     train, held = data
     app = make_app(speed="instant", quality="curie=1,babbage=0")
     argv = ["-k", KEY, "tools", "fine_tunes.choose_model", "-t", str(train), "--eval", str(held), "--cleanup"]
@@ -149,19 +153,21 @@ def test_choose_model_over_a_live_server(data: tuple[Path, Path]) -> None:
     assert [model for model, _ in trials] == ["curie", "babbage", "ada"] and pick == "babbage"
 
 
-def test_choose_model_unreadable_training_file_exits_1(make_app: Callable[..., FastAPI], tmp_path: Path) -> None:
+def test_choose_model_unreadable_training_file_exits_1(make_app: Callable[..., Starlette], tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"prompt": "a"}\n')
     result = choose(make_app, SHIPPED, "-t", str(bad))
     assert result == CliResult(1, "", f"Error: {bad}: line 1 is not a JSON object with a prompt and a completion\n")
 
 
-def test_choose_model_holdout_out_of_range_exits_2(make_app: Callable[..., FastAPI], data: tuple[Path, Path]) -> None:
+def test_choose_model_holdout_out_of_range_exits_2(make_app: Callable[..., Starlette], data: tuple[Path, Path]) -> None:
     result = choose(make_app, SHIPPED, "-t", str(data[0]), "--holdout", "1.5")
     assert result.code == 2 and "--holdout and --target must be between 0 and 1" in result.err
 
 
-def test_choose_model_eval_and_holdout_are_exclusive(make_app: Callable[..., FastAPI], data: tuple[Path, Path]) -> None:
+def test_choose_model_eval_and_holdout_are_exclusive(
+    make_app: Callable[..., Starlette], data: tuple[Path, Path]
+) -> None:
     result = choose(make_app, SHIPPED, "-t", str(data[0]), "--eval", str(data[1]), "--holdout", "0.1")
     assert result.code == 2 and "not allowed with argument" in result.err
 
@@ -193,7 +199,7 @@ def test_end_marker_is_the_shared_non_alphanumeric_tail(completions: list[str], 
     assert end_marker(completions) == marker
 
 
-def test_choose_model_missing_training_file_exits_1(make_app: Callable[..., FastAPI], tmp_path: Path) -> None:
+def test_choose_model_missing_training_file_exits_1(make_app: Callable[..., Starlette], tmp_path: Path) -> None:
     missing = tmp_path / "nope.jsonl"
     result = choose(make_app, SHIPPED, "-t", str(missing))
     assert result == CliResult(1, "", f"Error: [Errno 2] No such file or directory: '{missing}'\n")

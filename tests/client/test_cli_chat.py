@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from starlette.applications import Starlette
 
 from client import Client
 from client.testing import run_cli
@@ -24,7 +24,7 @@ def server() -> Iterator[LiveServer]:
 
 
 @pytest.fixture(params=["in-process", "server"])
-def tuned(request: pytest.FixtureRequest, make_app: Callable[..., FastAPI]) -> tuple[Ftemu, str]:
+def tuned(request: pytest.FixtureRequest, make_app: Callable[..., Starlette]) -> tuple[Ftemu, str]:
     """The CLI against an app that has a tuned chat model (its name is the second item)."""
     if request.param == "in-process":
         app = make_app()
@@ -85,7 +85,7 @@ def test_chat_completions_create_error_line(tuned: tuple[Ftemu, str]) -> None:
     )
 
 
-def test_client_chat_completions_create(make_app: Callable[..., FastAPI]) -> None:
+def test_client_chat_completions_create(make_app: Callable[..., Starlette]) -> None:
     app = make_app()
     model = add_tuned_model(app, marv_examples())
     client = Client(api_key=KEY, http=in_process(app))

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from client.testing import CliResult, run_cli
@@ -159,7 +159,7 @@ def test_fine_tunes_follow_draws_a_status_line_on_a_terminal(ftemu: Ftemu, train
 
 
 def test_fine_tunes_follow_survives_a_dropped_stream_over_a_server(
-    make_app: Callable[..., FastAPI], request: pytest.FixtureRequest, train: Path
+    make_app: Callable[..., Starlette], request: pytest.FixtureRequest, train: Path
 ) -> None:
     """Over uvicorn every request shares one event loop, so the test may move the manual clock itself."""
     ftemu = make_ftemu("server", "60", make_app, request)
@@ -168,7 +168,9 @@ def test_fine_tunes_follow_survives_a_dropped_stream_over_a_server(
     follow_and_drop(ftemu, job["id"], then=lambda: ftemu.advance(3600))
 
 
-def test_fine_tunes_follow_survives_a_dropped_stream_in_process(make_app: Callable[..., FastAPI], train: Path) -> None:
+def test_fine_tunes_follow_survives_a_dropped_stream_in_process(
+    make_app: Callable[..., Starlette], train: Path
+) -> None:
     """In-process each request runs on its own event loop: only the follower moves the job (system clock)."""
     app = make_app(clock="system")
     ftemu = Ftemu(in_process(app), TestClient(app), args=["-k", KEY])

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
+from starlette.applications import Starlette
 
 from client.cli_output import event_line
 from client.testing import CliResult
@@ -20,7 +20,7 @@ EVENTS = "/v1/fine-tunes/{id}/events"
 
 
 def test_fine_tunes_follow_survives_a_cut_stream_and_a_503_storm(
-    make_app: Callable[..., FastAPI], request: pytest.FixtureRequest, train: Path
+    make_app: Callable[..., Starlette], request: pytest.FixtureRequest, train: Path
 ) -> None:
     """Over uvicorn the test moves the manual clock once the follower has reconnected through the storm."""
     ftemu = make_ftemu("server", "60", make_app, request)
@@ -66,7 +66,7 @@ JOB_EVENTS = "/v1/fine_tuning/jobs/{id}/events"
 
 @pytest.mark.parametrize("mode", ["in-process", "server"])
 def test_fine_tuning_jobs_follow_survives_a_broken_poll_and_a_503_storm(
-    mode: str, make_app: Callable[..., FastAPI], request: pytest.FixtureRequest, tmp_path: Path
+    mode: str, make_app: Callable[..., Starlette], request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     """More 503s than the transport retries: the follow loop backs off and polls again, repeating nothing."""
     chat = tmp_path / "chat.jsonl"

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from client import Client, NotFoundError, PermissionDeniedError
@@ -21,7 +21,7 @@ PROMPT = "The capital of France is\n\n###\n\n"
 
 
 @pytest.fixture(params=["in-process", "server"])
-def sdk(request: pytest.FixtureRequest, make_app: Callable[..., FastAPI]) -> Iterator[Client]:
+def sdk(request: pytest.FixtureRequest, make_app: Callable[..., Starlette]) -> Iterator[Client]:
     """A Client on an instant-training app: in-process over the TestClient, or over a live socket."""
     if request.param == "in-process":
         with Client(api_key=KEY, http=in_process(make_app(speed="instant"), headers={})) as client:
@@ -140,7 +140,7 @@ def test_client_sends_key_organization_and_quoted_ids() -> None:
     assert request.headers["openai-organization"] == "org-env"
 
 
-def test_create_fine_tune_sends_only_given_fields(app: FastAPI) -> None:
+def test_create_fine_tune_sends_only_given_fields(app: Starlette) -> None:
     bodies: list[Any] = []
     http = in_process(app)
     http.event_hooks["request"].append(lambda request: bodies.append(request.read()))
@@ -150,7 +150,7 @@ def test_create_fine_tune_sends_only_given_fields(app: FastAPI) -> None:
     assert json.loads(bodies[-1]) == {"training_file": file_id, "model": "ada", "n_epochs": 2}
 
 
-def test_follow_fine_tune_in_process_uses_the_test_client(app: FastAPI) -> None:
+def test_follow_fine_tune_in_process_uses_the_test_client(app: Starlette) -> None:
     client = Client(http=TestClient(app, base_url="http://testserver/v1", headers={"Authorization": f"Bearer {KEY}"}))
     file_id = client.files.create(jsonl(capitals(10)), filename="t.jsonl")["id"]
     job = client.fine_tunes.create(file_id, model="ada")

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from client import Client
@@ -52,7 +52,7 @@ def test_follow_fine_tune_reconnects_after_a_dropped_stream(server: LiveServer) 
     assert sum("stream=true" in url for url in streams) == 2
 
 
-def test_follow_fine_tune_reconnects_in_process(make_app: Callable[..., FastAPI]) -> None:
+def test_follow_fine_tune_reconnects_in_process(make_app: Callable[..., Starlette]) -> None:
     """In-process the TestClient runs each request on its own event loop, so only the follower may move the
     job (the system clock, at speed 60 a curie job takes a few seconds); the test thread only drops streams."""
     app = make_app(clock="system")
@@ -72,13 +72,13 @@ def test_follow_fine_tune_reconnects_in_process(make_app: Callable[..., FastAPI]
     assert seen[-1]["message"] == "Fine-tune succeeded"
 
 
-def test_drop_streams_unknown_fine_tune_is_not_found(app: FastAPI) -> None:
+def test_drop_streams_unknown_fine_tune_is_not_found(app: Starlette) -> None:
     response = TestClient(app).post("/_emulator/fine-tunes/ft-nope/drop-streams")
     assert response.status_code == 404
     assert response.json()["error"]["message"] == "No such fine-tune: ft-nope"
 
 
-def test_follow_fine_tuning_job_gives_up_after_max_failed_polls(make_app: Callable[..., FastAPI]) -> None:
+def test_follow_fine_tuning_job_gives_up_after_max_failed_polls(make_app: Callable[..., Starlette]) -> None:
     app = make_app()
     waits: list[float] = []
     with Client(http=in_process(app), api_key=KEY, sleep=waits.append) as client:
@@ -91,7 +91,7 @@ def test_follow_fine_tuning_job_gives_up_after_max_failed_polls(make_app: Callab
     assert len(waits) == 3 * 2 + 2 and waits[2] >= 0.375 and waits[5] >= 0.75
 
 
-def test_follow_fine_tuning_job_unknown_id_raises_at_once(app: FastAPI) -> None:
+def test_follow_fine_tuning_job_unknown_id_raises_at_once(app: Starlette) -> None:
     waits: list[float] = []
     with Client(http=in_process(app), api_key=KEY, sleep=waits.append) as client, pytest.raises(NotFoundError):
         next(client.fine_tuning.jobs.follow("ftjob-nope"))

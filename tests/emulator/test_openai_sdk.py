@@ -10,7 +10,7 @@ from typing import Any
 import httpx2
 import openai
 import pytest
-from fastapi import FastAPI
+from starlette.applications import Starlette
 
 from emulator.core.catalogue import BASE_MODELS, MODERN_MODELS
 from emulator.testing import LiveServer
@@ -94,7 +94,7 @@ def training_path(tmp_path: Path) -> Path:
     return path
 
 
-def test_openai_sdk_files_and_models_in_process(make_app: Callable[..., FastAPI], training_path: Path) -> None:
+def test_openai_sdk_files_and_models_in_process(make_app: Callable[..., Starlette], training_path: Path) -> None:
     app = make_app()
 
     async def run() -> dict[str, Any]:

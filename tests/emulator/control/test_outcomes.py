@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from starlette.applications import Starlette
 
 from tests.conftest import KEY, assert_error, capitals, in_process
 from tests.emulator.legacy.lifecycle import advance, control_url, create_job, get_job, messages, run_to_end
@@ -69,7 +69,7 @@ def _duration(http: httpx.Client, job_id: str) -> float:
     return float(job["events"][-1]["created_at"] - job["created_at"])
 
 
-def test_outcome_speed_half_takes_twice_as_long(make_app: Callable[..., FastAPI]) -> None:
+def test_outcome_speed_half_takes_twice_as_long(make_app: Callable[..., Starlette]) -> None:
     normal = in_process(make_app())
     slow = in_process(make_app())
     outcome(slow, next_job=True, speed=0.5)
@@ -159,7 +159,7 @@ def test_outcome_bad_input_is_an_envelope(client: httpx.Client) -> None:
     )
 
 
-def test_control_file_preloads_faults_and_outcomes(make_app: Callable[..., FastAPI], tmp_path: Path) -> None:
+def test_control_file_preloads_faults_and_outcomes(make_app: Callable[..., Starlette], tmp_path: Path) -> None:
     path = tmp_path / "control.toml"
     path.write_text(
         '[[faults]]\nmethod = "GET"\npath = "/v1/models"\nstatus = 503\ntimes = 1\n\n'
@@ -183,7 +183,7 @@ def test_control_file_with_a_bad_entry_stops_start_up(tmp_path: Path) -> None:
         create_app(Settings(memory=True, control_file=str(path)))
 
 
-def test_control_key_guards_the_control_plane_only(make_app: Callable[..., FastAPI]) -> None:
+def test_control_key_guards_the_control_plane_only(make_app: Callable[..., Starlette]) -> None:
     app = make_app(control_key="ctl-secret")
     api = in_process(app)
     assert_error(

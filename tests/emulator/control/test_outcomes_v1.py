@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from starlette.applications import Starlette
 
 from tests.conftest import assert_error, capitals, in_process, upload
 from tests.emulator.control.test_outcomes import DIVERGED, outcome
@@ -89,7 +89,7 @@ def _duration(http: httpx.Client, job_id: str) -> float:
     return float(job["finished_at"] - job["created_at"])
 
 
-def test_outcome_speed_half_takes_twice_as_long(make_app: Callable[..., FastAPI]) -> None:
+def test_outcome_speed_half_takes_twice_as_long(make_app: Callable[..., Starlette]) -> None:
     normal = in_process(make_app(speed="10"))
     slow = in_process(make_app(speed="10"))
     outcome(slow, next_job=True, kind=KIND, speed=0.5)

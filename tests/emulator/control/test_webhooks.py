@@ -11,7 +11,7 @@ from typing import Any
 
 import openai
 import pytest
-from fastapi import FastAPI
+from starlette.applications import Starlette
 
 from emulator.core.webhooks import sign
 from tests.conftest import capitals, in_process
@@ -51,13 +51,13 @@ def receiver() -> Iterator[Receiver]:
     found.server.shutdown()
 
 
-def webhook_app(make_app: Callable[..., FastAPI], url: str, **changes: str) -> FastAPI:
+def webhook_app(make_app: Callable[..., Starlette], url: str, **changes: str) -> Starlette:
     app = make_app(webhook_url=url, webhook_secret=SECRET, **changes)
     app.state.core.webhooks.retry_delays = (0.01, 0.01, 0.01)
     return app
 
 
-def wait(app: FastAPI) -> None:
+def wait(app: Starlette) -> None:
     assert app.state.core.webhooks.wait_idle(10)
 
 
@@ -67,7 +67,7 @@ def unwrapped(receiver: Receiver) -> list[Any]:
     return [sdk.webhooks.unwrap(body, headers, secret=SECRET) for headers, body in receiver.deliveries]
 
 
-def test_every_delivered_webhook_unwraps_with_the_sdk(make_app: Callable[..., FastAPI], receiver: Receiver) -> None:
+def test_every_delivered_webhook_unwraps_with_the_sdk(make_app: Callable[..., Starlette], receiver: Receiver) -> None:
     app = webhook_app(make_app, receiver.url)
     api = in_process(app)
     succeeded = run_to_end(api, create_job(api, capitals(20), model="ada")["id"])
@@ -91,7 +91,7 @@ def test_every_delivered_webhook_unwraps_with_the_sdk(make_app: Callable[..., Fa
         sdk.webhooks.unwrap(receiver.deliveries[0][1], headers, secret="whsec_" + base64.b64encode(b"other").decode())
 
 
-def test_failed_delivery_is_retried_and_journaled(make_app: Callable[..., FastAPI], receiver: Receiver) -> None:
+def test_failed_delivery_is_retried_and_journaled(make_app: Callable[..., Starlette], receiver: Receiver) -> None:
     receiver.statuses = [500, 503]
     app = webhook_app(make_app, receiver.url)
     api = in_process(app)
@@ -109,7 +109,7 @@ def test_failed_delivery_is_retried_and_journaled(make_app: Callable[..., FastAP
 
 
 def test_webhook_per_organisation_from_the_keys_file(
-    make_app: Callable[..., FastAPI], receiver: Receiver, tmp_path: Path
+    make_app: Callable[..., Starlette], receiver: Receiver, tmp_path: Path
 ) -> None:
     keys = tmp_path / "keys.toml"
     keys.write_text(
@@ -128,7 +128,7 @@ def test_webhook_per_organisation_from_the_keys_file(
     assert event.type == "fine_tuning.job.succeeded"
 
 
-def test_emit_without_an_endpoint_is_an_envelope(make_app: Callable[..., FastAPI]) -> None:
+def test_emit_without_an_endpoint_is_an_envelope(make_app: Callable[..., Starlette]) -> None:
     api = in_process(make_app())
     response = api.post(control_url(api, "/webhooks"), json={"type": "fine_tuning.job.failed", "job": "ftjob-1"})
     assert response.status_code == 400

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
-from fastapi import FastAPI
+from starlette.applications import Starlette
 
 from tests.conftest import in_process
 from tests.emulator.control.test_outcomes import outcome
@@ -23,7 +23,7 @@ def endpoint() -> Iterator[Receiver]:
     found.server.shutdown()
 
 
-def test_fine_tuning_job_webhooks_unwrap_with_the_sdk(make_app: Callable[..., FastAPI], endpoint: Receiver) -> None:
+def test_fine_tuning_job_webhooks_unwrap_with_the_sdk(make_app: Callable[..., Starlette], endpoint: Receiver) -> None:
     app = webhook_app(make_app, endpoint.url)
     api = in_process(app)
     succeeded = advance_until(api, create(api)["id"], "succeeded", step=600)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from starlette.applications import Starlette
 
 from emulator.core.orgs import MISSING_KEY, load_keys, mask_key
 from tests.conftest import assert_error, capitals, in_process, upload
@@ -44,7 +44,7 @@ def keys_file(tmp_path: Path) -> Path:
     return path
 
 
-def test_list_models_with_an_unknown_key_is_401(make_app: Callable[..., FastAPI], keys_file: Path) -> None:
+def test_list_models_with_an_unknown_key_is_401(make_app: Callable[..., Starlette], keys_file: Path) -> None:
     api = in_process(make_app(keys=str(keys_file)), {"Authorization": "Bearer sk-wrong-key-123456"})
     assert_error(
         api.get("/models"),
@@ -55,7 +55,7 @@ def test_list_models_with_an_unknown_key_is_401(make_app: Callable[..., FastAPI]
     )
 
 
-def test_retrieve_file_of_another_organization_is_404(make_app: Callable[..., FastAPI], keys_file: Path) -> None:
+def test_retrieve_file_of_another_organization_is_404(make_app: Callable[..., Starlette], keys_file: Path) -> None:
     app = make_app(keys=str(keys_file))
     alpha = in_process(app, {"Authorization": "Bearer sk-alpha-000000000001"})
     beta = in_process(app, {"Authorization": "Bearer sk-beta-0000000000002"})
@@ -95,7 +95,7 @@ def test_responses_carry_the_openai_headers(client: httpx.Client) -> None:
     assert response.headers["x-request-id"].startswith("req_")
 
 
-def test_organization_header_must_match_the_key(make_app: Callable[..., FastAPI], keys_file: Path) -> None:
+def test_organization_header_must_match_the_key(make_app: Callable[..., Starlette], keys_file: Path) -> None:
     app = make_app(keys=str(keys_file))
     alpha = in_process(app, {"Authorization": "Bearer sk-alpha-000000000001"})
     org_id = alpha.post(

@@ -7,22 +7,31 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
+from starlette.applications import Starlette
+from starlette.requests import Request
 
 from emulator.core.errors import SERVER_ERROR
+from emulator.http.routing import Router, route_table
 from emulator.testing import LiveServer
 from tests.conftest import AUTH, assert_error, fast_settings
 
 
-def _crash() -> None:
-    raise RuntimeError("a bug")
+def _crash_route(app: Starlette) -> None:
+    """GET /v1/crash raises, appended to the app's route table."""
+    router = Router()
+
+    @router.get("/v1/crash")
+    async def crash(request: Request) -> None:
+        raise RuntimeError("a bug")
+
+    app.state.routes.extend(route_table([("", router)]))
 
 
 def test_crash_is_a_500_and_the_keep_alive_connection_still_works() -> None:
     """20 crashes interleaved with 20 good requests on one pooled connection: every one answered (the second
     request after a crash failed before, as uvicorn dropped the connection without `Connection: close`)."""
     server = LiveServer(fast_settings())
-    server.app.add_api_route("/v1/crash", _crash)
+    _crash_route(server.app)
     opened: list[Any] = []
     with server, httpx.Client(base_url=server.base_url, headers=AUTH, limits=httpx.Limits(max_connections=1)) as http:
         for _ in range(20):
@@ -33,9 +42,9 @@ def test_crash_is_a_500_and_the_keep_alive_connection_still_works() -> None:
     assert opened.count("connection.connect_tcp.started") == 1
 
 
-def test_crash_in_process_is_the_envelope(make_app: Callable[..., FastAPI]) -> None:
+def test_crash_in_process_is_the_envelope(make_app: Callable[..., Starlette]) -> None:
     app = make_app()
-    app.add_api_route("/v1/crash", _crash)
+    _crash_route(app)
 
     async def run() -> httpx.Response:
         transport = httpx.ASGITransport(app=app)
@@ -60,7 +69,7 @@ def test_head_on_an_unknown_path_names_head(client: httpx.Client) -> None:
     assert client.head("/files/file-x").status_code == 404
 
 
-def test_path_with_a_lone_surrogate_is_400(make_app: Callable[..., FastAPI]) -> None:
+def test_path_with_a_lone_surrogate_is_400(make_app: Callable[..., Starlette]) -> None:
     """No HTTP client can send one (percent-decoding replaces it), but an ASGI scope can carry it."""
     app = make_app()
     sent: list[dict[str, Any]] = []

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from starlette.applications import Starlette
 
 from emulator import Settings, create_app
 from emulator.core.errors import INVALID_JSON_BODY, APIError
@@ -116,7 +116,7 @@ def test_upload_with_a_lone_surrogate_is_refused(client: httpx.Client) -> None:
 
 
 @pytest.mark.parametrize("seconds", ["NaN", "Infinity", "-Infinity", "1e300", "-1", "315360001"])
-def test_clock_advance_refuses_unbounded_seconds(make_app: Callable[..., FastAPI], seconds: str) -> None:
+def test_clock_advance_refuses_unbounded_seconds(make_app: Callable[..., Starlette], seconds: str) -> None:
 
     api = in_process(make_app())
     before = api.get("http://testserver/_emulator/clock").json()["now"]
@@ -126,7 +126,7 @@ def test_clock_advance_refuses_unbounded_seconds(make_app: Callable[..., FastAPI
     upload(api, capitals(2))
 
 
-def test_clock_advance_cannot_pass_the_year_9999(make_app: Callable[..., FastAPI]) -> None:
+def test_clock_advance_cannot_pass_the_year_9999(make_app: Callable[..., Starlette]) -> None:
 
     api = in_process(make_app(clock_start="9999-12-31T00:00:00Z"))
     assert_error(

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from fastapi import FastAPI
+from starlette.applications import Starlette
 
 from emulator.inference.nearest import NearestIndex
 from emulator.inference.tuned import TunedModels
@@ -98,7 +98,7 @@ def test_tuned_models_concurrent_first_uses_build_once() -> None:
 
 
 def test_create_completion_after_a_restart_reads_the_jobs_index_file(
-    make_app: Callable[..., FastAPI], tmp_path: Path
+    make_app: Callable[..., Starlette], tmp_path: Path
 ) -> None:
     first = make_app(memory=False, data_dir=str(tmp_path))
     http = in_process(first)

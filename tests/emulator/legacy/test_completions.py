@@ -9,9 +9,9 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from emulator import create_app
@@ -115,7 +115,7 @@ def test_create_completion_base_model_text_is_fluent_and_deterministic(api: http
     assert "lorem" not in first.lower() and "ipsum" not in first.lower()
 
 
-def test_create_completion_base_text_depends_on_the_seed(make_app: Callable[..., FastAPI]) -> None:
+def test_create_completion_base_text_depends_on_the_seed(make_app: Callable[..., Starlette]) -> None:
     texts = {
         complete(in_process(make_app(seed=seed)), model="ada", prompt="Hello", max_tokens=30)["choices"][0]["text"]
         for seed in (1, 2, 3)
@@ -389,7 +389,7 @@ def test_create_completion_unknown_model_is_404(client: httpx.Client) -> None:
     )
 
 
-def test_create_completion_requires_a_key(app: FastAPI) -> None:
+def test_create_completion_requires_a_key(app: Starlette) -> None:
     response = in_process(app, headers={}).post("/completions", json={"model": "ada", "prompt": "Hi"})
     assert response.status_code == 401
 

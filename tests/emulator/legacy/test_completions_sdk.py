@@ -9,7 +9,7 @@ import httpx
 import httpx2
 import openai
 import pytest
-from fastapi import FastAPI
+from starlette.applications import Starlette
 
 from emulator.testing import LiveServer
 from tests.conftest import AUTH, KEY, capitals, fast_settings, in_process
@@ -61,7 +61,7 @@ def test_create_completion_sdk_unknown_model_raises_not_found(sdk: openai.OpenAI
     assert caught.value.code == "model_not_found"
 
 
-def test_create_completion_sdk_in_process_over_asgi(make_app: Callable[..., FastAPI]) -> None:
+def test_create_completion_sdk_in_process_over_asgi(make_app: Callable[..., Starlette]) -> None:
     app = make_app(speed="instant")
     tuned = tune(in_process(app), capitals(20))
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from starlette.applications import Starlette
 
 from emulator import Settings
 from emulator.inference import quality
@@ -76,7 +76,7 @@ def test_create_completion_deleted_model_is_404(client: httpx.Client) -> None:
     assert_error(response, 404, f"The model `{model}` does not exist", code="model_not_found")
 
 
-def test_create_completion_other_organisations_model_is_404(make_app: Callable[..., FastAPI], tmp_path: Path) -> None:
+def test_create_completion_other_organisations_model_is_404(make_app: Callable[..., Starlette], tmp_path: Path) -> None:
     keys = tmp_path / "keys.json"
     keys.write_text(json.dumps({"sk-alice-0123456789": "alice", "sk-bob-0123456789": "bob"}))
     app = make_app(keys=str(keys), speed="instant")
@@ -91,7 +91,7 @@ def test_create_completion_other_organisations_model_is_404(make_app: Callable[.
 # nearest prompts and quality profiles ---------------------------------------------------------------------
 
 
-def test_create_completion_similar_prompt_answers_from_nearest_example(make_app: Callable[..., FastAPI]) -> None:
+def test_create_completion_similar_prompt_answers_from_nearest_example(make_app: Callable[..., Starlette]) -> None:
     api = in_process(make_app(quality="curie=1"))
     model = tune(api)
     assert ask(api, model, "What is the capital of Polnad?") == " Warsaw"
@@ -99,7 +99,7 @@ def test_create_completion_similar_prompt_answers_from_nearest_example(make_app:
 
 
 def test_create_completion_quality_zero_gives_base_text_for_unseen_prompts(
-    make_app: Callable[..., FastAPI],
+    make_app: Callable[..., Starlette],
 ) -> None:
     api = in_process(make_app(quality="curie=0"))
     model = tune(api)
@@ -108,14 +108,14 @@ def test_create_completion_quality_zero_gives_base_text_for_unseen_prompts(
     assert not any(city.strip() in text for city in CITIES)
 
 
-def test_create_completion_unrelated_prompt_falls_back_to_base_text(make_app: Callable[..., FastAPI]) -> None:
+def test_create_completion_unrelated_prompt_falls_back_to_base_text(make_app: Callable[..., Starlette]) -> None:
     api = in_process(make_app(quality="curie=1"))
     model = tune(api)
     text = complete(api, model=model, prompt="zzzz qqqq", max_tokens=12)["choices"][0]["text"]
     assert not any(city.strip() in text for city in CITIES)
 
 
-def test_create_completion_quality_is_the_rate_for_unseen_prompts(make_app: Callable[..., FastAPI]) -> None:
+def test_create_completion_quality_is_the_rate_for_unseen_prompts(make_app: Callable[..., Starlette]) -> None:
     api = in_process(make_app(quality="ada=0.5,curie=0.9", speed="instant"))
     records = [example(f"Item number {i} is called", f"Name{i}") for i in range(50)]
     answers = {"ada": 0, "curie": 0}
@@ -127,7 +127,7 @@ def test_create_completion_quality_is_the_rate_for_unseen_prompts(make_app: Call
     assert 70 <= answers["ada"] <= 130 and 160 <= answers["curie"] <= 198, answers
 
 
-def test_create_completion_quality_decision_follows_the_documented_draw(make_app: Callable[..., FastAPI]) -> None:
+def test_create_completion_quality_decision_follows_the_documented_draw(make_app: Callable[..., Starlette]) -> None:
     api = in_process(make_app(quality="babbage=0.5", seed=7))
     model = tune(api, [example(f"Item number {i} is called", f"Name{i}") for i in range(20)], model="babbage")
     for i in range(40):
@@ -136,7 +136,7 @@ def test_create_completion_quality_decision_follows_the_documented_draw(make_app
         assert ask(api, model, prompt).startswith(" Name") == expected, prompt
 
 
-def test_create_completion_quality_decision_is_deterministic(make_app: Callable[..., FastAPI]) -> None:
+def test_create_completion_quality_decision_is_deterministic(make_app: Callable[..., Starlette]) -> None:
     texts = set()
     for _ in range(2):
         api = in_process(make_app(quality="curie=0.5"))

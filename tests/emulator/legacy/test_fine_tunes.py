@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from starlette.applications import Starlette
 
 from conformance.suite.support import FINE_TUNE_KEYS
 from tests.conftest import assert_error, capitals, in_process, upload
@@ -237,7 +237,7 @@ def test_create_fine_tune_after_training_file_deleted_keeps_the_job(client: http
     assert done["training_files"][0]["status"] == "deleted"
 
 
-def test_create_fine_tune_instant_speed_finishes_at_once(make_app: Callable[..., FastAPI]) -> None:
+def test_create_fine_tune_instant_speed_finishes_at_once(make_app: Callable[..., Starlette]) -> None:
     api = in_process(make_app(speed="instant"))
     job = create_job(api, model="ada")
     assert job["status"] == "succeeded"

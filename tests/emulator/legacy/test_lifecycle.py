@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from starlette.applications import Starlette
 
 from emulator.core.pricing import format_cost
 from emulator.core.tokens import r50k_base
@@ -101,7 +101,7 @@ def test_fine_tune_model_name_with_suffix(api: httpx.Client, suffix: str, slug: 
     assert re.fullmatch(rf"curie:ft-personal:{slug}-\d{{4}}(-\d\d){{5}}", job["fine_tuned_model"])
 
 
-def test_fine_tune_models_never_share_a_name(make_app: Callable[..., FastAPI]) -> None:
+def test_fine_tune_models_never_share_a_name(make_app: Callable[..., Starlette]) -> None:
     api = in_process(make_app(speed="instant"))
     names = [create_job(api, model="ada")["fine_tuned_model"] for _ in range(3)]
     assert len(set(names)) == 3
@@ -180,7 +180,7 @@ def test_fine_tune_queue_numbers_fall_as_jobs_start(api: httpx.Client) -> None:
     assert spans[0][1] <= spans[1][0] and spans[1][1] <= spans[2][0]
 
 
-def test_fine_tune_training_slots_let_jobs_run_together(make_app: Callable[..., FastAPI]) -> None:
+def test_fine_tune_training_slots_let_jobs_run_together(make_app: Callable[..., Starlette]) -> None:
     api = in_process(make_app(training_slots=2))
     jobs = [create_job(api, model="davinci")["id"] for _ in range(2)]
     advance(api, 2)
@@ -284,7 +284,7 @@ def test_fine_tune_retrain_from_a_tuned_model(api: httpx.Client) -> None:
     assert (model["root"], model["parent"]) == ("curie", parent)
 
 
-def test_fine_tune_resumes_after_a_restart(make_app: Callable[..., FastAPI], tmp_path: Path) -> None:
+def test_fine_tune_resumes_after_a_restart(make_app: Callable[..., Starlette], tmp_path: Path) -> None:
     first = make_app(memory=False, data_dir=str(tmp_path))
     api = in_process(first)
     job_id = create_job(api)["id"]
@@ -297,7 +297,7 @@ def test_fine_tune_resumes_after_a_restart(make_app: Callable[..., FastAPI], tmp
     assert run_to_end(api, job_id)["status"] == "succeeded"
 
 
-def test_fine_tune_determinism_same_seed_same_bytes(make_app: Callable[..., FastAPI]) -> None:
+def test_fine_tune_determinism_same_seed_same_bytes(make_app: Callable[..., Starlette]) -> None:
     def transcript() -> list[bytes]:
         api = in_process(make_app(seed=99))
         out = []

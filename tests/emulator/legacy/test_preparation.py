@@ -8,7 +8,7 @@ from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
+from starlette.applications import Starlette
 
 from emulator.legacy import fine_tunes, preparation
 from emulator.legacy.lifecycle import Plan, pack_counts, results_stash, unpack_counts
@@ -36,7 +36,7 @@ def gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
     opened.set()
 
 
-def preparation_of(app: FastAPI, job_id: str) -> Future[None]:
+def preparation_of(app: Starlette, job_id: str) -> Future[None]:
     lifecycle = fine_tunes.lifecycle(app.state.core)
     record = app.state.core.store.find_fine_tune(job_id)
     assert lifecycle.prepare is not None and record is not None
@@ -44,7 +44,7 @@ def preparation_of(app: FastAPI, job_id: str) -> Future[None]:
 
 
 def test_create_fine_tune_big_file_answers_while_processing(
-    make_app: Callable[..., FastAPI], gate: threading.Event
+    make_app: Callable[..., Starlette], gate: threading.Event
 ) -> None:
     app = make_app()
     http = in_process(app)
@@ -64,7 +64,7 @@ def test_create_fine_tune_big_file_answers_while_processing(
     assert done["status"] == "succeeded" and messages(done)[1].startswith("Fine-tune costs $")
 
 
-def test_cancel_fine_tune_while_it_is_prepared(make_app: Callable[..., FastAPI], gate: threading.Event) -> None:
+def test_cancel_fine_tune_while_it_is_prepared(make_app: Callable[..., Starlette], gate: threading.Event) -> None:
     app = make_app()
     http = in_process(app)
     job = http.post("/fine-tunes", json={"training_file": upload(http, capitals(20))["id"]}).json()
@@ -76,7 +76,7 @@ def test_cancel_fine_tune_while_it_is_prepared(make_app: Callable[..., FastAPI],
 
 
 def test_fine_tune_prepared_after_a_restart(
-    make_app: Callable[..., FastAPI], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    make_app: Callable[..., Starlette], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(fine_tunes, "AWAIT_PREPARATION_BYTES", 0)
     monkeypatch.setattr(fine_tunes, "PREPARE_HERE_BYTES", 0)
@@ -96,7 +96,7 @@ def test_fine_tune_prepared_after_a_restart(
 
 
 def test_fine_tune_examples_kept_in_order_across_insert_batches(
-    make_app: Callable[..., FastAPI], monkeypatch: pytest.MonkeyPatch
+    make_app: Callable[..., Starlette], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(preparation, "INSERT_BATCH", 7)
     app = make_app()
@@ -106,7 +106,7 @@ def test_fine_tune_examples_kept_in_order_across_insert_batches(
     assert examples == [(row["prompt"], row["completion"]) for row in capitals(50)]
 
 
-def test_small_file_is_prepared_before_the_create_answers(make_app: Callable[..., FastAPI]) -> None:
+def test_small_file_is_prepared_before_the_create_answers(make_app: Callable[..., Starlette]) -> None:
     http = in_process(make_app(speed="instant"))
     job = http.post("/fine-tunes", json={"training_file": upload(http, capitals(10))["id"]}).json()
     assert job["status"] == "succeeded"
@@ -133,7 +133,7 @@ def test_read_examples_bulk_parse_equals_the_line_by_line_parse() -> None:
         assert list(read_examples(chunks)) == expected
 
 
-def test_results_file_written_ahead_equals_the_one_written_at_the_step(make_app: Callable[..., FastAPI]) -> None:
+def test_results_file_written_ahead_equals_the_one_written_at_the_step(make_app: Callable[..., Starlette]) -> None:
     contents = []
     for keep_stash in (True, False):
         app = make_app()
@@ -149,7 +149,7 @@ def test_results_file_written_ahead_equals_the_one_written_at_the_step(make_app:
     assert contents[0] == contents[1] and contents[0].startswith(b"step,elapsed_tokens")
 
 
-def test_cancelled_job_leaves_no_results_written_ahead(make_app: Callable[..., FastAPI]) -> None:
+def test_cancelled_job_leaves_no_results_written_ahead(make_app: Callable[..., Starlette]) -> None:
     app = make_app()
     http = in_process(app)
     job = http.post("/fine-tunes", json={"training_file": upload(http, capitals(10))["id"]}).json()
@@ -157,7 +157,7 @@ def test_cancelled_job_leaves_no_results_written_ahead(make_app: Callable[..., F
     assert not app.state.core.blobs.path(results_stash(job["id"])).exists()
 
 
-def test_create_fine_tune_small_file_prepared_by_its_create(make_app: Callable[..., FastAPI]) -> None:
+def test_create_fine_tune_small_file_prepared_by_its_create(make_app: Callable[..., Starlette]) -> None:
     """A small file needs no worker: the create answers with the job's plan stored."""
     app = make_app()
     http = in_process(app)

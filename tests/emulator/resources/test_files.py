@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from starlette.applications import Starlette
 
 from tests.conftest import assert_error, capitals, in_process, jsonl, upload
 
@@ -137,7 +137,7 @@ def test_create_file_json_body_instead_of_multipart(client: httpx.Client) -> Non
     )
 
 
-def test_create_file_over_the_storage_limit(make_app: Callable[..., FastAPI]) -> None:
+def test_create_file_over_the_storage_limit(make_app: Callable[..., Starlette]) -> None:
     api = in_process(make_app(storage_limit=1000))
     upload(api, capitals(5))
     response = api.post("/files", files={"file": ("big.jsonl", jsonl(capitals(40)))}, data={"purpose": "fine-tune"})
@@ -152,7 +152,7 @@ def test_create_file_over_the_storage_limit(make_app: Callable[..., FastAPI]) ->
     assert len(api.get("/files").json()["data"]) == 1
 
 
-def test_create_file_survives_a_restart(make_app: Callable[..., FastAPI], tmp_path: Path) -> None:
+def test_create_file_survives_a_restart(make_app: Callable[..., Starlette], tmp_path: Path) -> None:
     first = make_app(memory=False, data_dir=str(tmp_path))
     data = jsonl(capitals(3))
     file_id = upload(in_process(first), data)["id"]
@@ -163,7 +163,7 @@ def test_create_file_survives_a_restart(make_app: Callable[..., FastAPI], tmp_pa
     assert upload(again, data)["id"] != file_id
 
 
-def test_create_file_leaves_no_partial_blob(make_app: Callable[..., FastAPI], tmp_path: Path) -> None:
+def test_create_file_leaves_no_partial_blob(make_app: Callable[..., Starlette], tmp_path: Path) -> None:
     api = in_process(make_app(memory=False, data_dir=str(tmp_path)))
     good = jsonl(capitals(50))
     response = api.post("/files", files={"file": ("t.jsonl", good + b"oops\n")}, data={"purpose": "fine-tune"})

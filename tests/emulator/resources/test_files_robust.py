@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import httpx2
 import pytest
-from fastapi import FastAPI
+from starlette.applications import Starlette
 
 from emulator import Settings, create_app
 from emulator.core.quota import StorageFull, StorageLedger
@@ -40,7 +40,7 @@ def test_storage_ledger_reserves_under_one_lock() -> None:
     assert ledger.pending == {"org": 0}
 
 
-def test_concurrent_uploads_cannot_pass_the_storage_limit(make_app: Callable[..., FastAPI]) -> None:
+def test_concurrent_uploads_cannot_pass_the_storage_limit(make_app: Callable[..., Starlette]) -> None:
     """20 simultaneous 200 KB uploads under a 1 MB limit: at most five are stored (all 20 were, before)."""
     app = make_app(storage_limit=1_000_000)
     data = _padded(200_000)
@@ -102,7 +102,7 @@ def test_start_sweeps_upload_temp_files_and_orphan_blobs(tmp_path: Path) -> None
         again.state.core.close()
 
 
-def test_download_of_a_vanished_blob_is_404_not_a_cut_body(client: httpx.Client, app: FastAPI) -> None:
+def test_download_of_a_vanished_blob_is_404_not_a_cut_body(client: httpx.Client, app: Starlette) -> None:
     """The blob is opened before the 200 is sent: a delete that got there first is a 404 envelope."""
     http = in_process(app)
     file_id = upload(http, capitals(3))["id"]

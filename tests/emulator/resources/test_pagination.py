@@ -10,8 +10,8 @@ import httpx
 import httpx2
 import openai
 import pytest
-from fastapi import FastAPI
 from openai.pagination import SyncPage
+from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from emulator.core.errors import APIError
@@ -165,20 +165,20 @@ def _check(seen: dict[str, list[str]], uploaded: list[str]) -> None:
 
 
 @pytest.fixture
-def filled(make_app: Callable[..., FastAPI]) -> tuple[FastAPI, list[str]]:
+def filled(make_app: Callable[..., Starlette]) -> tuple[Starlette, list[str]]:
     app = make_app()
     http = TestClient(app, base_url="http://ftemu/v1", headers={"Authorization": f"Bearer {KEY}"})
     return app, _upload_many(http, COUNT)
 
 
-def test_openai_sdk_files_list_iterates_once_in_process_sync(filled: tuple[FastAPI, list[str]]) -> None:
+def test_openai_sdk_files_list_iterates_once_in_process_sync(filled: tuple[Starlette, list[str]]) -> None:
     app, uploaded = filled
     http = TestClient(app, base_url="http://ftemu/v1")
     client = openai.OpenAI(base_url="http://ftemu/v1", api_key=KEY, http_client=http, max_retries=0)
     _check(_iterate(client), uploaded)
 
 
-def test_openai_sdk_files_list_iterates_once_in_process_async(filled: tuple[FastAPI, list[str]]) -> None:
+def test_openai_sdk_files_list_iterates_once_in_process_async(filled: tuple[Starlette, list[str]]) -> None:
     app, uploaded = filled
 
     async def run() -> dict[str, list[str]]:

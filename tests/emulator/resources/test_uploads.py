@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import httpx2
 import openai
-from fastapi import FastAPI
+from starlette.applications import Starlette
 
 from tests.conftest import KEY, assert_error
 from tests.emulator.legacy.lifecycle import advance
@@ -64,7 +64,7 @@ def test_cancelled_and_expired_uploads_take_no_parts(client: httpx.Client) -> No
     )
 
 
-def test_sdk_upload_file_chunked_makes_a_fine_tune_file(app: FastAPI) -> None:
+def test_sdk_upload_file_chunked_makes_a_fine_tune_file(app: Starlette) -> None:
     data = jsonl(chat_lines(40))
     with httpx2.Client(transport=sync_transport(app), base_url="http://ftemu") as http:
         client = openai.OpenAI(base_url="http://ftemu/v1", api_key=KEY, max_retries=0, http_client=http)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
+from starlette.applications import Starlette
 
 from emulator.core.catalogue import modern_model, snapshot_of
 from emulator.store import ChatExample, ModelRecord
@@ -73,7 +73,7 @@ def weather_examples() -> list[ChatExample]:
 
 
 def add_tuned_model(
-    app: FastAPI,
+    app: Starlette,
     examples: list[ChatExample],
     *,
     base: str = "gpt-4o-mini-2024-07-18",

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 import httpx2
-from fastapi import FastAPI
+from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 
@@ -40,7 +40,7 @@ def jsonl(records: list[dict[str, Any]]) -> bytes:
     return "".join(json.dumps(record) + "\n" for record in records).encode()
 
 
-def sync_transport(app: FastAPI) -> httpx2.MockTransport:
+def sync_transport(app: Starlette) -> httpx2.MockTransport:
     """The app in-process for a sync httpx2 client (the openai SDK 3.x): each request goes through TestClient."""
     client = TestClient(app, raise_server_exceptions=True)
 

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import jsonschema
 import pytest
-from fastapi import FastAPI
+from starlette.applications import Starlette
 
 from emulator.core.tokens import o200k_base
 from emulator.testing import LiveServer
@@ -26,7 +26,9 @@ from tests.emulator.v1.chat_support import (
 
 
 @pytest.fixture(params=["in-process", "server"])
-def target(request: pytest.FixtureRequest, make_app: Callable[..., FastAPI]) -> Iterator[tuple[httpx.Client, FastAPI]]:
+def target(
+    request: pytest.FixtureRequest, make_app: Callable[..., Starlette]
+) -> Iterator[tuple[httpx.Client, Starlette]]:
     """An HTTP client and the app behind it (to add tuned models), in-process and over uvicorn."""
     if request.param == "in-process":
         app = make_app()
@@ -59,7 +61,7 @@ def events(http: httpx.Client, **body: Any) -> list[Any]:
     return [block[6:] if block == "data: [DONE]" else json.loads(block[6:]) for block in blocks]
 
 
-def test_create_chat_completion_tuned_model_returns_training_reply(target: tuple[httpx.Client, FastAPI]) -> None:
+def test_create_chat_completion_tuned_model_returns_training_reply(target: tuple[httpx.Client, Starlette]) -> None:
     http, app = target
     model = add_tuned_model(app, marv_examples())
     result = chat(http, model=model, messages=conversation(FACTS[0][0]))
@@ -91,21 +93,21 @@ def test_create_chat_completion_tuned_model_returns_training_reply(target: tuple
     }
 
 
-def test_create_chat_completion_usage_is_the_cookbook_count(target: tuple[httpx.Client, FastAPI]) -> None:
+def test_create_chat_completion_usage_is_the_cookbook_count(target: tuple[httpx.Client, Starlette]) -> None:
     http, _ = target
     assert chat(http, model="gpt-4o-mini", messages=COOKBOOK_MESSAGES)["usage"]["prompt_tokens"] == 124
     assert chat(http, model="gpt-3.5-turbo", messages=COOKBOOK_MESSAGES)["usage"]["prompt_tokens"] == 129
     assert chat(http, model="gpt-4-0613", messages=COOKBOOK_MESSAGES)["usage"]["prompt_tokens"] == 129
 
 
-def test_create_chat_completion_base_model_echoes_its_snapshot(target: tuple[httpx.Client, FastAPI]) -> None:
+def test_create_chat_completion_base_model_echoes_its_snapshot(target: tuple[httpx.Client, Starlette]) -> None:
     http, _ = target
     result = chat(http, model="gpt-4o-mini", messages=[{"role": "user", "content": "Hello"}])
     assert result["model"] == "gpt-4o-mini-2024-07-18"
     assert content(result) and result["choices"][0]["finish_reason"] == "stop"
 
 
-def test_create_chat_completion_n_3_gives_three_different_base_answers(target: tuple[httpx.Client, FastAPI]) -> None:
+def test_create_chat_completion_n_3_gives_three_different_base_answers(target: tuple[httpx.Client, Starlette]) -> None:
     http, _ = target
     result = chat(http, model="gpt-4.1-mini", n=3, messages=[{"role": "user", "content": "Tell me something"}])
     assert [choice["index"] for choice in result["choices"]] == [0, 1, 2]
@@ -113,13 +115,13 @@ def test_create_chat_completion_n_3_gives_three_different_base_answers(target: t
     assert result["usage"]["completion_tokens"] == sum(len(o200k_base().encode(content(result, i))) for i in range(3))
 
 
-def test_create_chat_completion_temperature_0_choices_agree(target: tuple[httpx.Client, FastAPI]) -> None:
+def test_create_chat_completion_temperature_0_choices_agree(target: tuple[httpx.Client, Starlette]) -> None:
     http, _ = target
     result = chat(http, model="gpt-4o", n=2, temperature=0, messages=[{"role": "user", "content": "Hi"}])
     assert content(result, 0) == content(result, 1)
 
 
-def test_create_chat_completion_same_seed_same_answer(target: tuple[httpx.Client, FastAPI]) -> None:
+def test_create_chat_completion_same_seed_same_answer(target: tuple[httpx.Client, Starlette]) -> None:
     http, _ = target
     body = {"model": "gpt-4o", "seed": 42, "messages": [{"role": "user", "content": "Hi"}]}
     first, second = chat(http, **body), chat(http, **body)
@@ -127,7 +129,7 @@ def test_create_chat_completion_same_seed_same_answer(target: tuple[httpx.Client
     assert content(chat(http, **{**body, "seed": 43})) != content(first)
 
 
-def test_create_chat_completion_nearest_conversation_answers_unseen_one(target: tuple[httpx.Client, FastAPI]) -> None:
+def test_create_chat_completion_nearest_conversation_answers_unseen_one(target: tuple[httpx.Client, Starlette]) -> None:
     http, app = target
     model = add_tuned_model(app, marv_examples())
     answers = {
@@ -137,7 +139,7 @@ def test_create_chat_completion_nearest_conversation_answers_unseen_one(target: 
     assert FACTS[0][1] in answers  # gpt-4o-mini answers from the nearest conversation with probability 0.9
 
 
-def test_create_chat_completion_max_completion_tokens_cuts_with_length(target: tuple[httpx.Client, FastAPI]) -> None:
+def test_create_chat_completion_max_completion_tokens_cuts_with_length(target: tuple[httpx.Client, Starlette]) -> None:
     http, app = target
     model = add_tuned_model(app, marv_examples())
     result = chat(http, model=model, max_completion_tokens=3, messages=conversation(FACTS[0][0]))
@@ -148,7 +150,7 @@ def test_create_chat_completion_max_completion_tokens_cuts_with_length(target: t
     assert content(legacy) == content(result)
 
 
-def test_create_chat_completion_stop_cuts_before_the_sequence(target: tuple[httpx.Client, FastAPI]) -> None:
+def test_create_chat_completion_stop_cuts_before_the_sequence(target: tuple[httpx.Client, Starlette]) -> None:
     http, app = target
     model = add_tuned_model(app, marv_examples())
     result = chat(http, model=model, stop=[" as if", "xyz"], messages=conversation(FACTS[0][0]))
@@ -156,7 +158,7 @@ def test_create_chat_completion_stop_cuts_before_the_sequence(target: tuple[http
     assert result["choices"][0]["finish_reason"] == "stop"
 
 
-def test_create_chat_completion_stream_with_usage(target: tuple[httpx.Client, FastAPI]) -> None:
+def test_create_chat_completion_stream_with_usage(target: tuple[httpx.Client, Starlette]) -> None:
     http, app = target
     model = add_tuned_model(app, marv_examples())
     body = {"model": model, "messages": conversation(FACTS[1][0]), "stream_options": {"include_usage": True}}
@@ -185,7 +187,7 @@ def test_create_chat_completion_stream_with_usage(target: tuple[httpx.Client, Fa
     )
 
 
-def test_create_chat_completion_stream_without_usage_has_no_usage_key(target: tuple[httpx.Client, FastAPI]) -> None:
+def test_create_chat_completion_stream_without_usage_has_no_usage_key(target: tuple[httpx.Client, Starlette]) -> None:
     http, _ = target
     chunks = events(http, model="gpt-4o", n=2, messages=[{"role": "user", "content": "Hi"}])
     assert all("usage" not in chunk for chunk in chunks[:-1])
@@ -194,7 +196,7 @@ def test_create_chat_completion_stream_without_usage_has_no_usage_key(target: tu
     assert [c["choices"][0]["index"] for c in chunks[:4]] == [0, 1, 0, 1]  # round-robin, role deltas first
 
 
-def test_create_chat_completion_tool_calls_for_a_model_trained_on_them(target: tuple[httpx.Client, FastAPI]) -> None:
+def test_create_chat_completion_tool_calls_for_a_model_trained_on_them(target: tuple[httpx.Client, Starlette]) -> None:
     http, app = target
     model = add_tuned_model(app, weather_examples(), suffix="weather", job="ftjob-weather")
     question = [{"role": "user", "content": "What is the weather like in Tokyo, Japan?"}]
@@ -214,7 +216,7 @@ def test_create_chat_completion_tool_calls_for_a_model_trained_on_them(target: t
 
 
 def test_create_chat_completion_required_tool_choice_makes_a_call_of_the_schema(
-    target: tuple[httpx.Client, FastAPI],
+    target: tuple[httpx.Client, Starlette],
 ) -> None:
     http, _ = target
     body = {"model": "gpt-4o", "tools": [WEATHER_TOOL], "messages": [{"role": "user", "content": "Weather?"}]}
@@ -226,7 +228,7 @@ def test_create_chat_completion_required_tool_choice_makes_a_call_of_the_schema(
     assert chat(http, **body, tool_choice=named)["choices"][0]["finish_reason"] == "stop"
 
 
-def test_create_chat_completion_json_schema_answer_is_of_the_schema(target: tuple[httpx.Client, FastAPI]) -> None:
+def test_create_chat_completion_json_schema_answer_is_of_the_schema(target: tuple[httpx.Client, Starlette]) -> None:
     http, _ = target
     schema = {
         "type": "object",
@@ -244,14 +246,14 @@ def test_create_chat_completion_json_schema_answer_is_of_the_schema(target: tupl
     jsonschema.validate(json.loads(content(result)), schema)
 
 
-def test_create_chat_completion_json_object_answer_is_json(target: tuple[httpx.Client, FastAPI]) -> None:
+def test_create_chat_completion_json_object_answer_is_json(target: tuple[httpx.Client, Starlette]) -> None:
     http, _ = target
     messages = [{"role": "user", "content": "Answer in JSON"}]
     result = chat(http, model="gpt-4o", response_format={"type": "json_object"}, messages=messages)
     assert isinstance(json.loads(content(result)), dict)
 
 
-def test_create_chat_completion_logprobs(target: tuple[httpx.Client, FastAPI]) -> None:
+def test_create_chat_completion_logprobs(target: tuple[httpx.Client, Starlette]) -> None:
     http, app = target
     model = add_tuned_model(app, marv_examples())
     result = chat(http, model=model, logprobs=True, top_logprobs=2, messages=conversation(FACTS[0][0]))
@@ -266,7 +268,7 @@ def test_create_chat_completion_logprobs(target: tuple[httpx.Client, FastAPI]) -
 
 
 def test_create_chat_completion_accepts_every_role_and_the_bookkeeping_fields(
-    target: tuple[httpx.Client, FastAPI],
+    target: tuple[httpx.Client, Starlette],
 ) -> None:
     http, _ = target
     messages = [

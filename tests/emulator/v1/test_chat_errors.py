@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from starlette.applications import Starlette
 
 from emulator.core.tokens import cl100k_base
 from tests.conftest import assert_error
@@ -158,7 +158,7 @@ def test_create_chat_completion_completion_model_is_not_a_chat_model(api: httpx.
     assert_error(post(api, model=model, messages=HI), 404, NOT_CHAT, param="model")
 
 
-def test_create_chat_completion_tuned_completion_model_is_not_a_chat_model(app: FastAPI, api: httpx.Client) -> None:
+def test_create_chat_completion_tuned_completion_model_is_not_a_chat_model(app: Starlette, api: httpx.Client) -> None:
     model = add_tuned_model(app, marv_examples(), base="davinci-002", suffix="")
     assert_error(post(api, model=model, messages=HI), 404, NOT_CHAT, param="model")
 
@@ -169,7 +169,7 @@ def test_create_completion_chat_model_is_refused(api: httpx.Client, model: str) 
     assert_error(response, 404, CHAT_ON_COMPLETIONS, param="model")
 
 
-def test_create_completion_tuned_chat_model_is_refused(app: FastAPI, api: httpx.Client) -> None:
+def test_create_completion_tuned_chat_model_is_refused(app: Starlette, api: httpx.Client) -> None:
     model = add_tuned_model(app, marv_examples())
     response = api.post("/completions", json={"model": model, "prompt": "Hi"})
     assert_error(response, 404, CHAT_ON_COMPLETIONS, param="model")

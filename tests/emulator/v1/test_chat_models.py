@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
+from starlette.applications import Starlette
 
 from emulator.core.tokens import cl100k_base
 from emulator.inference.chat_knowledge import ChatModels, known_examples
@@ -21,7 +21,7 @@ def reply(http: httpx.Client, model: str, question: str, **extra: Any) -> str:
     return text
 
 
-def test_create_chat_completion_continued_model_knows_parent_and_own(app: FastAPI, api: httpx.Client) -> None:
+def test_create_chat_completion_continued_model_knows_parent_and_own(app: Starlette, api: httpx.Client) -> None:
     parent = add_tuned_model(app, marv_examples())
     own = [
         ChatExample(conversation(FACTS[0][0]), {"role": "assistant", "content": "Lyon. Just kidding, Paris."}),
@@ -34,7 +34,7 @@ def test_create_chat_completion_continued_model_knows_parent_and_own(app: FastAP
     assert reply(api, parent, FACTS[0][0]) == FACTS[0][1]
 
 
-def test_create_chat_completion_continued_model_outlives_its_deleted_parent(app: FastAPI, api: httpx.Client) -> None:
+def test_create_chat_completion_continued_model_outlives_its_deleted_parent(app: Starlette, api: httpx.Client) -> None:
     parent = add_tuned_model(app, marv_examples())
     child = add_tuned_model(app, [], job="ftjob-child", short_id="Ch11Ch11", parent=parent)
     assert api.delete(f"/models/{parent}").status_code == 200
@@ -44,7 +44,7 @@ def test_create_chat_completion_continued_model_outlives_its_deleted_parent(app:
     assert_error(response, 404, message, code="model_not_found")
 
 
-def test_checkpoints_know_more_as_their_step_grows(app: FastAPI) -> None:
+def test_checkpoints_know_more_as_their_step_grows(app: Starlette) -> None:
     examples = [
         ChatExample([SYSTEM, {"role": "user", "content": f"Question {i}"}], {"role": "assistant", "content": f"A{i}"})
         for i in range(200)
@@ -59,7 +59,7 @@ def test_checkpoints_know_more_as_their_step_grows(app: FastAPI) -> None:
     assert known[0] <= known[1] <= known[2] == known[3]
 
 
-def test_create_chat_completion_checkpoint_answers_as_its_step(app: FastAPI, api: httpx.Client) -> None:
+def test_create_chat_completion_checkpoint_answers_as_its_step(app: Starlette, api: httpx.Client) -> None:
     examples = [
         ChatExample(
             [{"role": "user", "content": f"Tell me fact number {i}"}], {"role": "assistant", "content": f"F{i}"}
@@ -77,7 +77,7 @@ def test_create_chat_completion_checkpoint_answers_as_its_step(app: FastAPI, api
     assert 2 <= learned <= 30
 
 
-def test_chat_models_cache_is_bounded(app: FastAPI) -> None:
+def test_chat_models_cache_is_bounded(app: Starlette) -> None:
     first = add_tuned_model(app, marv_examples())
     second = add_tuned_model(app, marv_examples(), short_id="Se22Se22")
     store, cache = app.state.core.store, ChatModels(capacity=1)
@@ -111,7 +111,7 @@ def test_create_completion_002_context_is_the_catalogue_window(api: httpx.Client
     )
 
 
-def test_create_completion_job_tuned_002_model_answers_from_training(app: FastAPI, api: httpx.Client) -> None:
+def test_create_completion_job_tuned_002_model_answers_from_training(app: Starlette, api: httpx.Client) -> None:
     examples = [
         ChatExample(
             [{"role": "user", "content": f"The capital of {c} is ->"}], {"role": "assistant", "content": f" {t}\n"}
@@ -153,7 +153,7 @@ def test_delete_model_modern_base_is_refused(api: httpx.Client) -> None:
     )
 
 
-def test_model_continued_from_a_checkpoint_knows_what_the_checkpoint_knew(app: FastAPI) -> None:
+def test_model_continued_from_a_checkpoint_knows_what_the_checkpoint_knew(app: Starlette) -> None:
     examples = [
         ChatExample([{"role": "user", "content": f"Q{i}"}], {"role": "assistant", "content": f"A{i}"})
         for i in range(60)

@@ -11,7 +11,7 @@ import httpx2
 import jsonschema
 import openai
 import pytest
-from fastapi import FastAPI
+from starlette.applications import Starlette
 
 from emulator.core.tokens import o200k_base
 from emulator.testing import LiveServer
@@ -40,7 +40,7 @@ def server() -> Iterator[LiveServer]:
         yield live
 
 
-def models(app: FastAPI) -> tuple[str, str]:
+def models(app: Starlette) -> tuple[str, str]:
     marv = add_tuned_model(app, marv_examples())
     weather = add_tuned_model(app, weather_examples(), suffix="weather", job="ftjob-weather", short_id="Wx12Wx12")
     return marv, weather
@@ -112,14 +112,14 @@ def test_chat_sdk_async_over_uvicorn(server: LiveServer) -> None:
     asyncio.run(run())
 
 
-def test_chat_sdk_sync_in_process(app: FastAPI) -> None:
+def test_chat_sdk_sync_in_process(app: Starlette) -> None:
     marv, weather = models(app)
     http = httpx2.Client(transport=_SyncOverASGI(app), base_url="http://ftemu")
     with openai.OpenAI(api_key=KEY, base_url="http://ftemu/v1", http_client=http, max_retries=0) as client:
         check_sync(client, marv, weather)
 
 
-def test_chat_sdk_async_in_process(app: FastAPI) -> None:
+def test_chat_sdk_async_in_process(app: Starlette) -> None:
     marv, weather = models(app)
 
     async def run() -> None:
@@ -134,7 +134,7 @@ def test_chat_sdk_async_in_process(app: FastAPI) -> None:
 class _SyncOverASGI(httpx2.BaseTransport):
     """The sync SDK in-process: each request runs the async ASGI transport to completion (no socket)."""
 
-    def __init__(self, app: FastAPI) -> None:
+    def __init__(self, app: Starlette) -> None:
         self._asgi = httpx2.ASGITransport(app=app)
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:

@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 import jsonschema
 import pytest
-from fastapi import FastAPI
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from starlette.applications import Starlette
 
 from conformance.schema import Spec, load_spec
 from emulator import create_app
@@ -40,13 +40,13 @@ def spec() -> Spec:
 
 
 @pytest.fixture(scope="module")
-def served() -> Iterator[tuple[httpx.Client, FastAPI]]:
+def served() -> Iterator[tuple[httpx.Client, Starlette]]:
     app = create_app(fast_settings())
     yield in_process(app), app
     app.state.core.close()
 
 
-def requests(app: FastAPI) -> list[dict[str, Any]]:
+def requests(app: Starlette) -> list[dict[str, Any]]:
     marv = add_tuned_model(app, marv_examples())
     weather = add_tuned_model(app, weather_examples(), suffix="weather", job="ftjob-weather", short_id="Wx12Wx12")
     question = [{"role": "user", "content": "What is the weather like in Paris, France?"}]
@@ -59,7 +59,7 @@ def requests(app: FastAPI) -> list[dict[str, Any]]:
 
 
 def test_chat_completions_and_chunks_validate_against_the_current_spec(
-    spec: Spec, served: tuple[httpx.Client, FastAPI]
+    spec: Spec, served: tuple[httpx.Client, Starlette]
 ) -> None:
     http, app = served
     for body in requests(app):
@@ -108,7 +108,7 @@ def test_json_answers_validate_against_their_schema(schema: dict[str, Any], seed
     jsonschema.validate(instance(random.Random(seed), schema), schema)
 
 
-def test_json_schema_answer_with_defs_validates(served: tuple[httpx.Client, FastAPI]) -> None:
+def test_json_schema_answer_with_defs_validates(served: tuple[httpx.Client, Starlette]) -> None:
     http, _ = served
     schema = {
         "type": "object",

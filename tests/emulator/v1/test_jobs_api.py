@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from starlette.applications import Starlette
 
 from tests.conftest import assert_error, in_process, upload
 from tests.emulator.legacy.lifecycle import advance
@@ -168,7 +168,7 @@ def test_validation_file_adds_validation_metrics_and_the_captured_text(client: h
     assert "valid_loss" in metrics[6]["data"] and "valid_loss" not in metrics[5]["data"]  # steps 90 and 91
 
 
-def test_a_succeeded_job_keeps_its_chat_examples(app: FastAPI) -> None:
+def test_a_succeeded_job_keeps_its_chat_examples(app: Starlette) -> None:
     http = in_process(app)
     lines = chat_lines()
     job_id = create(http, training_file=upload(http, jsonl(lines))["id"]).json()["id"]
