@@ -17,6 +17,8 @@ $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install $(PIP_FLAGS) --upgrade pip
 	$(PY) -m pip install $(PIP_FLAGS) -e '.[test]'
+	@# Bytecode now, even where PYTHONDONTWRITEBYTECODE is set: every start would compile the sources otherwise.
+	$(PY) -m compileall -q emulator client conformance
 	@touch $(STAMP)
 
 install: $(STAMP)

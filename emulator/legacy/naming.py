@@ -14,10 +14,14 @@ def slug(text: str) -> str:
     return _PUNCTUATION_OR_SPACE.sub("-", text.lower())
 
 
-def model_name(base: str, organization: str, suffix: str | None, created: int) -> str:
-    stamp = time.strftime("%Y-%m-%d-%H-%M-%S", time.gmtime(created))
+def name_prefix(base: str, organization: str, suffix: str | None) -> str:
+    """Every name of this base, organisation and suffix starts so; the time stamp follows."""
     middle = f":{slug(suffix)}" if suffix else ""
-    return f"{base}:ft-{slug(organization)}{middle}-{stamp}"
+    return f"{base}:ft-{slug(organization)}{middle}-"
+
+
+def model_name(base: str, organization: str, suffix: str | None, created: int) -> str:
+    return name_prefix(base, organization, suffix) + time.strftime("%Y-%m-%d-%H-%M-%S", time.gmtime(created))
 
 
 def unique_model_name(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any
 
 from starlette.requests import Request
@@ -68,6 +69,12 @@ def tuned_model_object(record: ModelRecord) -> dict[str, Any]:
     }
 
 
+@lru_cache(maxsize=65_536)
+def tuned_model_json(record: ModelRecord) -> str:
+    """A listed model's JSON, encoded once per record (a model's row never changes; a deleted one is not listed)."""
+    return json.dumps(tuned_model_object(record), separators=(",", ":"))
+
+
 def model_not_found(model: str) -> APIError:
     return not_found(f"The model '{model}' does not exist", param="model", code="model_not_found")
 
@@ -90,7 +97,7 @@ async def list_models(request: Request) -> Response:
     app.catch_up(org)
     # A checkpoint's model answers by name (retrieve, chat) but is listed with its job's checkpoints, not here.
     records = [record for record in app.store.list_models(org.id) if record.checkpoint_step is None]
-    tuned = [json.dumps(tuned_model_object(record), separators=(",", ":")) for record in records]
+    tuned = [tuned_model_json(record) for record in records]
     body = '{"object":"list","data":[' + ",".join([BASE_MODELS_JSON, MODERN_MODELS_JSON, *tuned]) + "]}"
     return Response(body, media_type="application/json")
 

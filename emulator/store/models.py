@@ -50,6 +50,11 @@ class ModelsTable(Database):
     def model_name_taken(self, model_id: str) -> bool:
         return bool(self._query("SELECT 1 FROM models WHERE id = ?", (model_id,)))
 
+    def model_ids_starting(self, prefix: str) -> set[str]:
+        """Every model id (deleted ones too) that starts with `prefix`: one range read of the primary key."""
+        rows = self._query("SELECT id FROM models WHERE id >= ? AND id < ?", (prefix, prefix + "\U0010ffff"))
+        return {row["id"] for row in rows}
+
     def delete_model(self, model_id: str) -> None:
         self._execute("UPDATE models SET deleted = 1 WHERE id = ?", (model_id,))
 
