@@ -203,6 +203,15 @@ def test_journal_records_organization_query_body_and_filters(ftemu: Ftemu) -> No
     assert ftemu.journal() == []
 
 
+def test_journal_times_requests_on_the_clock_a_reset_put_in(ftemu: Ftemu) -> None:
+    ftemu.http.get("/models")  # the control plane has served a request before the reset
+    ftemu.advance(3600)
+    ftemu.reset()
+    now = ftemu.advance(60)["now"]
+    ftemu.http.get("/models")
+    assert [entry["created_at"] for entry in ftemu.journal(path="/v1/models")] == [now]
+
+
 def test_rate_is_deterministic_under_the_seed(ftemu: Ftemu) -> None:
     def pattern() -> list[int]:
         ftemu.reset()
