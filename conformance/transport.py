@@ -26,7 +26,8 @@ class _Exchange:
     """One request to the app: the messages it sent so far, and a way to wait for the next one.
 
     The app runs as a task of `loop`; whoever waits for its next message is woken by `notify` (the async
-    transport's future, or the sync transport's `loop.stop`, which ends the loop run it is waiting in).
+    transport's future, or the sync transport's `loop.stop`, which ends the loop run it is waiting in, not before
+    the pass that runs the done callbacks of an app that has ended: anyio stops its worker thread in one).
     """
 
     def __init__(self, app: Any, request: httpx2.Request, body: bytes, loop: asyncio.AbstractEventLoop) -> None:
@@ -56,7 +57,10 @@ class _Exchange:
 
     async def send(self, message: dict[str, Any]) -> None:
         self.messages.append(message)
-        self.notify()
+        if self.stop is None:
+            self.notify()
+        else:  # the sync transport stops the loop on its next pass, with the callbacks of the app's end (if it ended)
+            self.loop.call_soon(self.notify)
 
     async def next(self) -> dict[str, Any] | None:
         """The app's next message, or None once it has ended with nothing more to say."""
