@@ -284,12 +284,12 @@ def http_overhead() -> float:
 
 
 def main() -> None:
+    own, whole = overhead_rounds()  # first, in a process that has done nothing else yet
+    slower = http_overhead()
     with LiveServer(SETTINGS) as live, serving() as process:
         print_table("sync SDK (openai.OpenAI)", sdk_rounds(live.base_url, f"{process}/v1"))
         print_table("async SDK (openai.AsyncOpenAI)", asyncio.run(async_sdk_rounds(live.base_url, f"{process}/v1")))
     print("(target: in-process >= 2x faster than over a socket; the ceiling is what a transport costing nothing gets)")
-    own, whole = overhead_rounds()
-    slower = http_overhead()
     print(
         f"control plane with no fault set: {own * 100:.1f} % of a GET /v1/models (its own cost around a trivial "
         f"app), {whole * 100:+.1f} % (whole ASGI app with it vs without; best batches), {slower * 100:+.1f} % "
