@@ -36,6 +36,7 @@ SETTINGS = Settings(memory=True, clock="manual", speed="instant", seed=1)
 SERVE_FLAGS = ("--clock", "manual", "--speed", "instant", "--log-level", "warning")
 LINES = b'{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}\n' * 10
 BATCHES, CALLS = 9, 25
+TUNED = "gpt-4o-mini-2024-07-18"
 Call = Callable[[], Any]
 AsyncCall = Callable[[], Awaitable[Any]]
 
@@ -74,10 +75,8 @@ class AsyncReplay(httpx2.AsyncBaseTransport):
         return httpx2.Response(status, headers=headers, stream=httpx2.ByteStream(content))
 
 
-def sync_calls(client: openai.OpenAI) -> dict[str, Call]:
-    """The five calls, against a job of this target's own."""
-    training = client.files.create(file=("train.jsonl", io.BytesIO(LINES)), purpose="fine-tune")
-    job = client.fine_tuning.jobs.create(model="gpt-4o-mini-2024-07-18", training_file=training.id).id
+def call_table(client: openai.OpenAI | openai.AsyncOpenAI, job: str) -> dict[str, Any]:
+    """The five calls (each returns a coroutine for the async client), against a job of this target's own."""
     return {
         "models.list": lambda: client.models.list(),
         "models.retrieve": lambda: client.models.retrieve("davinci-002"),
@@ -87,20 +86,16 @@ def sync_calls(client: openai.OpenAI) -> dict[str, Call]:
             model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
         ),
     }
+
+
+def sync_calls(client: openai.OpenAI) -> dict[str, Call]:
+    training = client.files.create(file=("train.jsonl", io.BytesIO(LINES)), purpose="fine-tune")
+    return call_table(client, client.fine_tuning.jobs.create(model=TUNED, training_file=training.id).id)
 
 
 async def async_calls(client: openai.AsyncOpenAI) -> dict[str, AsyncCall]:
     training = await client.files.create(file=("train.jsonl", io.BytesIO(LINES)), purpose="fine-tune")
-    job = (await client.fine_tuning.jobs.create(model="gpt-4o-mini-2024-07-18", training_file=training.id)).id
-    return {
-        "models.list": lambda: client.models.list(),
-        "models.retrieve": lambda: client.models.retrieve("davinci-002"),
-        "files.create": lambda: client.files.create(file=("t.jsonl", io.BytesIO(LINES)), purpose="fine-tune"),
-        "fine_tuning.jobs.retrieve": lambda: client.fine_tuning.jobs.retrieve(job),
-        "chat.completions.create": lambda: client.chat.completions.create(
-            model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
-        ),
-    }
+    return call_table(client, (await client.fine_tuning.jobs.create(model=TUNED, training_file=training.id)).id)
 
 
 def per_call(call: Call, calls: int) -> float:
@@ -305,7 +300,7 @@ def serve(argv: list[str]) -> int:
 
     if "--without-control-plane" in argv:
         argv = [arg for arg in argv if arg != "--without-control-plane"]
-        emulator.server.create_app = without_control_plane  # type: ignore[attr-defined]
+        emulator.server.create_app = without_control_plane  # type: ignore[assignment,attr-defined]
     return client.cli_serve.main(argv)
 
 
