@@ -1,34 +1,104 @@
-"""Issue 16: the SDK in-process (httpx2 transport, no socket) vs over a socket, and the control plane's cost.
+"""Issue 16: the SDK in-process (httpx2 transports, no socket) vs over a socket, and the control plane's cost.
 
-Both measured side by side in one run, alternating rounds so a noisy neighbour hits both sides alike:
-1. `client.models.list()` of the current `openai` SDK, in-process vs over uvicorn (target: in-process >= 2x);
-2. GET /v1/models through the ASGI app with the control-plane middleware (no fault set, journal on) vs the
-   same app without it, and the middleware's own cost around a trivial app (target: < 5 % overhead). Best
-   batches, not means: on a shared machine a neighbour's load only ever adds time.
+Everything is measured side by side in one run, in alternating batches so a noisy neighbour hits every side alike:
+1. five kinds of call of the current `openai` SDK, sync and async: with no app at all (a transport that replays a
+   recorded response: the floor, what the SDK and httpx2 cost by themselves), in-process (conformance.transport),
+   and over a socket to a LiveServer thread (the fixtures' socket link) and to an `ftemu serve` process (target:
+   in-process >= 2x faster; socket / floor is the most any in-process transport could reach);
+2. the control plane (faults and journal) with no fault set: GET /v1/models through the ASGI app with and without
+   its middleware, the middleware's own cost around a trivial app, and over HTTP (`ftemu serve` with and without
+   it, under wrk) (target: < 5 % overhead).
 """
 
 from __future__ import annotations
 
 import asyncio
+import io
 import statistics
+import subprocess
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx2
 import openai
 
-from bench.common import free, ftemu_command, server
-from conformance.transport import SyncASGITransport
+from bench.common import free, server, wrk
+from conformance.transport import ASGITransport, SyncASGITransport
 from emulator import Settings, create_app
 from emulator.http.faults import ControlPlane
 from emulator.testing import LiveServer
 
 KEY = "sk-bench-0123456789abcdef"
 SETTINGS = Settings(memory=True, clock="manual", speed="instant", seed=1)
+SERVE_FLAGS = ("--clock", "manual", "--speed", "instant", "--log-level", "warning")
+LINES = b'{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}\n' * 10
+BATCHES, CALLS = 9, 25
+TUNED = "gpt-4o-mini-2024-07-18"
+Call = Callable[[], Any]
+AsyncCall = Callable[[], Awaitable[Any]]
 
 
-def per_call(call: Callable[[], Any], calls: int) -> float:
+class Replay(httpx2.BaseTransport):
+    """The floor: each (method, path) answered with the response `inner` gave the first time; no app runs."""
+
+    def __init__(self, inner: httpx2.BaseTransport) -> None:
+        self.inner = inner
+        self.seen: dict[tuple[str, str], tuple[int, list[tuple[bytes, bytes]], bytes]] = {}
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        request.read()  # the SDK's request is built and encoded as for any transport
+        key = (request.method, request.url.path)
+        if key not in self.seen:
+            response = self.inner.handle_request(request)
+            self.seen[key] = (response.status_code, response.headers.raw, response.read())
+        status, headers, content = self.seen[key]
+        return httpx2.Response(status, headers=headers, stream=httpx2.ByteStream(content))
+
+
+class AsyncReplay(httpx2.AsyncBaseTransport):
+    """The same floor for the async client."""
+
+    def __init__(self, inner: httpx2.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.seen: dict[tuple[str, str], tuple[int, list[tuple[bytes, bytes]], bytes]] = {}
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        await request.aread()
+        key = (request.method, request.url.path)
+        if key not in self.seen:
+            response = await self.inner.handle_async_request(request)
+            self.seen[key] = (response.status_code, response.headers.raw, await response.aread())
+        status, headers, content = self.seen[key]
+        return httpx2.Response(status, headers=headers, stream=httpx2.ByteStream(content))
+
+
+def call_table(client: openai.OpenAI | openai.AsyncOpenAI, job: str) -> dict[str, Any]:
+    """The five calls (each returns a coroutine for the async client), against a job of this target's own."""
+    return {
+        "models.list": lambda: client.models.list(),
+        "models.retrieve": lambda: client.models.retrieve("davinci-002"),
+        "files.create": lambda: client.files.create(file=("t.jsonl", io.BytesIO(LINES)), purpose="fine-tune"),
+        "fine_tuning.jobs.retrieve": lambda: client.fine_tuning.jobs.retrieve(job),
+        "chat.completions.create": lambda: client.chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
+        ),
+    }
+
+
+def sync_calls(client: openai.OpenAI) -> dict[str, Call]:
+    training = client.files.create(file=("train.jsonl", io.BytesIO(LINES)), purpose="fine-tune")
+    return call_table(client, client.fine_tuning.jobs.create(model=TUNED, training_file=training.id).id)
+
+
+async def async_calls(client: openai.AsyncOpenAI) -> dict[str, AsyncCall]:
+    training = await client.files.create(file=("train.jsonl", io.BytesIO(LINES)), purpose="fine-tune")
+    return call_table(client, (await client.fine_tuning.jobs.create(model=TUNED, training_file=training.id)).id)
+
+
+def per_call(call: Call, calls: int) -> float:
     """Mean wall seconds per call over one batch."""
     started = time.perf_counter()
     for _ in range(calls):
@@ -36,40 +106,81 @@ def per_call(call: Callable[[], Any], calls: int) -> float:
     return (time.perf_counter() - started) / calls
 
 
-def compare(local: Callable[[], Any], remote: Callable[[], Any], label: str) -> tuple[float, float]:
-    """Alternating batches; the median ratio of socket time to in-process time, and best batch against best."""
-    ratios, local_times, socket_times = [], [], []
-    per_call(local, 20), per_call(remote, 20)
-    for number in range(1, 9):
-        socket_times.append(per_call(remote, 40))
-        local_times.append(per_call(local, 40))
-        ratios.append(socket_times[-1] / local_times[-1])
+async def per_async_call(call: AsyncCall, calls: int) -> float:
+    started = time.perf_counter()
+    for _ in range(calls):
+        await call()
+    return (time.perf_counter() - started) / calls
+
+
+def print_table(title: str, times: dict[str, dict[str, list[float]]]) -> None:
+    """Medians per call kind and side, and the ratios a note may quote."""
+    print(f"{title} (median ms per call over {BATCHES} alternating batches of {CALLS}):")
+    print(
+        f"  {'call':26} {'floor':>7} {'in-proc':>8} {'thread':>8} {'process':>8}   socket/in-process "
+        "(thread, process)   ceiling: socket/floor (thread, process)"
+    )
+    for kind, sides in times.items():
+        ms = {side: statistics.median(batches) * 1000 for side, batches in sides.items()}
         print(
-            f"batch {number}: {label}: in-process {local_times[-1] * 1000:.2f} ms/call, over a socket "
-            f"{socket_times[-1] * 1000:.2f} ms/call, ratio {ratios[-1]:.2f}"
+            f"  {kind:26} {ms['floor']:7.3f} {ms['in-process']:8.3f} {ms['thread']:8.3f} {ms['process']:8.3f}   "
+            f"{ms['thread'] / ms['in-process']:5.2f}x {ms['process'] / ms['in-process']:5.2f}x"
+            f"{'':19}{ms['thread'] / ms['floor']:5.2f}x {ms['process'] / ms['floor']:5.2f}x"
         )
-    return statistics.median(ratios), min(socket_times) / min(local_times)
 
 
-def sdk_rounds(base_url: str, label: str) -> tuple[float, float]:
-    """The SDK's `models.list()` in-process (httpx2 transport) against the same call over a socket."""
-    http = httpx2.Client(transport=SyncASGITransport(create_app(SETTINGS)))
-    with (
-        openai.OpenAI(api_key=KEY, base_url="http://ftemu/v1", http_client=http) as local,
-        openai.OpenAI(api_key=KEY, base_url=base_url) as remote,
-    ):
-        return compare(local.models.list, remote.models.list, f"SDK models.list, socket to {label}")
+def sdk_rounds(thread_url: str, process_url: str) -> dict[str, dict[str, list[float]]]:
+    app = create_app(SETTINGS)
+    clients = {
+        "floor": openai.OpenAI(
+            api_key=KEY, base_url="http://ftemu/v1", http_client=httpx2.Client(transport=Replay(SyncASGITransport(app)))
+        ),
+        "in-process": openai.OpenAI(
+            api_key=KEY, base_url="http://ftemu/v1", http_client=httpx2.Client(transport=SyncASGITransport(app))
+        ),
+        "thread": openai.OpenAI(api_key=KEY, base_url=thread_url),
+        "process": openai.OpenAI(api_key=KEY, base_url=process_url),
+    }
+    calls = {side: sync_calls(client) for side, client in clients.items()}
+    times: dict[str, dict[str, list[float]]] = {}
+    for kind in calls["floor"]:
+        times[kind] = {side: [] for side in clients}
+        for side in clients:
+            per_call(calls[side][kind], 5)
+        for _ in range(BATCHES):
+            for side in clients:
+                times[kind][side].append(per_call(calls[side][kind], CALLS))
+    for client in clients.values():
+        client.close()
+    return times
 
 
-def http_rounds(base_url: str) -> tuple[float, float]:
-    """A bare httpx2 GET /v1/models, in-process against over a socket: the transports without the SDK's cost."""
-    headers = {"Authorization": f"Bearer {KEY}"}
-    transport = SyncASGITransport(create_app(SETTINGS))
-    with (
-        httpx2.Client(transport=transport, base_url="http://ftemu/v1", headers=headers) as local,
-        httpx2.Client(base_url=base_url, headers=headers) as remote,
-    ):
-        return compare(lambda: local.get("/models"), lambda: remote.get("/models"), "httpx2 GET /v1/models")
+async def async_sdk_rounds(thread_url: str, process_url: str) -> dict[str, dict[str, list[float]]]:
+    app = create_app(SETTINGS)
+    clients = {
+        "floor": openai.AsyncOpenAI(
+            api_key=KEY,
+            base_url="http://ftemu/v1",
+            http_client=httpx2.AsyncClient(transport=AsyncReplay(ASGITransport(app))),
+        ),
+        "in-process": openai.AsyncOpenAI(
+            api_key=KEY, base_url="http://ftemu/v1", http_client=httpx2.AsyncClient(transport=ASGITransport(app))
+        ),
+        "thread": openai.AsyncOpenAI(api_key=KEY, base_url=thread_url),
+        "process": openai.AsyncOpenAI(api_key=KEY, base_url=process_url),
+    }
+    calls = {side: await async_calls(client) for side, client in clients.items()}
+    times: dict[str, dict[str, list[float]]] = {}
+    for kind in calls["floor"]:
+        times[kind] = {side: [] for side in clients}
+        for side in clients:
+            await per_async_call(calls[side][kind], 5)
+        for _ in range(BATCHES):
+            for side in clients:
+                times[kind][side].append(await per_async_call(calls[side][kind], CALLS))
+    for client in clients.values():
+        await client.close()
+    return times
 
 
 SCOPE: dict[str, Any] = {
@@ -102,7 +213,7 @@ async def _trivial(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 
 def best_seconds(app: Any, calls: int) -> float:
-    """Seconds per GET /v1/models straight through the ASGI app (no client, no socket), best of one batch."""
+    """Seconds per GET /v1/models straight through the ASGI app (no client, no socket), over one batch."""
 
     async def run() -> float:
         started = time.perf_counter()
@@ -113,49 +224,87 @@ def best_seconds(app: Any, calls: int) -> float:
     return asyncio.run(run())
 
 
+def without_control_plane(settings: Settings | None = None) -> Any:
+    """The emulator's app with the control plane's middleware taken out (the baseline of its cost)."""
+    app = create_app(settings)
+    app.user_middleware = [m for m in app.user_middleware if m.cls is not ControlPlane]
+    return app
+
+
 def overhead_rounds() -> tuple[float, float]:
     """(the middleware's own cost / a whole GET /v1/models, whole app with / without it - 1), best batches."""
     with_it = create_app(SETTINGS)
-    without_it = create_app(SETTINGS)
-    without_it.user_middleware = [m for m in without_it.user_middleware if m.cls is not ControlPlane]
+    without_it = without_control_plane(SETTINGS)
     wrapped = ControlPlane(_trivial, with_it.state.core)
     runs: dict[str, list[float]] = {"full": [], "bare": [], "wrapped": [], "trivial": []}
     apps = {"full": with_it, "bare": without_it, "wrapped": wrapped, "trivial": _trivial}
-    for _ in range(15):  # alternating batches; the best of each is the least disturbed by neighbours
+    for _ in range(21):  # alternating batches; the best of each is the least disturbed by neighbours
         for name, app in apps.items():
-            runs[name].append(best_seconds(app, 300 if name in ("full", "bare") else 3000))
-        with_it.state.core.journal.clear()
+            runs[name].append(best_seconds(app, 500 if name in ("full", "bare") else 5000))
     best = {name: min(times) for name, times in runs.items()}
     own = best["wrapped"] - best["trivial"]
     print(
-        f"GET /v1/models through the ASGI app: {best['bare'] * 1e6:.0f} us without the control plane, "
-        f"{best['full'] * 1e6:.0f} us with it; the middleware alone (around a trivial app): {own * 1e6:.1f} us"
+        f"GET /v1/models through the ASGI app (best of 21 alternating batches): {best['bare'] * 1e6:.1f} us without "
+        f"the control plane, {best['full'] * 1e6:.1f} us with it; the middleware alone (around a trivial app): "
+        f"{own * 1e6:.2f} us"
     )
     return own / best["bare"], best["full"] / best["bare"] - 1
 
 
-def main() -> None:
-    with LiveServer(SETTINGS) as live:
-        same = sdk_rounds(live.base_url, "a LiveServer thread")
-        bare = http_rounds(live.base_url)
+@contextmanager
+def serving(*flags: str) -> Iterator[str]:
+    """`ftemu serve` (its own main, uvicorn[standard]) in a process; `--without-control-plane` for the baseline."""
     port = free()
-    with server(ftemu_command(port, "--clock", "manual", "--speed", "instant"), port, "/v1/models"):
-        other = sdk_rounds(f"http://127.0.0.1:{port}/v1", "an `ftemu serve` process")
-    for (median, best), label in (
-        (same, "SDK calls, socket to a LiveServer thread (the fixtures' socket link)"),
-        (other, "SDK calls, socket to an `ftemu serve` process"),
-        (bare, "bare httpx2 calls (no SDK), socket to a LiveServer thread"),
-    ):
-        print(
-            f"in-process vs over a socket, {label}: {median:.2f}x faster (median of batches), {best:.2f}x "
-            "(best batch against best batch) (target >= 2x)"
-        )
-    own, whole = overhead_rounds()
+    command = [sys.executable, "-m", "bench.bench_control", "serve", *flags, "--memory", "--port", str(port)]
+    with server([*command, *SERVE_FLAGS], port, "/v1/models"):
+        yield f"http://127.0.0.1:{port}"
+
+
+def http_overhead() -> float:
+    """Requests/s of GET /v1/models under wrk, `ftemu serve` with and without the control plane, alternating."""
+    rates: dict[str, list[float]] = {"with": [], "without": []}
+    with serving() as with_url, serving("--without-control-plane") as without_url:
+        urls = {"with": with_url, "without": without_url}
+        for url in urls.values():
+            wrk(f"{url}/v1/models", seconds=1, threads=1, connections=8)
+        for _ in range(5):
+            for side, url in urls.items():
+                rates[side].append(wrk(f"{url}/v1/models", seconds=3, threads=1, connections=8))
+    median = {side: statistics.median(values) for side, values in rates.items()}
+    print(
+        f"GET /v1/models over HTTP (wrk, 1 thread, 8 connections, median of 5 alternating 3 s rounds): "
+        f"{median['without']:.0f} req/s without the control plane, {median['with']:.0f} req/s with it"
+    )
+    return median["without"] / median["with"] - 1
+
+
+def main() -> None:
+    own, whole = overhead_rounds()  # first, in a process that has done nothing else yet
+    slower = http_overhead()
+    with LiveServer(SETTINGS) as live, serving() as process:
+        print_table("sync SDK (openai.OpenAI)", sdk_rounds(live.base_url, f"{process}/v1"))
+        print_table("async SDK (openai.AsyncOpenAI)", asyncio.run(async_sdk_rounds(live.base_url, f"{process}/v1")))
+    print("(target: in-process >= 2x faster than over a socket; the ceiling is what a transport costing nothing gets)")
     print(
         f"control plane with no fault set: {own * 100:.1f} % of a GET /v1/models (its own cost around a trivial "
-        f"app), {whole * 100:+.1f} % (whole app with it vs without; best batches) (target < 5 %)"
+        f"app), {whole * 100:+.1f} % (whole ASGI app with it vs without; best batches), {slower * 100:+.1f} % "
+        "time per request over HTTP (wrk) (target < 5 %)"
     )
+    print(subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
+
+
+def serve(argv: list[str]) -> int:
+    """`python -m bench.bench_control serve [--without-control-plane] FLAGS`: `ftemu serve FLAGS` (the baseline)."""
+    import client.cli_serve
+    import emulator.server
+
+    if "--without-control-plane" in argv:
+        argv = [arg for arg in argv if arg != "--without-control-plane"]
+        emulator.server.create_app = without_control_plane  # type: ignore[assignment,attr-defined]
+    return client.cli_serve.main(argv)
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["serve"]:
+        sys.exit(serve(sys.argv[2:]))
     main()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import deque
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx2
@@ -23,16 +23,30 @@ INCOMPLETE = "peer closed connection without sending complete message body (inco
 
 
 class _Exchange:
-    """One request to the app: the messages it sent so far, and a way to wait for the next one."""
+    """One request to the app: the messages it sent so far, and a way to wait for the next one.
 
-    def __init__(self, app: Any, request: httpx2.Request, body: bytes) -> None:
+    The app runs as a task of `loop`; whoever waits for its next message is woken by `notify` (the async
+    transport's future, or the sync transport's `loop.stop`, which ends the loop run it is waiting in, not before
+    the pass that runs the done callbacks of an app that has ended: anyio stops its worker thread in one).
+    """
+
+    def __init__(self, app: Any, request: httpx2.Request, body: bytes, loop: asyncio.AbstractEventLoop) -> None:
         self.body = body
+        self.loop = loop
         self.messages: deque[dict[str, Any]] = deque()
-        self.changed = asyncio.Event()
         self.closed = asyncio.Event()
         self.received = False
-        self.task = asyncio.ensure_future(app(_scope(request), self.receive, self.send))
-        self.task.add_done_callback(lambda _: self.changed.set())
+        self.waiter: asyncio.Future[None] | None = None
+        self.stop: Callable[[], None] | None = None
+        self.task = loop.create_task(app(_scope(request), self.receive, self.send))
+        self.task.add_done_callback(self.notify)
+
+    def notify(self, _: object = None) -> None:
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+        if self.stop is not None:
+            self.stop()
 
     async def receive(self) -> dict[str, Any]:
         if not self.received:
@@ -43,48 +57,73 @@ class _Exchange:
 
     async def send(self, message: dict[str, Any]) -> None:
         self.messages.append(message)
-        self.changed.set()
+        if self.stop is None:
+            self.notify()
+        else:  # the sync transport stops the loop on its next pass, with the callbacks of the app's end (if it ended)
+            self.loop.call_soon(self.notify)
 
     async def next(self) -> dict[str, Any] | None:
         """The app's next message, or None once it has ended with nothing more to say."""
         while not self.messages:
             if self.task.done():
                 return None
-            self.changed.clear()
-            await self.changed.wait()
+            self.waiter = self.loop.create_future()
+            await self.waiter
         return self.messages.popleft()
 
-    async def start(self) -> httpx2.Response:
-        message = await self.next()
+    def next_now(self) -> dict[str, Any] | None:
+        """The same from outside the loop (the sync transport): run it until the app has said something."""
+        while not self.messages:
+            if self.task.done():
+                return None
+            self.stop = self.loop.stop
+            try:
+                self.loop.run_forever()
+            finally:
+                self.stop = None
+        return self.messages.popleft()
+
+    def head(self, message: dict[str, Any] | None) -> tuple[int, list[tuple[bytes, bytes]]]:
+        """The status and headers the app started its response with, or the error a socket would have given."""
         if message is None or message["type"] != "http.response.start":
             error = self.task.exception() if self.task.done() and not self.task.cancelled() else None
             if error is not None:
                 raise error
             raise httpx2.RemoteProtocolError(NO_RESPONSE)
-        return httpx2.Response(message["status"], headers=message.get("headers", []))
+        return message["status"], message.get("headers", [])
 
     async def chunks(self) -> AsyncIterator[bytes]:
-        while True:
-            message = await self.next()
-            if message is None:
-                raise httpx2.RemoteProtocolError(INCOMPLETE)
-            if message["type"] != "http.response.body":
-                continue
-            if message.get("body"):
-                yield message["body"]
-            if not message.get("more_body", False):
-                return
+        more = True
+        while more:
+            chunk, more = _body(await self.next())
+            if chunk:
+                yield chunk
 
-    async def read(self) -> bytes:
-        return b"".join([chunk async for chunk in self.chunks()])
+    def chunks_now(self) -> Iterator[bytes]:
+        """The same from outside the loop (the sync transport)."""
+        more = True
+        while more:
+            chunk, more = _body(self.next_now())
+            if chunk:
+                yield chunk
 
     async def close(self) -> None:
+        """Tell the app the client has gone, and let it finish (its background work too) for up to a second."""
         self.closed.set()
         if not self.task.done():
             try:
                 await asyncio.wait_for(asyncio.shield(self.task), 1.0)
             except (TimeoutError, Exception):
                 self.task.cancel()
+
+
+def _body(message: dict[str, Any] | None) -> tuple[bytes, bool]:
+    """A message's body bytes and whether more may follow; an app that ended before its last chunk: a socket's error."""
+    if message is None:
+        raise httpx2.RemoteProtocolError(INCOMPLETE)
+    if message["type"] != "http.response.body":
+        return b"", True
+    return message.get("body", b""), message.get("more_body", False)
 
 
 class _Body(httpx2.AsyncByteStream):
@@ -99,8 +138,8 @@ class _Body(httpx2.AsyncByteStream):
         await self.exchange.close()
 
 
-def _streamed(response: httpx2.Response) -> bool:
-    return "text/event-stream" in response.headers.get("content-type", "")
+def _streamed(headers: list[tuple[bytes, bytes]]) -> bool:
+    return any(name.lower() == b"content-type" and b"text/event-stream" in value for name, value in headers)
 
 
 class ASGITransport(httpx2.AsyncBaseTransport):
@@ -113,13 +152,13 @@ class ASGITransport(httpx2.AsyncBaseTransport):
         return await self.exchange(request, await request.aread())
 
     async def exchange(self, request: httpx2.Request, body: bytes) -> httpx2.Response:
-        exchange = _Exchange(self.app, request, body)
-        head = await exchange.start()
-        if _streamed(head):
-            return httpx2.Response(head.status_code, headers=head.headers, stream=_Body(exchange))
-        content = await exchange.read()
+        exchange = _Exchange(self.app, request, body, asyncio.get_running_loop())
+        status, headers = exchange.head(await exchange.next())
+        if _streamed(headers):
+            return httpx2.Response(status, headers=headers, stream=_Body(exchange))
+        content = b"".join([chunk async for chunk in exchange.chunks()])
         await exchange.close()
-        return httpx2.Response(head.status_code, headers=head.headers, stream=httpx2.ByteStream(content))
+        return httpx2.Response(status, headers=headers, stream=httpx2.ByteStream(content))
 
 
 def _scope(request: httpx2.Request) -> dict[str, Any]:
@@ -140,27 +179,16 @@ def _scope(request: httpx2.Request) -> dict[str, Any]:
 
 
 class _SyncBody(httpx2.SyncByteStream):
-    def __init__(self, stream: httpx2.AsyncByteStream, loop: asyncio.AbstractEventLoop) -> None:
-        self.stream = stream
-        self.loop = loop
-        self.chunks = stream.__aiter__()
+    """An event stream for a sync client: each chunk runs the loop until the app has sent it."""
+
+    def __init__(self, exchange: _Exchange) -> None:
+        self.exchange = exchange
 
     def __iter__(self) -> Iterator[bytes]:
-        while True:
-            chunk = self.loop.run_until_complete(_anext(self.chunks))
-            if chunk is None:
-                return
-            yield chunk
+        return self.exchange.chunks_now()
 
     def close(self) -> None:
-        self.loop.run_until_complete(self.stream.aclose())
-
-
-async def _anext(chunks: AsyncIterator[bytes]) -> bytes | None:
-    try:
-        return await chunks.__anext__()
-    except StopAsyncIteration:
-        return None
+        self.exchange.loop.run_until_complete(self.exchange.close())
 
 
 class SyncASGITransport(httpx2.BaseTransport):
@@ -169,7 +197,7 @@ class SyncASGITransport(httpx2.BaseTransport):
     have it. (Not for a thread that is already running an event loop: use the async client there.)"""
 
     def __init__(self, app: Any) -> None:
-        self.inner = ASGITransport(app)
+        self.app = app
         self._local = threading.local()
         self._loops: list[asyncio.AbstractEventLoop] = []
         self._lock = threading.Lock()
@@ -183,13 +211,17 @@ class SyncASGITransport(httpx2.BaseTransport):
         return loop
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        # Driven from here, not through a coroutine of ours: the loop runs only until the app has sent what we
+        # wait for (an ordinary route: one pass of the loop), which makes the call cost little more than the app.
         loop = self._loop()
-        response = loop.run_until_complete(self.inner.exchange(request, request.read()))
-        if isinstance(response.stream, _Body):
-            return httpx2.Response(
-                response.status_code, headers=response.headers, stream=_SyncBody(response.stream, loop)
-            )
-        return response
+        exchange = _Exchange(self.app, request, request.read(), loop)
+        status, headers = exchange.head(exchange.next_now())
+        if _streamed(headers):
+            return httpx2.Response(status, headers=headers, stream=_SyncBody(exchange))
+        content = b"".join(exchange.chunks_now())
+        if not exchange.task.done():  # background work after the response: let it finish, as before
+            loop.run_until_complete(exchange.close())
+        return httpx2.Response(status, headers=headers, stream=httpx2.ByteStream(content))
 
     def close(self) -> None:
         with self._lock:

@@ -73,40 +73,39 @@ class Entry:
 FILTERS = ("method", "path", "status", "organization", "direction", "fault", "outcome")
 
 
-Builder = Callable[[Any], Entry]
+Record = tuple[Any, ...]
+"""A journal slot: `(seq, build, *facts)`; `build(record)` makes its Entry when the journal is read."""
 
 
-def _ready(entry: Any) -> Entry:
-    found: Entry = entry
-    return found
+def _ready(record: Record) -> Entry:
+    entry: Entry = record[2]
+    return entry
 
 
 class Journal:
     """The last MAX_ENTRIES entries, oldest first; thread-safe (webhook deliveries write from their thread).
 
-    The request path records raw facts and a builder (`record_raw`): an Entry is made only when someone reads
-    the journal, which keeps a request's journal cost to one deque append.
+    The request path keeps a request's raw facts in one flat tuple of plain values (`append((next_seq(),
+    build, *facts))`: one allocation, nothing the garbage collector must keep tracking) and the Entry is made
+    only when someone reads the journal.
     """
 
     def __init__(self) -> None:
-        self._entries: deque[tuple[int, Builder, Any]] = deque(maxlen=MAX_ENTRIES)
-        self._seq = itertools.count(1)
+        self._entries: deque[Record] = deque(maxlen=MAX_ENTRIES)
+        self.next_seq: Callable[[], int] = itertools.count(1).__next__
+        self.append: Callable[[Record], None] = self._entries.append
 
     def record(self, entry: Entry) -> Entry:
-        entry.seq = next(self._seq)
-        self._entries.append((entry.seq, _ready, entry))
+        entry.seq = self.next_seq()
+        self.append((entry.seq, _ready, entry))
         return entry
-
-    def record_raw(self, build: Builder, raw: Any) -> None:
-        """Keep `raw`; `build(raw)` makes its Entry when the journal is read."""
-        self._entries.append((next(self._seq), build, raw))
 
     def entries(self, **wanted: str | None) -> list[Entry]:
         """Entries whose fields equal every given filter (as text; `path` may end in `*` for a prefix)."""
         found = []
-        for seq, build, raw in list(self._entries):
-            entry = build(raw)
-            entry.seq = seq
+        for record in list(self._entries):
+            entry = record[1](record)
+            entry.seq = record[0]
             found.append(entry)
         for name, value in wanted.items():
             if value is None:

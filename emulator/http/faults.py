@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -17,7 +17,7 @@ from emulator.core.clock import monotonic
 from emulator.core.container import Core
 from emulator.core.errors import APIError
 from emulator.core.faults import KINDS, Fault, error_body, parse_fault
-from emulator.core.journal import BODY_PREVIEW, Entry, body_summary
+from emulator.core.journal import BODY_PREVIEW, Entry, Record, body_summary
 from emulator.store import Organization
 
 FAULT_HEADER = b"x-ftemu-fault"
@@ -34,6 +34,9 @@ class _Seen:
     size: int = 0
     status: int | None = None
     chunks: int = 0
+
+
+_NOTHING_SEEN = _Seen()  # a request without a body or a fault: read only, never written
 
 
 def header_fault(value: bytes) -> Fault:
@@ -69,6 +72,11 @@ class ControlPlane:
     def __init__(self, app: ASGIApp, core: Core) -> None:
         self.app = app
         self.core = core
+        # The request path's hot attributes, looked up once (a reset clears these, never replaces them).
+        self._faults = core.faults
+        self._append = core.journal.append
+        self._next_seq = core.journal.next_seq
+        self._build = self._entry
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -79,9 +87,11 @@ class ControlPlane:
             await self._control(scope, receive, send)
             return
         fault = None
-        content_type = b""
+        content_type = authorization = b""
         for name, value in scope["headers"]:  # one pass: the fault header and what the journal wants
-            if name == b"content-type":
+            if name == b"authorization":
+                authorization = value
+            elif name == b"content-type":
                 content_type = value
             elif name == FAULT_HEADER:
                 try:
@@ -89,9 +99,25 @@ class ControlPlane:
                 except APIError as error:
                     await _send_json(send, error.status, error.body(), error.headers or {})
                     return
-        if fault is None and self.core.faults.faults:
-            fault = self.core.faults.take(scope["method"], path)
-        await self._journaled(scope, receive, send, fault, content_type.decode("latin-1"))
+        if fault is None and self._faults.faults:
+            fault = self._faults.take(scope["method"], path)
+        if fault is not None or content_type:
+            await self._journaled(scope, receive, send, fault, content_type.decode("latin-1"), authorization)
+            return
+        # The common case (no fault, no body): the journal keeps the status the response starts with.
+        started = monotonic()
+        status = None
+
+        def send_and_see(message: Message) -> Awaitable[None]:  # not a coroutine: no frame of its own
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            return send(message)
+
+        try:
+            await self.app(scope, receive, send_and_see)
+        finally:
+            self._record(scope, authorization, status, started)
 
     async def _control(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = self.core.settings.control_key
@@ -104,8 +130,9 @@ class ControlPlane:
         await self.app(scope, receive, send)
 
     async def _journaled(
-        self, scope: Scope, receive: Receive, send: Send, fault: Fault | None, content_type: str
+        self, scope: Scope, receive: Receive, send: Send, fault: Fault | None, content_type: str, authorization: bytes
     ) -> None:
+        """A request with a fault or a body: the journal also keeps what it sent and how it ended."""
         started = monotonic()
         seen = _Seen(content_type)
 
@@ -132,7 +159,8 @@ class ControlPlane:
             else:
                 outcome = await self._faulty(scope, receiving, send_and_see, fault, seen)
         finally:
-            self._record(scope, seen, fault, outcome, started)
+            fault_id = None if fault is None else fault.id
+            self._record(scope, authorization, seen.status, started, seen, fault_id, outcome)
         if outcome in DROPPED:
             # Under uvicorn the socket is aborted; in-process the app simply ends with its response unfinished
             # (or never started), which an in-process transport reports as the same network error.
@@ -169,29 +197,58 @@ class ControlPlane:
         except APIError:
             return None
 
-    def _record(self, scope: Scope, seen: _Seen, fault: Fault | None, outcome: str, started: float) -> None:
-        # Plain values only, not the scope: a journal that holds whole scopes makes every GC pass slower.
-        organization = scope.get("state", {}).get("organization")
-        raw = (
-            self.core.clock.now(),
-            scope["method"],
-            scope["path"],
-            scope.get("query_string", b""),
-            organization.name if organization is not None else _authorization(scope),
-            seen.content_type,
-            seen.body,
-            seen.size,
-            seen.status,
-            seen.chunks,
-            (monotonic() - started) * 1000,
-            None if fault is None else fault.id,
-            outcome,
+    def _record(
+        self,
+        scope: Scope,
+        authorization: bytes,
+        status: int | None,
+        started: float,
+        seen: _Seen = _NOTHING_SEEN,
+        fault: str | None = None,
+        outcome: str = "complete",
+    ) -> None:
+        """One flat tuple of plain values (not the scope: a journal of whole scopes slows every GC pass)."""
+        state = scope.get("state")
+        organization = state.get("organization") if state else None
+        self._append(
+            (
+                self._next_seq(),
+                self._build,
+                self.core.clock.now(),  # not cached: a reset may put a new clock in
+                scope["method"],
+                scope["path"],
+                scope["query_string"],
+                authorization if organization is None else organization.name,
+                seen.content_type,
+                seen.body,
+                seen.size,
+                status,
+                seen.chunks,
+                (monotonic() - started) * 1000,
+                fault,
+                outcome,
+            )
         )
-        self.core.journal.record_raw(self._entry, raw)
 
-    def _entry(self, raw: tuple[Any, ...]) -> Entry:
+    def _entry(self, record: Record) -> Entry:
         """The journal entry of one request (made when the journal is read)."""
-        created_at, method, path, query, who, content_type, body, size, status, chunks, latency, fault, outcome = raw
+        (
+            _,
+            _,
+            created_at,
+            method,
+            path,
+            query,
+            who,
+            content_type,
+            body,
+            size,
+            status,
+            chunks,
+            latency,
+            fault,
+            outcome,
+        ) = record
         if isinstance(who, bytes | None):  # the route never saw an organisation: ask the key
             found = self._organization_of_key(who)
             who = found.name if found is not None else None

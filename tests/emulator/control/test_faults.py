@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import openai
 import pytest
@@ -12,6 +15,7 @@ from conformance.handle import Ftemu
 from conformance.transport import SyncASGITransport
 
 BOTH = pytest.mark.parametrize("ftemu_link", ["in-process", "socket"])
+ROOT = Path(__file__).resolve().parents[3]
 MODELS = ["ada", "babbage", "curie", "davinci"]  # the list starts with the four legacy base models
 
 
@@ -203,6 +207,15 @@ def test_journal_records_organization_query_body_and_filters(ftemu: Ftemu) -> No
     assert ftemu.journal() == []
 
 
+def test_journal_times_requests_on_the_clock_a_reset_put_in(ftemu: Ftemu) -> None:
+    ftemu.http.get("/models")  # the control plane has served a request before the reset
+    ftemu.advance(3600)
+    ftemu.reset()
+    now = ftemu.advance(60)["now"]
+    ftemu.http.get("/models")
+    assert [entry["created_at"] for entry in ftemu.journal(path="/v1/models")] == [now]
+
+
 def test_rate_is_deterministic_under_the_seed(ftemu: Ftemu) -> None:
     def pattern() -> list[int]:
         ftemu.reset()
@@ -231,3 +244,17 @@ def test_sdk_in_process_needs_no_socket(ftemu: Ftemu) -> None:
     client = ftemu.sdk()
     assert isinstance(client._client._transport, SyncASGITransport)
     assert client.models.retrieve("davinci").id == "davinci"
+
+
+def test_sdk_in_process_upload_lets_the_process_exit() -> None:
+    # The upload route runs in anyio's worker thread, which stops only when its task's done callbacks have run.
+    script = (
+        "import io, httpx2, openai\n"
+        "from conformance.transport import SyncASGITransport\n"
+        "from emulator import Settings, create_app\n"
+        "http = httpx2.Client(transport=SyncASGITransport(create_app(Settings(memory=True))))\n"
+        "client = openai.OpenAI(api_key='sk-test-0123456789', base_url='http://ftemu/v1', http_client=http)\n"
+        "print(client.files.create(file=('a.jsonl', io.BytesIO(b'{}\\n')), purpose='batch').status)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30, cwd=ROOT)
+    assert (done.returncode, done.stdout.strip()) == (0, "uploaded"), done.stderr
