@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import tomllib
 from pathlib import Path
 
 from emulator.core.errors import APIError
@@ -41,6 +40,8 @@ def read_table(path: Path) -> dict[str, object]:
     try:
         table = json.loads(text)
     except json.JSONDecodeError:
+        import tomllib  # only for a keys file that is not JSON
+
         try:
             table = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:

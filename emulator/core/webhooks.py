@@ -17,8 +17,6 @@ import json
 import queue
 import random
 import threading
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,6 +150,11 @@ class Webhooks:
             "webhook-timestamp": str(timestamp),
             "webhook-signature": sign(delivery.endpoint.secret, delivery.webhook_id, timestamp, delivery.body),
         }
+        # Imported here: urllib.request brings http.client and ssl, ~10 ms of every start for a server that may
+        # never deliver a webhook.
+        import urllib.error
+        import urllib.request
+
         started = monotonic()
         status: int | None = None
         request = urllib.request.Request(delivery.endpoint.url, delivery.body, headers, method="POST")
