@@ -180,7 +180,7 @@ class AnyFormatChecker(LineChecker):
     def check_line(self, number: int, raw: bytes) -> Problem | bool:
         if not raw.strip():
             return False
-        if line_format(parse_line(raw)) not in (None, "completion"):
+        if line_format(parse_line(raw)) is not None:  # a prompt/completion line is one the legacy checker takes too
             return True
         found = self._legacy_line(number, raw)
         return found if isinstance(found, Problem) else True
