@@ -147,7 +147,8 @@ class Scheduler:
                 break
             with self._transaction():
                 self.kinds[job.kind].advance(organization, job, when, self.waiting(jobs))
-                self.announce(organization, when)
+                if job.stage in (Stage.PROCESSING, Stage.QUEUED):  # only these join or leave the queue
+                    self.announce(organization, when)
             changed = True
         if changed:
             self.on_change()
