@@ -1,0 +1,173 @@
+"""A nearest-prompt lookup's bounds: once the query's rare trigrams are counted, which examples could still win."""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from emulator.inference.compact import Postings
+
+RARE_SHARE = 256  # a trigram is rare when fewer than 1 in RARE_SHARE examples contain it
+BUDGET = 64  # examples a bounded lookup may score exactly before it gives way to the pruned lookup
+WALK = 4096  # examples outside the rare trigrams' lists it may visit before it gives way
+BUCKETS = 64  # runs of examples by norm, each ordered by its bound (see `unseen`)
+SIGNATURE_BYTES = 32  # an example's signature: one bit per (hashed) trigram that is not rare
+LAYER = 0.8  # trigrams share a layer of the signature bound when within this ratio of its heaviest weight
+MARGIN = 1e-9  # bounds are compared with this relative slack: float sums in another order differ in the last bits
+
+Best = tuple[float, int]  # (ratio, -example): the larger wins, so ties go to the earlier example
+
+
+def rare(examples: int, count: int) -> bool:
+    """Whether a trigram in `examples` of `count` examples is rare (its examples are counted first)."""
+    return examples * RARE_SHARE < count
+
+
+def by_bound(count: int, norms: array[float], frequent: array[float], by_norm: array[int]) -> array[int]:
+    """`by_norm` cut into BUCKETS runs, each ordered by frequent / |d|, highest first (ties: earlier example)."""
+    size = -(-count // BUCKETS)
+    runs = (sorted(by_norm[at : at + size], key=lambda i: (-frequent[i] / norms[i], i)) for at in range(0, count, size))
+    return array("I", (index for run in runs for index in run))
+
+
+def ranked(weight: float, members: Iterable[int], norms: array[float], frequent: array[float]) -> list[int]:
+    """A rare trigram's examples by their bound (weight + frequent) / |d|, highest first."""
+    return sorted(members, key=lambda i: -(weight + frequent[i]) / norms[i])
+
+
+def signature_bit(position: int) -> int:
+    """The bit of a trigram (by its position) in an example's signature."""
+    return (position * 0x9E3779B1 >> 11) % (8 * SIGNATURE_BYTES)
+
+
+def overlap(postings: Postings, grams: list[tuple[float, int]]) -> Callable[[int], float]:
+    """A bound on the weight an example shares with these (not rare) trigrams, read from its signature.
+
+    The trigrams are put in layers of similar weight whose bits differ, so a layer's shared bits (popcount)
+    times its heaviest weight bounds what that layer's trigrams add to the example's dot product.
+    """
+    tops: list[float] = []
+    masks: list[int] = []
+    for weight, position in sorted(grams, reverse=True):
+        bit = 1 << signature_bit(position)
+        layer = next((k for k, top in enumerate(tops) if weight >= top * LAYER and not masks[k] & bit), None)
+        if layer is None:
+            tops.append(weight)
+            masks.append(bit)
+        else:
+            masks[layer] |= bit
+    layers = list(zip(tops, masks, strict=True))
+    signatures, size = postings.signatures, SIGNATURE_BYTES
+
+    def bound(index: int) -> float:
+        mine = int.from_bytes(signatures[index * size : index * size + size], "little")
+        return sum(top * (mine & mask).bit_count() for top, mask in layers)
+
+    return bound
+
+
+def bounded(
+    postings: Postings, score: Callable[[int], float], found: list[tuple[int, float]], base: float
+) -> Best | None:
+    """The best example, scoring only those whose bound reaches the best found (None: too many could).
+
+    With the query's rare trigrams counted (`value`), an example can gain at most the weight left (`rest`), at
+    most the weight of its own trigrams that are not rare (`frequent`), and at most what its signature allows
+    (`overlap`): dot <= value + min(rest, frequent, overlap), and dot / |d| <= |d|. An example in one rare
+    trigram's list only has value = that weight, so each list is read in the order of (weight + frequent) / |d|
+    (`ranked`) and only while that reaches the best; examples in several are summed; the others are `unseen`.
+    """
+    count, offsets, entries, common = postings.count, postings.offsets, postings.entries, postings.common
+    norms, frequent = postings.norms, postings.frequent
+    lists: list[tuple[float, int, set[int]]] = []
+    others: list[tuple[float, int]] = []
+    seen: set[int] = set()
+    several: set[int] = set()
+    for position, weight in found:
+        low, high = offsets[position], offsets[position + 1]
+        if common[position] or not rare(high - low, count):
+            others.append((weight, position))
+            continue
+        members = set(entries[low:high])
+        several |= seen & members
+        seen |= members
+        lists.append((weight, position, members))
+    if not lists:
+        return None
+    rest = sum(weight for weight, _ in others)
+    shared = overlap(postings, others)
+    best: Best = (-math.inf, 0)
+    bar, scored, walked = -math.inf, 0, 0
+
+    def can_win(index: int, total: float) -> bool:
+        norm = norms[index]
+        gain = min(rest, frequent[index])
+        return norm >= bar and total + gain >= bar * norm and total + min(gain, shared(index)) >= bar * norm
+
+    value = {index: sum(weight for weight, _, members in lists if index in members) for index in several}
+    first = sorted(
+        ((min((v + min(rest, frequent[i])) / norms[i], norms[i]), i) for i, v in value.items()), reverse=True
+    )
+    for bound, index in first:
+        if bound < bar:
+            break
+        if can_win(index, value[index]):
+            scored += 1
+            best = max(best, (score(index), -index))
+            bar = best[0] * (1 - MARGIN)
+    for weight, position, _ in sorted(lists, reverse=True):
+        for index in ranked_of(postings, position):
+            if (weight + frequent[index]) / norms[index] < bar:
+                break
+            walked += 1
+            if index not in several and can_win(index, weight):
+                scored += 1
+                best = max(best, (score(index), -index))
+                bar = best[0] * (1 - MARGIN)
+            if scored > BUDGET or walked > WALK:
+                return None
+    outside = unseen(postings, seen, rest, bar, shared)
+    if outside is None or scored + len(outside) > BUDGET:
+        return None
+    for index in outside:
+        best = max(best, (score(index), -index))
+    return best
+
+
+def ranked_of(postings: Postings, position: int) -> array[int]:
+    """A rare trigram's examples, highest bound first."""
+    return postings.ranked[postings.ranked_offsets[position] : postings.ranked_offsets[position + 1]]
+
+
+def unseen(
+    postings: Postings, seen: set[int], rest: float, bar: float, shared: Callable[[int], float]
+) -> list[int] | None:
+    """Examples outside `seen` whose bound min(rest, frequent, shared) / |d| (and |d|) reaches `bar`.
+
+    `by_bound` is `by_norm` cut into BUCKETS runs, each ordered by frequent / |d|, highest first, so only the
+    runs of norms between bar and rest / bar are read, and each only while frequent / |d| reaches bar. None when
+    too many.
+    """
+    if math.sqrt(max(rest, 0.0)) < bar:  # dot <= rest and dot <= |d|^2, so dot / |d| <= sqrt(rest)
+        return []
+    count, norms, frequent, by_norm = postings.count, postings.norms, postings.frequent, postings.by_norm
+    size, found, walked = -(-count // BUCKETS), list[int](), 0
+    for start in range(0, count, size):
+        stop = min(start + size, count)
+        if norms[by_norm[stop - 1]] < bar:
+            continue
+        if rest < bar * norms[by_norm[start]]:
+            break
+        for index in postings.by_bound[start:stop]:
+            norm = norms[index]
+            if frequent[index] / norm < bar:
+                break
+            walked += 1
+            if walked > WALK or len(found) > BUDGET:
+                return None
+            if norm >= bar and rest >= bar * norm and index not in seen and shared(index) >= bar * norm:
+                found.append(index)
+    return found
