@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from array import array
+from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
@@ -33,9 +34,9 @@ def by_bound(count: int, norms: array[float], frequent: array[float], by_norm: a
     return array("I", (index for run in runs for index in run))
 
 
-def ranked(weight: float, members: Iterable[int], norms: array[float], frequent: array[float]) -> list[int]:
-    """A rare trigram's examples by their bound (weight + frequent) / |d|, highest first."""
-    return sorted(members, key=lambda i: -(weight + frequent[i]) / norms[i])
+def ranked(members: Iterable[int], norms: array[float]) -> list[int]:
+    """A rare trigram's examples by norm (then number): `bounded` reads only those of norms that could win."""
+    return sorted(members, key=lambda index: (norms[index], index))
 
 
 def signature_bit(position: int) -> int:
@@ -51,11 +52,16 @@ def overlap(postings: Postings, grams: list[tuple[float, int]]) -> Callable[[int
     """
     tops: list[float] = []
     masks: list[int] = []
+    band = 0  # the first layer of the current band of weights (trigrams come heaviest first)
     for weight, position in sorted(grams, reverse=True):
         bit = 1 << signature_bit(position)
-        layer = next((k for k, top in enumerate(tops) if weight >= top * LAYER and not masks[k] & bit), None)
-        if layer is None:
-            tops.append(weight)
+        if not tops or weight < tops[band] * LAYER:
+            band = len(tops)
+        layer = band
+        while layer < len(tops) and masks[layer] & bit:
+            layer += 1
+        if layer == len(tops):
+            tops.append(tops[band] if layer > band else weight)
             masks.append(bit)
         else:
             masks[layer] |= bit
@@ -77,26 +83,22 @@ def bounded(
     With the query's rare trigrams counted (`value`), an example can gain at most the weight left (`rest`), at
     most the weight of its own trigrams that are not rare (`frequent`), and at most what its signature allows
     (`overlap`): dot <= value + min(rest, frequent, overlap), and dot / |d| <= |d|. An example in one rare
-    trigram's list only has value = that weight, so each list is read in the order of (weight + frequent) / |d|
-    (`ranked`) and only while that reaches the best; examples in several are summed; the others are `unseen`.
+    trigram's list only has value = that weight, so each list is read by norm (`ranked`) and only for norms
+    from the best to (weight + rest) / best; examples in several are summed; the others are `unseen`.
     """
     count, offsets, entries, common = postings.count, postings.offsets, postings.entries, postings.common
     norms, frequent = postings.norms, postings.frequent
     lists: list[tuple[float, int, set[int]]] = []
     others: list[tuple[float, int]] = []
-    seen: set[int] = set()
-    several: set[int] = set()
     for position, weight in found:
         low, high = offsets[position], offsets[position + 1]
         if common[position] or not rare(high - low, count):
             others.append((weight, position))
-            continue
-        members = set(entries[low:high])
-        several |= seen & members
-        seen |= members
-        lists.append((weight, position, members))
+        else:
+            lists.append((weight, position, set(entries[low:high])))
     if not lists:
         return None
+    several = set[int]().union(*(a[2] & b[2] for at, a in enumerate(lists) for b in lists[at + 1 :]))
     rest = sum(weight for weight, _ in others)
     shared = overlap(postings, others)
     best: Best = (-math.inf, 0)
@@ -118,10 +120,16 @@ def bounded(
             scored += 1
             best = max(best, (score(index), -index))
             bar = best[0] * (1 - MARGIN)
+    if not first:  # no example in two rare lists: start from the likeliest of the rarest list
+        weight, position, members = max(lists)
+        index = max(members, key=lambda i: (weight + min(rest, frequent[i])) / norms[i])
+        scored, best = 1, (score(index), -index)
+        bar = best[0] * (1 - MARGIN)
     for weight, position, _ in sorted(lists, reverse=True):
-        for index in ranked_of(postings, position):
-            if (weight + frequent[index]) / norms[index] < bar:
-                break
+        ordered = ranked_of(postings, position)
+        for index in ordered[bisect_left(ordered, bar, key=norms.__getitem__) :]:
+            if norms[index] * bar > weight + rest:
+                break  # an example only in this list gains at most weight + rest
             walked += 1
             if index not in several and can_win(index, weight):
                 scored += 1
@@ -129,7 +137,7 @@ def bounded(
                 bar = best[0] * (1 - MARGIN)
             if scored > BUDGET or walked > WALK:
                 return None
-    outside = unseen(postings, seen, rest, bar, shared)
+    outside = unseen(postings, [members for _, _, members in lists], rest, bar, shared)
     if outside is None or scored + len(outside) > BUDGET:
         return None
     for index in outside:
@@ -143,9 +151,9 @@ def ranked_of(postings: Postings, position: int) -> array[int]:
 
 
 def unseen(
-    postings: Postings, seen: set[int], rest: float, bar: float, shared: Callable[[int], float]
+    postings: Postings, lists: list[set[int]], rest: float, bar: float, shared: Callable[[int], float]
 ) -> list[int] | None:
-    """Examples outside `seen` whose bound min(rest, frequent, shared) / |d| (and |d|) reaches `bar`.
+    """Examples in none of the rare trigrams' `lists` whose bound min(rest, frequent, shared) / |d| reaches `bar`.
 
     `by_bound` is `by_norm` cut into BUCKETS runs, each ordered by frequent / |d|, highest first, so only the
     runs of norms between bar and rest / bar are read, and each only while frequent / |d| reaches bar. None when
@@ -154,6 +162,7 @@ def unseen(
     if math.sqrt(max(rest, 0.0)) < bar:  # dot <= rest and dot <= |d|^2, so dot / |d| <= sqrt(rest)
         return []
     count, norms, frequent, by_norm = postings.count, postings.norms, postings.frequent, postings.by_norm
+    seen = set[int]().union(*lists)
     size, found, walked = -(-count // BUCKETS), list[int](), 0
     for start in range(0, count, size):
         stop = min(start + size, count)

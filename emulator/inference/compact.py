@@ -22,6 +22,7 @@ from emulator.inference.bounds import MARGIN, SIGNATURE_BYTES, bounded, by_bound
 
 MAGIC = b"FTEMU-NEAREST-2\n"
 PRUNE_BUDGET = 50_000  # postings a pruned lookup may touch before it gives way to the full scan
+FOUND_CACHE = 4096  # trigram positions a lookup keeps (queries share most of their trigrams)
 _ENCODING = ("utf-8", "surrogatepass")  # JSON lets a prompt hold a lone surrogate
 
 OwnGrams = Callable[[int], "set[str]"]  # an example's trigrams
@@ -108,6 +109,7 @@ class Postings:
         self.frequent, self.by_bound = frequent, by_bound
         self.ranked_offsets, self.ranked, self.signatures = ranked_offsets, ranked, signatures
         self.unknown_weight = (math.log(1 + count) + 1) ** 2
+        self._found: dict[str, int | None] = {}
 
     @staticmethod
     def build(keys: list[str], trigrams: Callable[[str], set[str]]) -> Postings:
@@ -139,7 +141,7 @@ class Postings:
                 inside = set(members)
                 members = array("I", (index for index in range(count) if index not in inside))
             elif rare(len(members), count):
-                ranked_entries.extend(ranked(weight[grams_sorted[position]], members, norms, frequent))
+                ranked_entries.extend(ranked(members, norms))
             entries.extend(members)
             offsets.append(len(entries))
             ranked_offsets.append(len(ranked_entries))
@@ -151,10 +153,18 @@ class Postings:
         return Postings(count, codes, weights, common, offsets, entries, norms, *orders, bytes(signatures))
 
     def find(self, gram: str) -> int | None:
-        """The trigram's position, or None if no example has it."""
+        """The trigram's position, or None if no example has it (the last FOUND_CACHE looked up are kept)."""
+        try:
+            return self._found[gram]
+        except KeyError:
+            pass
         code = gram_code(gram)
-        position = bisect_left(self.codes, code)
-        return position if position < len(self.codes) and self.codes[position] == code else None
+        at = bisect_left(self.codes, code)
+        position = at if at < len(self.codes) and self.codes[at] == code else None
+        if len(self._found) >= FOUND_CACHE:
+            self._found.clear()
+        self._found[gram] = position
+        return position
 
     def weight(self, gram: str) -> float:
         position = self.find(gram)
@@ -230,11 +240,11 @@ class Postings:
         self, found: list[tuple[int, float]], grams: list[str] | None = None, own_grams: OwnGrams | None = None
     ) -> tuple[int, float] | None:
         base = sum(weight for position, weight in found if self.common[position])
-        regular = sorted((w, p) for p, w in found if not self.common[p])
         score = self._scorer(found, base, grams, own_grams)
         found_best = bounded(self, score, found, base)
         if found_best is not None:
             return -found_best[1], found_best[0]
+        regular = sorted((w, p) for p, w in found if not self.common[p])
         left = sum(weight for weight, _ in regular)
         norms, partial = self.norms, dict[int, float]()
         touched, best, top, top_ratio = 0, (-math.inf, 0), -1, -math.inf
