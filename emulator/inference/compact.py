@@ -122,15 +122,15 @@ class Postings:
         number = {gram: position for position, gram in enumerate(grams_sorted)}
         weight = {g: (math.log((1 + count) / (1 + df)) + 1) ** 2 for g, df in frequency.items()}
         common = bytes(frequency[g] * 2 > count for g in grams_sorted)
-        unless_rare = {g: 0.0 if rare(df, count) else weight[g] for g, df in frequency.items()}
         bits = {g: 0 if rare(df, count) else 1 << signature_bit(number[g]) for g, df in frequency.items()}
         del frequency
         lists = [array("I") for _ in grams_sorted]
         norms, frequent, signatures = array("d"), array("d"), bytearray()
         for index, key in enumerate(keys):
             grams = trigrams(key)
-            norms.append(math.sqrt(sum(map(weight.__getitem__, grams))) or 1.0)
-            frequent.append(sum(map(unless_rare.__getitem__, grams)))
+            total = sum(map(weight.__getitem__, grams))
+            norms.append(math.sqrt(total) or 1.0)
+            frequent.append(total)  # less its rare trigrams' weights, taken off below
             signatures += reduce(or_, map(bits.__getitem__, grams), 0).to_bytes(SIGNATURE_BYTES, "little")
             for gram in grams:
                 lists[number[gram]].append(index)
@@ -142,6 +142,9 @@ class Postings:
                 members = array("I", (index for index in range(count) if index not in inside))
             elif rare(len(members), count):
                 ranked_entries.extend(ranked(members, norms))
+                rare_weight = weight[grams_sorted[position]]
+                for index in members:
+                    frequent[index] -= rare_weight
             entries.extend(members)
             offsets.append(len(entries))
             ranked_offsets.append(len(ranked_entries))
