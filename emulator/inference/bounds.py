@@ -109,7 +109,10 @@ def bounded(
         gain = min(rest, frequent[index])
         return norm >= bar and total + gain >= bar * norm and total + min(gain, shared(index)) >= bar * norm
 
-    value = {index: sum(weight for weight, _, members in lists if index in members) for index in several}
+    value = dict.fromkeys(several, 0.0)
+    for weight, _, members in lists:
+        for index in several & members:
+            value[index] += weight
     first = sorted(
         ((min((v + min(rest, frequent[i])) / norms[i], norms[i]), i) for i, v in value.items()), reverse=True
     )

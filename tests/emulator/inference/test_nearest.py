@@ -136,6 +136,13 @@ def test_nearest_index_from_bytes_refuses_other_data() -> None:
         raise AssertionError(f"accepted {data!r}")
 
 
+def test_nearest_index_from_bytes_refuses_an_older_version() -> None:
+    data = NearestIndex([(f"q{i} ->", f" {i}") for i in range(20)]).to_bytes()
+    assert data.startswith(compact.MAGIC)
+    with pytest.raises(ValueError, match="not a nearest-prompt index of this version"):
+        NearestIndex.from_bytes(b"FTEMU-NEAREST-1\n" + data[len(compact.MAGIC) :])
+
+
 def test_nearest_index_exact_part_answers_without_the_similarity_part() -> None:
     index = NearestIndex([(f"q{i} ->", f" {i}") for i in range(20)])
     assert index.nearest("q7") == index.nearest("q7 ->") and not index.complete
