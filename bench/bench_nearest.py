@@ -2,7 +2,7 @@
 
 The index is built from the same synthetic set `bench_big_job` trains on (prompts from a small vocabulary, so
 every trigram is common: the worst case for pruning), and queried with training prompts that have one word
-changed, as `bench_big_job` does. Each query is timed through `NearestIndex.nearest` and, alternating, through
+changed, as `bench_big_job` does. Rounds of queries are timed through `NearestIndex.nearest` and, alternating, through
 the full scan (the baseline, measured in the same run); the two must agree on every answer.
 """
 
@@ -20,6 +20,7 @@ from emulator.inference.nearest import NearestIndex, trigrams
 
 SIZES = [int(size) for size in os.environ.get("FTEMU_BENCH_SIZES", "10000,100000").split(",")]
 QUERIES = int(os.environ.get("FTEMU_BENCH_QUERIES", "200"))
+ROUND = 25  # queries a round: a round of lookups, then a round of full scans
 
 
 def queries(index: NearestIndex, count: int) -> list[str]:
@@ -56,15 +57,19 @@ def measure(size: int) -> None:
     _ = index.postings
     built = time.perf_counter() - started
     lookup, scan, differ = [], [], 0
-    for prompt in queries(index, QUERIES):
-        started = time.perf_counter()
-        match = index.nearest(prompt)
-        lookup.append(time.perf_counter() - started)
-        started = time.perf_counter()
-        expected = full_scan(index, prompt)
-        scan.append(time.perf_counter() - started)
-        assert match is not None
-        differ += (match.index, match.score) != expected
+    changed = queries(index, QUERIES)
+    for start in range(0, len(changed), ROUND):  # alternating rounds: lookups, then the full scan of the same
+        matches = []
+        for prompt in changed[start : start + ROUND]:
+            started = time.perf_counter()
+            matches.append(index.nearest(prompt))
+            lookup.append(time.perf_counter() - started)
+        for prompt, match in zip(changed[start : start + ROUND], matches, strict=True):
+            started = time.perf_counter()
+            expected = full_scan(index, prompt)
+            scan.append(time.perf_counter() - started)
+            assert match is not None
+            differ += (match.index, match.score) != expected
     (median, p90), (scan_median, scan_p90) = quantiles(lookup), quantiles(scan)
     print(
         f"{size} examples: index {index.nbytes / 1e6:.1f} MB, built in {built:.2f} s; nearest (one word changed, "

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 RARE_SHARE = 256  # a trigram is rare when fewer than 1 in RARE_SHARE examples contain it
 BUDGET = 64  # examples a bounded lookup may score exactly before it gives way to the pruned lookup
-WALK = 4096  # examples outside the rare trigrams' lists it may visit before it gives way
+WALK = 4096  # examples a bounded lookup may read in a rare list, or outside them, before it gives way
 BUCKETS = 64  # runs of examples by norm, each ordered by its bound (see `unseen`)
 SIGNATURE_BYTES = 32  # an example's signature: one bit per (hashed) trigram that is not rare
 LAYER = 0.8  # trigrams share a layer of the signature bound when within this ratio of its heaviest weight
@@ -149,7 +149,7 @@ def bounded(
 
 
 def ranked_of(postings: Postings, position: int) -> array[int]:
-    """A rare trigram's examples, highest bound first."""
+    """A rare trigram's examples, by norm (see `ranked`)."""
     return postings.ranked[postings.ranked_offsets[position] : postings.ranked_offsets[position + 1]]
 
 
