@@ -100,11 +100,19 @@ def bounded(
         return None
     several = set[int]().union(*(a[2] & b[2] for at, a in enumerate(lists) for b in lists[at + 1 :]))
     rest = sum(weight for weight, _ in others)
-    shared = overlap(postings, others)
+    layers: list[Callable[[int], float]] = []
+
+    def shared(index: int) -> float:  # the signature bound, its layers made on first need
+        if not layers:
+            layers.append(overlap(postings, others))
+        return layers[0](index)
+
     best: Best = (-math.inf, 0)
     bar, scored, walked = -math.inf, 0, 0
 
     def can_win(index: int, total: float) -> bool:
+        if bar == -math.inf:  # nothing scored yet
+            return True
         norm = norms[index]
         gain = min(rest, frequent[index])
         return norm >= bar and total + gain >= bar * norm and total + min(gain, shared(index)) >= bar * norm
