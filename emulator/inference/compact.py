@@ -15,11 +15,17 @@ from array import array
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from functools import reduce
+from operator import or_
 
-MAGIC = b"FTEMU-NEAREST-1\n"
+from emulator.inference.bounds import MARGIN, SIGNATURE_BYTES, bounded, by_bound, ranked, rare, signature_bit
+
+MAGIC = b"FTEMU-NEAREST-2\n"
 PRUNE_BUDGET = 50_000  # postings a pruned lookup may touch before it gives way to the full scan
-MARGIN = 1e-9  # bounds are compared with this relative slack: float sums in another order differ in the last bits
+FOUND_CACHE = 4096  # trigram positions a lookup keeps (queries share most of their trigrams)
 _ENCODING = ("utf-8", "surrogatepass")  # JSON lets a prompt hold a lone surrogate
+
+OwnGrams = Callable[[int], "set[str]"]  # an example's trigrams
 
 
 def key_hash(key: str) -> int:
@@ -43,8 +49,7 @@ def lookup_hash(hashes: array[int], order: array[int], wanted: int) -> Iterator[
 
 
 def gram_code(gram: str) -> int:
-    first, second, third = (ord(c) for c in gram)
-    return (first << 42) | (second << 21) | third
+    return (ord(gram[0]) << 42) | (ord(gram[1]) << 21) | ord(gram[2])
 
 
 class Texts:
@@ -91,12 +96,20 @@ class Postings:
         entries: array[int],
         norms: array[float],
         by_norm: array[int],
+        frequent: array[float],
+        by_bound: array[int],
+        ranked_offsets: array[int],
+        ranked: array[int],
+        signatures: bytes,
     ) -> None:
         self.count = count
         self.codes, self.weights, self.common = codes, weights, common
         self.offsets, self.entries = offsets, entries
         self.norms, self.by_norm = norms, by_norm
+        self.frequent, self.by_bound = frequent, by_bound
+        self.ranked_offsets, self.ranked, self.signatures = ranked_offsets, ranked, signatures
         self.unknown_weight = (math.log(1 + count) + 1) ** 2
+        self._found: dict[str, int | None] = {}
 
     @staticmethod
     def build(keys: list[str], trigrams: Callable[[str], set[str]]) -> Postings:
@@ -109,47 +122,72 @@ class Postings:
         number = {gram: position for position, gram in enumerate(grams_sorted)}
         weight = {g: (math.log((1 + count) / (1 + df)) + 1) ** 2 for g, df in frequency.items()}
         common = bytes(frequency[g] * 2 > count for g in grams_sorted)
+        bits = {g: 0 if rare(df, count) else 1 << signature_bit(number[g]) for g, df in frequency.items()}
         del frequency
         lists = [array("I") for _ in grams_sorted]
-        norms = array("d")
+        norms, frequent, signatures = array("d"), array("d"), bytearray()
         for index, key in enumerate(keys):
             grams = trigrams(key)
-            norms.append(math.sqrt(sum(map(weight.__getitem__, grams))) or 1.0)
+            total = sum(map(weight.__getitem__, grams))
+            norms.append(math.sqrt(total) or 1.0)
+            frequent.append(total)  # less its rare trigrams' weights, taken off below
+            signatures += reduce(or_, map(bits.__getitem__, grams), 0).to_bytes(SIGNATURE_BYTES, "little")
             for gram in grams:
                 lists[number[gram]].append(index)
         offsets, entries = array("Q", [0]), array("I")
+        ranked_offsets, ranked_entries = array("Q", [0]), array("I")
         for position, members in enumerate(lists):
             if common[position]:
                 inside = set(members)
                 members = array("I", (index for index in range(count) if index not in inside))
+            elif rare(len(members), count):
+                ranked_entries.extend(ranked(members, norms))
+                rare_weight = weight[grams_sorted[position]]
+                for index in members:
+                    frequent[index] -= rare_weight
             entries.extend(members)
             offsets.append(len(entries))
+            ranked_offsets.append(len(ranked_entries))
             lists[position] = array("I")
         by_norm = array("I", sorted(range(count), key=lambda index: (norms[index], index)))
         codes = array("Q", map(gram_code, grams_sorted))
         weights = array("d", map(weight.__getitem__, grams_sorted))
-        return Postings(count, codes, weights, common, offsets, entries, norms, by_norm)
+        orders = by_norm, frequent, by_bound(count, norms, frequent, by_norm), ranked_offsets, ranked_entries
+        return Postings(count, codes, weights, common, offsets, entries, norms, *orders, bytes(signatures))
 
     def find(self, gram: str) -> int | None:
-        """The trigram's position, or None if no example has it."""
+        """The trigram's position, or None if no example has it (the last FOUND_CACHE looked up are kept)."""
+        try:
+            return self._found[gram]
+        except KeyError:
+            pass
         code = gram_code(gram)
-        position = bisect_left(self.codes, code)
-        return position if position < len(self.codes) and self.codes[position] == code else None
+        at = bisect_left(self.codes, code)
+        position = at if at < len(self.codes) and self.codes[at] == code else None
+        if len(self._found) >= FOUND_CACHE:
+            self._found.clear()
+        self._found[gram] = position
+        return position
 
     def weight(self, gram: str) -> float:
         position = self.find(gram)
         return self.unknown_weight if position is None else self.weights[position]
 
-    def most_similar(self, grams: set[str]) -> tuple[int, float]:
+    def most_similar(self, grams: set[str], own_grams: OwnGrams | None = None) -> tuple[int, float]:
         """The best example for a query's trigrams (ties: the earlier example), and its cosine.
 
         Rare trigrams first: their few examples are the candidates, scored exactly as the full scan scores
         them; the full scan runs only when the trigrams left over could still lift an unseen example above the
         best candidate (an example's score dot/|d| is at most sqrt(dot), and dot at most the weight left).
+        `own_grams(example)`, an example's trigrams, lets a candidate be scored from its text rather than by
+        searching every posting list.
         """
-        query_norm = math.sqrt(sum(self.weight(g) for g in grams)) or 1.0
-        found = [(position, self.weights[position]) for position in map(self.find, grams) if position is not None]
-        best = self._pruned(found)
+        positions = [(gram, self.find(gram)) for gram in grams]  # each trigram looked up once
+        weights, unknown = self.weights, self.unknown_weight
+        query_norm = math.sqrt(sum(unknown if p is None else weights[p] for _, p in positions)) or 1.0
+        known = [(gram, position) for gram, position in positions if position is not None]
+        found = [(position, weights[position]) for _, position in known]
+        best = self._pruned(found, [gram for gram, _ in known], own_grams)
         index, ratio = best if best is not None else self._scan(found)
         return index, ratio / query_norm
 
@@ -171,6 +209,25 @@ class Postings:
         score, index = min(candidates)
         return index, -score
 
+    def _scorer(
+        self, found: list[tuple[int, float]], base: float, grams: list[str] | None, own_grams: OwnGrams | None
+    ) -> Callable[[int], float]:
+        """One example's ratio, from its own trigrams when given, summed in the full scan's order (same float)."""
+        if grams is None or own_grams is None:
+            return lambda index: self._exact(found, base, index)
+        rows = [(gram, self.common[position], weight) for gram, (position, weight) in zip(grams, found, strict=True)]
+        norms = self.norms
+
+        def ratio(index: int) -> float:
+            own = own_grams(index)
+            extra = 0.0
+            for gram, common, weight in rows:
+                if (gram in own) != common:  # a regular trigram it has, or a common one it lacks
+                    extra += -weight if common else weight
+            return (base + extra) / norms[index]
+
+        return ratio
+
     def _exact(self, found: list[tuple[int, float]], base: float, index: int) -> float:
         """One example's ratio, summed in the same order as the full scan (so the same float)."""
         extra = 0.0
@@ -182,8 +239,14 @@ class Postings:
                 extra += -weight if self.common[position] else weight
         return (base + extra) / self.norms[index]
 
-    def _pruned(self, found: list[tuple[int, float]]) -> tuple[int, float] | None:
+    def _pruned(
+        self, found: list[tuple[int, float]], grams: list[str] | None = None, own_grams: OwnGrams | None = None
+    ) -> tuple[int, float] | None:
         base = sum(weight for position, weight in found if self.common[position])
+        score = self._scorer(found, base, grams, own_grams)
+        found_best = bounded(self, score, found, base)
+        if found_best is not None:
+            return -found_best[1], found_best[0]
         regular = sorted((w, p) for p, w in found if not self.common[p])
         left = sum(weight for weight, _ in regular)
         norms, partial = self.norms, dict[int, float]()
@@ -202,7 +265,7 @@ class Postings:
             left -= weight
             if top not in evaluated:
                 evaluated.add(top)
-                best = max(best, (self._exact(found, base, top), -top))
+                best = max(best, (score(top), -top))
             if math.sqrt(max(base + left, 0.0)) < best[0] * (1 - MARGIN):
                 break
         else:
@@ -220,13 +283,14 @@ class Postings:
             if bound < best[0] * (1 - MARGIN):
                 break
             if index not in evaluated:
-                best = max(best, (self._exact(found, base, index), -index))
+                best = max(best, (score(index), -index))
         return -best[1], best[0]
 
     @property
     def nbytes(self) -> int:
-        arrays = (self.codes, self.weights, self.offsets, self.entries, self.norms, self.by_norm)
-        return len(self.common) + sum(a.itemsize * len(a) for a in arrays)
+        arrays: list[array[int] | array[float]] = [self.codes, self.weights, self.offsets, self.entries]
+        arrays += [self.norms, self.by_norm, self.frequent, self.by_bound, self.ranked_offsets, self.ranked]
+        return len(self.common) + len(self.signatures) + sum(a.itemsize * len(a) for a in arrays)
 
 
 # bytes ----------------------------------------------------------------------------------------------------
@@ -278,6 +342,11 @@ def dump(
             ("I", _little(postings.entries)),
             ("d", _little(postings.norms)),
             ("I", _little(postings.by_norm)),
+            ("d", _little(postings.frequent)),
+            ("I", _little(postings.by_bound)),
+            ("Q", _little(postings.ranked_offsets)),
+            ("I", _little(postings.ranked)),
+            ("b", postings.signatures),
         ]
     header = MAGIC + struct.pack("<Q", 0 if postings is None else postings.count)
     return header + b"".join(struct.pack("<cQ", kind.encode(), len(data)) + data for kind, data in parts)
@@ -303,14 +372,17 @@ def load(
         raw = [part if kind == "b" else _array(kind, part) for kind, part in _sections(data)]
     except (struct.error, ValueError):
         raise ValueError("truncated nearest-prompt index") from None
-    if len(raw) not in (8, 15):
+    if len(raw) not in (8, 20):
         raise ValueError("truncated nearest-prompt index")
     sep, text_data, text_offsets, prompts, completions, hashes, order, answers = raw[:8]
     assert isinstance(sep, bytes) and isinstance(text_data, bytes)
     postings = None
-    if len(raw) == 15:
-        codes, weights, common, offsets, entries, norms, by_norm = raw[8:]
-        assert isinstance(common, bytes)
-        postings = Postings(count, codes, weights, common, offsets, entries, norms, by_norm)  # type: ignore[arg-type]
+    if len(raw) == 20:
+        codes, weights, common, offsets, entries, norms, by_norm, frequent, by_bound, ranks, ranked, signatures = raw[
+            8:
+        ]
+        assert isinstance(common, bytes) and isinstance(signatures, bytes)
+        orders = by_norm, frequent, by_bound, ranks, ranked, signatures
+        postings = Postings(count, codes, weights, common, offsets, entries, norms, *orders)  # type: ignore[arg-type]
     texts = Texts(text_data, text_offsets)  # type: ignore[arg-type]
     return sep.decode(*_ENCODING), texts, prompts, completions, hashes, order, postings, answers  # type: ignore[return-value]

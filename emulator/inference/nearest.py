@@ -171,8 +171,12 @@ class NearestIndex:
         found = self.exact(prompt)
         if found is not None:
             return Match(found, 1.0, True)
-        index, score = self.postings.most_similar(trigrams(self.key(prompt)))
+        index, score = self.postings.most_similar(trigrams(self.key(prompt)), self._own_grams)
         return Match(index, score, False)
+
+    def _own_grams(self, index: int) -> set[str]:
+        """An example's trigrams, as the similarity part was built from them."""
+        return trigrams(self.key(self.examples.texts[self.examples.prompts[index]]))
 
     def similarity(self, query: str, prompt: str) -> float:
         """The cosine of two prompts under this index's weights, computed directly (the definition)."""

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+from unittest.mock import patch
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from emulator.inference import compact
+from emulator.inference import bounds, compact
 from emulator.inference.nearest import NearestIndex, trigrams
 
 WORDS = st.sampled_from(["the", "capital", "of", "river", "zebra", "Item", "7", "12", "é", "x", "\ud800", "a b"])
@@ -66,6 +67,51 @@ def test_nearest_index_pruned_lookup_equals_the_full_scan(prompts: list[str], qu
         assert pruned == postings._scan(found)
 
 
+def bounded_and_scan(index: NearestIndex, query: str) -> tuple[object, tuple[int, float]]:
+    """The bounded lookup (None if it gave way) and the full scan, for one query."""
+    postings = index.postings
+    known = [(g, p) for g in trigrams(index.key(query)) if (p := postings.find(g)) is not None]
+    found = [(p, postings.weights[p]) for _, p in known]
+    base = sum(weight for position, weight in found if postings.common[position])
+    score = postings._scorer(found, base, [g for g, _ in known], index._own_grams)
+    return bounds.bounded(postings, score, found, base), postings._scan(found)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    prompts=st.lists(PROMPTS, min_size=1, max_size=40),
+    query=st.lists(WORDS, max_size=8).map(" ".join),
+    share=st.sampled_from([2, 3, 5, 9]),
+)
+def test_nearest_index_bounded_lookup_equals_the_full_scan(prompts: list[str], query: str, share: int) -> None:
+    with patch.object(bounds, "RARE_SHARE", share):  # small sets: count more trigrams as rare than 1 in 256
+        index = NearestIndex([(prompt, " x") for prompt in prompts])
+        found, (scan_index, scan_ratio) = bounded_and_scan(index, query)
+        if found is not None:
+            assert found == (scan_ratio, -scan_index)
+        assert index.nearest(query) == NearestIndex.from_bytes(index.to_bytes()).nearest(query)
+
+
+def test_nearest_index_bounded_lookup_decides_without_the_full_scan() -> None:
+    prompts = [f"item {number} of the river ->" for number in range(100, 400)]
+    with patch.object(bounds, "RARE_SHARE", 16):
+        index = NearestIndex([(prompt, " x") for prompt in prompts])
+        for query in ("item 217 of the sea", "the 250 river item", "item 399 of the"):
+            found, (scan_index, scan_ratio) = bounded_and_scan(index, query)
+            assert found == (scan_ratio, -scan_index)
+
+
+def test_nearest_index_scores_a_candidate_from_its_text_as_the_postings_do() -> None:
+    index = NearestIndex([(f"item {number} of the river {number % 7} ->", " x") for number in range(60)])
+    postings = index.postings
+    known = [(g, p) for g in trigrams(index.key("item 17 of a river 3")) if (p := postings.find(g)) is not None]
+    found = [(p, postings.weights[p]) for _, p in known]
+    base = sum(weight for position, weight in found if postings.common[position])
+    by_text = postings._scorer(found, base, [g for g, _ in known], index._own_grams)
+    by_postings = postings._scorer(found, base, None, None)
+    assert [by_text(i) for i in range(60)] == [by_postings(i) for i in range(60)]
+
+
 @settings(max_examples=40, deadline=None)
 @given(prompts=st.lists(PROMPTS, min_size=0, max_size=30), query=st.lists(WORDS, max_size=8).map(" ".join))
 def test_nearest_index_round_trips_through_bytes(prompts: list[str], query: str) -> None:
@@ -88,6 +134,13 @@ def test_nearest_index_from_bytes_refuses_other_data() -> None:
         except ValueError:
             continue
         raise AssertionError(f"accepted {data!r}")
+
+
+def test_nearest_index_from_bytes_refuses_an_older_version() -> None:
+    data = NearestIndex([(f"q{i} ->", f" {i}") for i in range(20)]).to_bytes()
+    assert data.startswith(compact.MAGIC)
+    with pytest.raises(ValueError, match="not a nearest-prompt index of this version"):
+        NearestIndex.from_bytes(b"FTEMU-NEAREST-1\n" + data[len(compact.MAGIC) :])
 
 
 def test_nearest_index_exact_part_answers_without_the_similarity_part() -> None:
