@@ -29,6 +29,7 @@ from emulator.store import FineTuneRecord, Store
 log = logging.getLogger("ftemu")
 INSERT_BATCH = 500
 CACHED_TEXT_CHARACTERS = 256
+CACHED_FILE_EXAMPLES = 10_000
 
 
 @lru_cache(maxsize=65_536)
@@ -39,10 +40,13 @@ def _short_text_tokens(encoding: str, text: str) -> int:
 
 def token_counts(base_model: str, examples: list[Example]) -> list[int]:
     """Prompt + completion tokens of each example (a plain loop: tiktoken's batch call pays a thread-pool
-    future per text, five times the cost of the encoding itself for short texts). Texts up to
-    CACHED_TEXT_CHARACTERS are counted once per process (the last 65,536 such texts are kept)."""
+    future per text, five times the cost of the encoding itself for short texts). In a small file, texts up to
+    CACHED_TEXT_CHARACTERS are counted once per process (the last 65,536 such texts are kept); a big file's
+    would only churn the cache."""
     encoding = encoding_for_model(base_model)
     encode, name = encoding.encode_ordinary, encoding.name
+    if len(examples) > CACHED_FILE_EXAMPLES:
+        return [len(encode(e.prompt)) + len(encode(e.completion)) for e in examples]
 
     def count(text: str) -> int:
         return _short_text_tokens(name, text) if len(text) <= CACHED_TEXT_CHARACTERS else len(encode(text))
