@@ -35,8 +35,8 @@ def serve(settings: Settings) -> None:
     signal.signal(signal.SIGTERM, _exit_cleanly)
     # Background threads (a big job's preparation, an index) hand the GIL back to the event loop after 0.2 ms of
     # pure-Python work instead of 5: each time a request's SQLite call lets go of the GIL it waits that long to
-    # get it back, and a request makes several (a probe's worst wait during a 100,000-example job: 0.35 s at
-    # 5 ms, 0.1 s at 1 ms, 0.05 s at 0.2 ms). With no background work there is nobody to switch to.
+    # get it back, and a request makes several (a probe's worst wait during a 100,000-example job: 0.1-0.34 s
+    # at 1 ms, 0.05-0.07 s at 0.2 ms). With no background work there is nobody to switch to.
     sys.setswitchinterval(0.0002)
     warm = threading.Timer(WARM_UP_DELAY, _warm_up)
     warm.daemon = True
