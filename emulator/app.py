@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
+from concurrent.futures import Future
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from starlette.applications import Starlette
 
+from emulator.core.background import Background
 from emulator.core.blobs import BlobStore
 from emulator.core.clock import Clock, SystemClock, VirtualClock, valid_moment
 from emulator.core.container import Core
@@ -54,22 +57,24 @@ def _open_clock(settings: Settings, store: Store, clock: Clock | None) -> Clock:
     return VirtualClock(moment if valid_moment(moment) else settings.clock_start_seconds)
 
 
-def _sweep(store: Store, blobs: BlobStore) -> None:
-    """Crash leftovers (interrupted uploads, blobs without a live file) go before the first request."""
-    removed, freed = blobs.sweep(store.live_file_ids())
+def _sweep(store: Store, blobs: BlobStore, opened: float) -> None:
+    """Crash leftovers (interrupted uploads, blobs without a live file) written before the store was opened go,
+    on a worker thread: start-up does nothing proportional to the store."""
+    removed, freed = blobs.sweep(store.live_file_ids, opened)
     if removed:
         log = logging.getLogger("ftemu")
         log.warning("removed %d leftover blob files (%d bytes) from %s", removed, freed, blobs.root)
 
 
 def build_core(settings: Settings, clock: Clock | None = None) -> Core:
+    sweeping: Future[None] | None = None
     if settings.memory:
         store, blobs = Store(None, seed=settings.seed), BlobStore(None)
     else:
         settings.data_path.mkdir(parents=True, exist_ok=True)
         store = Store(settings.data_path / "ftemu.sqlite3", seed=settings.seed)
         blobs = BlobStore(settings.data_path / "files")
-        _sweep(store, blobs)
+        sweeping = Background("ftemu-sweep").submit(_sweep, store, blobs, time.time())
     clock = _open_clock(settings, store, clock)
     keys = load_keys(Path(settings.keys)) if settings.keys else None
     auth = Authenticator(store, settings.organization, keys, int(clock.now()))
@@ -98,6 +103,7 @@ def build_core(settings: Settings, clock: Clock | None = None) -> Core:
         tuned_models=tuned_models,
         journal=journal,
         webhooks=webhooks,
+        sweeping=sweeping,
     )
     # Fine-tune files may hold chat, preference or reinforcement lines too; other lines get the legacy verdict.
     core.upload_checkers["fine-tune"] = lambda: AnyFormatChecker(parse_line, TrainingFileChecker().empty)

@@ -8,12 +8,13 @@ import secrets
 import shutil
 import tempfile
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 CHUNK = 1 << 16
 TEMP_PREFIX = ".upload-"
+MTIME_MARGIN = 2.0  # seconds: file systems that keep coarse modification times still order a sweep correctly
 # Temp names: this process's own prefix and a counter (tempfile.mkstemp draws a random name each time, which
 # cost more than the rest of a small upload's writing).
 _TEMP_NAMES = itertools.count()
@@ -55,13 +56,23 @@ class BlobStore:
     def delete(self, file_id: str) -> None:
         self.path(file_id).unlink(missing_ok=True)
 
-    def sweep(self, live_ids: set[str]) -> tuple[int, int]:
-        """At start-up, before any request: remove crash leftovers, i.e. temp files of interrupted uploads and blobs
-        no live file owns. Returns (files removed, bytes freed)."""
-        removed = freed = 0
+    def sweep(self, live_ids: Callable[[], set[str]], before: float) -> tuple[int, int]:
+        """Remove crash leftovers: temp files of interrupted uploads and blobs no live file owns, among those last
+        written before `before` (when the store was opened, less a margin for coarse file times), so that it can
+        run while the server works: an upload in progress is newer. The live ids are read after the listing, so
+        a file committed meanwhile keeps its blob. Returns (files removed, bytes freed)."""
+        candidates = []
         for child in self.root.iterdir():
-            if child.is_file() and (child.name.startswith(TEMP_PREFIX) or child.name not in live_ids):
-                size = child.stat().st_size
+            try:
+                status = child.stat()
+            except FileNotFoundError:
+                continue
+            if child.is_file() and status.st_mtime < before - MTIME_MARGIN:
+                candidates.append((child, status.st_size))
+        live = live_ids()
+        removed = freed = 0
+        for child, size in candidates:
+            if child.name.startswith(TEMP_PREFIX) or child.name not in live:
                 child.unlink(missing_ok=True)
                 removed, freed = removed + 1, freed + size
         return removed, freed

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from emulator.core.blobs import BlobStore
@@ -49,6 +50,8 @@ class Core:
     webhooks: Webhooks | None = None
     # Bytes of uploads in flight per organisation: the storage limit holds under concurrent uploads.
     storage: StorageLedger = field(default_factory=StorageLedger)
+    # The start-up sweep of crash leftovers in the blob directory, running on a worker thread (None in memory).
+    sweeping: Future[None] | None = None
 
     def now(self) -> float:
         return self.clock.now()

@@ -308,6 +308,7 @@ class FineTuneLifecycle:
         file_id = self.store.next_id("file-")
         try:
             os.replace(self.blobs.path(results_stash(job.id)), self.blobs.path(file_id))
+            os.utime(self.blobs.path(file_id))  # now a file's blob: newer than any start-up sweep's cut-off
             size = self.blobs.path(file_id).stat().st_size
         except FileNotFoundError:
             plan = Plan.from_json(job.plan)
