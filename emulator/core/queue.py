@@ -95,6 +95,12 @@ class Scheduler:
         queued = [job for job in jobs if job.stage == Stage.QUEUED and not job.held]
         return sorted(queued, key=lambda job: (job.queued_at or 0.0, job.created_at, job.seq))
 
+    def _release_if_queued(self, organization_id: str, jobs: list[ScheduledJob]) -> float:
+        """When a slot was last given back: only a queued job's due time needs it (two queries saved otherwise)."""
+        if any(job.stage == Stage.QUEUED for job in jobs):
+            return self._release(organization_id)
+        return 0.0
+
     def _release(self, organization_id: str) -> float:
         return max((kind.last_slot_release(organization_id) for kind in self.kinds.values()), default=0.0)
 
@@ -115,7 +121,7 @@ class Scheduler:
     def next_due(self, organization: Organization) -> float:
         """When the organisation's next transition happens (inf when nothing is planned)."""
         jobs = self.active_jobs(organization.id)
-        release = self._release(organization.id)
+        release = self._release_if_queued(organization.id, jobs)
         queue = _Queue(self, jobs)
         return min((self._due(job, jobs, release, queue) for job in jobs), default=NEVER)
 
@@ -138,7 +144,7 @@ class Scheduler:
             if not jobs:
                 self._idle.add(organization.id)
                 break
-            release = self._release(organization.id)
+            release = self._release_if_queued(organization.id, jobs)
             queue = _Queue(self, jobs)
             when, _, job = min(((self._due(job, jobs, release, queue), job.seq, job) for job in jobs), key=_by_time)
             if when > now:
