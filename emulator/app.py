@@ -24,7 +24,6 @@ from emulator.core.queue import JobKind, Scheduler
 from emulator.core.webhooks import open_webhooks
 from emulator.http.faults import ControlPlane
 from emulator.http.handlers import ERROR_HANDLERS
-from emulator.http.headers import OpenAIHeaders
 from emulator.http.middleware import Guard
 from emulator.http.routing import Router, Routes, route_table
 from emulator.inference.tuned import TunedModels
@@ -141,11 +140,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
     controls = (control.router, legacy_control.router, faults.router)
     app.state.routes = route_table([*(("/v1", router) for router in routers), *(("", router) for router in controls)])
-    # Outermost last: OpenAIHeaders, then the control plane (faults, journal), then Guard (a crash is a 500 that
+    # Outermost last: the control plane (OpenAI headers, faults, journal), then Guard (a crash is a 500 that
     # keeps the connection), the declared-size check, and the routes (what none matches: Starlette's 404).
     app.add_middleware(Routes, table=app.state.routes, handlers=ERROR_HANDLERS)
     app.add_middleware(DeclaredSize, core=state)
     app.add_middleware(Guard)
-    app.add_middleware(ControlPlane, core=state)  # inside OpenAIHeaders: injected errors carry its headers too
-    app.add_middleware(OpenAIHeaders)
+    app.add_middleware(ControlPlane, core=state)
     return app

@@ -18,6 +18,7 @@ from emulator.core.container import Core
 from emulator.core.errors import APIError
 from emulator.core.faults import KINDS, Fault, error_body, parse_fault
 from emulator.core.journal import BODY_PREVIEW, Entry, Record, body_summary
+from emulator.http.headers import add_openai_headers, request_id, with_openai_headers
 from emulator.store import Organization
 
 FAULT_HEADER = b"x-ftemu-fault"
@@ -67,7 +68,7 @@ async def drop_connection(receive: Receive) -> bool:
 
 
 class ControlPlane:
-    """Checks the control key, applies faults and writes the journal (registered inside OpenAIHeaders)."""
+    """Adds the OpenAI headers, checks the control key, applies faults and writes the journal."""
 
     def __init__(self, app: ASGIApp, core: Core) -> None:
         self.app = app
@@ -82,9 +83,12 @@ class ControlPlane:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        # The OpenAI headers are added here too (one layer instead of two): every response gets them, injected
+        # errors included.
+        started, request = monotonic(), request_id()
         path: str = scope["path"]
         if path.startswith(CONTROL_PREFIX):
-            await self._control(scope, receive, send)
+            await self._control(scope, receive, with_openai_headers(scope, send, started, request))
             return
         fault = None
         content_type = authorization = b""
@@ -97,21 +101,23 @@ class ControlPlane:
                 try:
                     fault = header_fault(value)
                 except APIError as error:
-                    await _send_json(send, error.status, error.body(), error.headers or {})
+                    headed = with_openai_headers(scope, send, started, request)
+                    await _send_json(headed, error.status, error.body(), error.headers or {})
                     return
         if fault is None and self._faults.faults:
             fault = self._faults.take(scope["method"], path)
         if fault is not None or content_type:
-            await self._journaled(scope, receive, send, fault, content_type.decode("latin-1"), authorization)
+            headed = with_openai_headers(scope, send, started, request)
+            await self._journaled(scope, receive, headed, fault, content_type.decode("latin-1"), authorization)
             return
         # The common case (no fault, no body): the journal keeps the status the response starts with.
-        started = monotonic()
         status = None
 
         def send_and_see(message: Message) -> Awaitable[None]:  # not a coroutine: no frame of its own
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                add_openai_headers(scope, message, started, request)
             return send(message)
 
         try:

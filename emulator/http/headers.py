@@ -12,8 +12,37 @@ OPENAI_VERSION = "2020-10-01"
 _VERSION = OPENAI_VERSION.encode()
 
 
+def request_id() -> bytes:
+    return b"req_" + os.urandom(16).hex().encode()
+
+
+def add_openai_headers(scope: Scope, message: Message, started: float, request: bytes) -> None:
+    """Put the four headers on a response's start message (the organisation as the route saw it, if any)."""
+    headers = list(message.get("headers", []))
+    organization = scope.get("state", {}).get("organization")
+    if organization is not None:
+        headers.append((b"openai-organization", organization.name.encode()))
+    headers += [
+        (b"openai-version", _VERSION),
+        (b"openai-processing-ms", str(int((monotonic() - started) * 1000)).encode()),
+        (b"x-request-id", request),
+    ]
+    message["headers"] = headers
+
+
+def with_openai_headers(scope: Scope, send: Send, started: float, request: bytes) -> Send:
+    """`send`, adding the headers to the response's start."""
+
+    async def send_with_headers(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            add_openai_headers(scope, message, started, request)
+        await send(message)
+
+    return send_with_headers
+
+
 class OpenAIHeaders:
-    """Adds openai-organization, openai-version, openai-processing-ms and x-request-id to every response."""
+    """Adds the headers to every response (the app's ControlPlane does it itself; this serves apps without it)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -22,21 +51,4 @@ class OpenAIHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = monotonic()
-        request_id = b"req_" + os.urandom(16).hex().encode()
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                organization = scope.get("state", {}).get("organization")
-                if organization is not None:
-                    headers.append((b"openai-organization", organization.name.encode()))
-                headers += [
-                    (b"openai-version", _VERSION),
-                    (b"openai-processing-ms", str(int((monotonic() - started) * 1000)).encode()),
-                    (b"x-request-id", request_id),
-                ]
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+        await self.app(scope, receive, with_openai_headers(scope, send, monotonic(), request_id()))
