@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Scope, Send
 
 from emulator.core.clock import monotonic
 
@@ -39,16 +39,3 @@ def with_openai_headers(scope: Scope, send: Send, started: float, request: bytes
         await send(message)
 
     return send_with_headers
-
-
-class OpenAIHeaders:
-    """Adds the headers to every response (the app's ControlPlane does it itself; this serves apps without it)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        await self.app(scope, receive, with_openai_headers(scope, send, monotonic(), request_id()))

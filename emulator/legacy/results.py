@@ -59,23 +59,20 @@ def compiled_results(spec: ResultsSpec) -> str:
     start_loss = rng.uniform(0.25, 0.6)
     elapsed_tokens = elapsed_examples = 0
     prefix = [0, *itertools.accumulate(spec.example_tokens)]  # a batch's tokens in O(1), not one add per example
-    uniform, draw, exp = rng.uniform, rng.random, math.exp  # the loop runs once a training step
-    batch_size, count = spec.batch_size, len(spec.example_tokens)
     for step in range(1, total + 1):
-        first = ((step - 1) % steps_per_epoch) * batch_size
-        end = min(first + batch_size, count)
+        first = ((step - 1) % steps_per_epoch) * spec.batch_size
+        end = min(first + spec.batch_size, len(spec.example_tokens))
         elapsed_tokens += (prefix[end] - prefix[first] if end > first else 0) or 1
         elapsed_examples += max(0, end - first)
         progress = step / total
-        loss = start_loss * exp(-2.2 * progress) * uniform(0.8, 1.2)
-        sequence = "1.0" if draw() < progress * 0.9 else "0.0"  # repr(float(...)), without the float formatting
-        accuracy = min(1.0, max(0.0, 0.45 + (1 - 0.45) * progress + uniform(-0.08, 0.08)))  # _accuracy, inlined
-        line = f"{step},{elapsed_tokens},{elapsed_examples},{loss!r},{sequence},{accuracy!r}"
+        loss = start_loss * math.exp(-2.2 * progress) * rng.uniform(0.8, 1.2)
+        sequence = float(rng.random() < progress * 0.9)
+        line = f"{step},{elapsed_tokens},{elapsed_examples},{loss!r},{sequence!r},{_accuracy(rng, progress, 0.45)!r}"
         if spec.has_validation:
             if step == 1 or step % VALIDATION_EVERY == 1 or step == total:  # measured on this step
-                validation_loss = loss * uniform(1.0, 1.4)
-                sequence = "1.0" if draw() < progress * 0.8 else "0.0"
-                line += f",{validation_loss!r},{sequence},{_accuracy(rng, progress, 0.4)!r}"
+                validation_loss = loss * rng.uniform(1.0, 1.4)
+                sequence = float(rng.random() < progress * 0.8)
+                line += f",{validation_loss!r},{sequence!r},{_accuracy(rng, progress, 0.4)!r}"
             else:
                 line += ",,,"
         if extra:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
 
@@ -73,12 +74,10 @@ def _spooled_size(upload: UploadFile) -> int:
     return upload.file.seek(0, os.SEEK_END)
 
 
-def _copy_upload(upload: UploadFile, blobs: BlobStore, file_id: str, checker: UploadChecker | None) -> int:
-    """Copy the spooled upload into its blob, checking as it goes; nothing is kept on failure."""
-    source = upload.file
-    source.seek(0)
+def store_checked(blobs: BlobStore, file_id: str, chunks: Iterable[bytes], checker: UploadChecker | None) -> int:
+    """Write the chunks as the file's blob, checking as it goes; nothing is kept on failure. Returns its size."""
     with blobs.writer() as writer:
-        while chunk := source.read(CHUNK):
+        for chunk in chunks:
             writer.write(chunk)
             if checker:
                 refuse(checker.feed(chunk))
@@ -86,6 +85,13 @@ def _copy_upload(upload: UploadFile, blobs: BlobStore, file_id: str, checker: Up
             refuse(checker.finish())
         writer.commit(file_id)
         return writer.size
+
+
+def _copy_upload(upload: UploadFile, blobs: BlobStore, file_id: str, checker: UploadChecker | None) -> int:
+    """Copy the spooled upload into its blob (store_checked)."""
+    source = upload.file
+    source.seek(0)
+    return store_checked(blobs, file_id, iter(lambda: source.read(CHUNK), b""), checker)
 
 
 async def _read_form(request: Request) -> tuple[Any, Any]:

@@ -16,7 +16,7 @@ from emulator.core.problems import UploadChecker
 from emulator.http import params
 from emulator.http.deps import authorized
 from emulator.http.routing import Router
-from emulator.resources.files import UPLOAD_PURPOSES, file_object, refuse
+from emulator.resources.files import UPLOAD_PURPOSES, file_object, store_checked
 from emulator.store import FileRecord, Organization
 from emulator.store.job_records import UploadPartRecord, UploadRecord
 
@@ -107,15 +107,7 @@ async def add_upload_part(request: Request, upload_id: str) -> dict[str, Any]:
 
 
 def _join(blobs: BlobStore, file_id: str, part_ids: list[str], checker: UploadChecker | None) -> None:
-    with blobs.writer() as writer:
-        for part_id in part_ids:
-            for chunk in blobs.read_chunks(part_id):
-                writer.write(chunk)
-                if checker:
-                    refuse(checker.feed(chunk))
-        if checker:
-            refuse(checker.finish())
-        writer.commit(file_id)
+    store_checked(blobs, file_id, (chunk for part_id in part_ids for chunk in blobs.read_chunks(part_id)), checker)
 
 
 @router.post("/uploads/{upload_id}/complete")
