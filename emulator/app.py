@@ -36,7 +36,7 @@ from emulator.legacy.training_file import TrainingFileChecker, parse_line
 from emulator.resources import control, faults, files, models, uploads
 from emulator.resources.limits import DeclaredSize
 from emulator.settings import Settings
-from emulator.store import FineTuneRecord, Store
+from emulator.store import Store
 from emulator.v1 import chat
 from emulator.v1 import checkpoints as fine_tuning_checkpoints
 from emulator.v1 import jobs as fine_tuning_jobs
@@ -82,11 +82,8 @@ def build_core(settings: Settings, clock: Clock | None = None) -> Core:
     webhooks = open_webhooks(settings, journal, clock)
     tuned_models = TunedModels(directory=None if settings.memory else settings.data_path / "indexes")
 
-    def index(job: FineTuneRecord, examples: list[tuple[str, str]]) -> None:
-        tuned_models.build(store, job.organization_id, job.id, job.model, own=examples)
-
     legacy = FineTuneLifecycle(store, blobs, webhooks)
-    legacy.prepare = Preparations(store, blobs, settings.speed_factor, lambda *_: notifier.notify(), index).start
+    legacy.prepare = Preparations(store, blobs, settings.speed_factor, lambda *_: notifier.notify(), tuned_models).start
     kinds: list[JobKind] = [legacy, FineTuningJobLifecycle(store, blobs, webhooks)]
     scheduler = Scheduler(
         kinds, settings.training_slots, notifier.notify, store.transaction, changes=lambda: store.changes

@@ -124,11 +124,9 @@ class TunedModels:
         try:
             built = self._load(fine_tune_id)
             if built is None:
-                built = NearestIndex(job_examples(store, organization_id, fine_tune_id, parent, own))
+                built = self.make(store, organization_id, fine_tune_id, parent, own=own)
                 self._save(fine_tune_id, built)
-            self._keep(fine_tune_id, built)
-            if not built.complete and len(built) > self.lazy_similarity:
-                self._in_background(self._complete, fine_tune_id, built)
+            self._adopt(fine_tune_id, built)
             pending.set_result(built)
             return built
         except BaseException as exc:
@@ -137,6 +135,29 @@ class TunedModels:
         finally:
             with self._lock:
                 self._building.pop(fine_tune_id, None)
+
+    @staticmethod
+    def make(
+        store: Store,
+        organization_id: str,
+        fine_tune_id: str,
+        parent: str,
+        *,
+        own: list[tuple[str, str]] | None = None,
+    ) -> NearestIndex:
+        """A job's index, made now and kept nowhere: a preparation makes it while the job's tokens are still
+        being counted, and `adopt`s it once the job is known to succeed (a job that fails has no model)."""
+        return NearestIndex(job_examples(store, organization_id, fine_tune_id, parent, own))
+
+    def adopt(self, fine_tune_id: str, index: NearestIndex) -> None:
+        """Keep an index `make` made as the job's own: written to its file, cached, completed in the background."""
+        self._save(fine_tune_id, index)
+        self._adopt(fine_tune_id, index)
+
+    def _adopt(self, fine_tune_id: str, index: NearestIndex) -> None:
+        self._keep(fine_tune_id, index)
+        if not index.complete and len(index) > self.lazy_similarity:
+            self._in_background(self._complete, fine_tune_id, index)
 
     def _in_background(self, work: Callable[[str, NearestIndex], None], fine_tune_id: str, index: NearestIndex) -> None:
         self._builder.submit(work, fine_tune_id, index)

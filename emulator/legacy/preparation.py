@@ -1,10 +1,11 @@
 """Preparing a legacy job off the event loop: read, check and tokenise its file, keep its examples, fix its plan.
 
 A job is stored at creation with an empty plan: it stands in its processing stage ("pending"), held, while one
-worker thread reads the training file, counts every example's tokens, inserts the examples in short
-transactions (so other requests never wait long for the store) and only then stores the plan, which releases
-the job to the scheduler. A job found without a plan after a restart is prepared again when the scheduler
-first looks at its organisation, so start-up does nothing proportional to the store.
+worker thread reads the training file, counts every example's tokens (a big file's in a process of their own,
+meanwhile), inserts the examples in short transactions (so other requests never wait long for the store),
+makes the model's index and only then stores the plan, which releases the job to the scheduler. A job found
+without a plan after a restart is prepared again when the scheduler first looks at its organisation, so
+start-up does nothing proportional to the store.
 """
 
 from __future__ import annotations
@@ -19,8 +20,11 @@ from typing import Any
 
 from emulator.core.background import Background
 from emulator.core.blobs import BlobStore
+from emulator.core.counting import Counting, start_counting
 from emulator.core.outcomes import Outcome
 from emulator.core.tokens import encoding_for_model, encoding_named
+from emulator.inference.nearest import NearestIndex
+from emulator.inference.tuned import TunedModels
 from emulator.legacy.lifecycle import Plan, make_plan, pack_counts, results_bytes, results_stash, too_long_failure
 from emulator.legacy.outcomes import apply_outcome
 from emulator.legacy.training_file import Example, read_examples
@@ -38,25 +42,43 @@ def _short_text_tokens(encoding: str, text: str) -> int:
     return len(encoding_named(encoding).encode_ordinary(text))
 
 
-def token_counts(base_model: str, examples: list[Example]) -> list[int]:
-    """Prompt + completion tokens of each example (a plain loop: tiktoken's batch call pays a thread-pool
-    future per text, five times the cost of the encoding itself for short texts). In a small file, texts up to
-    CACHED_TEXT_CHARACTERS are counted once per process (the last 65,536 such texts are kept); a big file's
-    would only churn the cache."""
-    encoding = encoding_for_model(base_model)
-    encode, name = encoding.encode_ordinary, encoding.name
+class _CachedCounts:
+    """A small file's counts, made at once: texts up to CACHED_TEXT_CHARACTERS are counted once per process."""
+
+    def __init__(self, encoding: str, texts: list[str]) -> None:
+        encode = encoding_named(encoding).encode_ordinary
+
+        def count(text: str) -> int:
+            return _short_text_tokens(encoding, text) if len(text) <= CACHED_TEXT_CHARACTERS else len(encode(text))
+
+        self._counts = [count(text) for text in texts]
+
+    def result(self) -> list[int]:
+        return self._counts
+
+
+def start_token_counts(base_model: str, examples: list[Example]) -> Counting:
+    """Prompt and completion tokens of each example, counted in order (prompt, completion, prompt, ...).
+
+    A big file's are counted by a worker process while the caller goes on (emulator/core/counting.py); a small
+    file's here, with the texts of up to CACHED_TEXT_CHARACTERS kept for reuse (the last 65,536 such texts: a
+    big file's would only churn that cache).
+    """
+    encoding = encoding_for_model(base_model).name
+    texts = [text for example in examples for text in (example.prompt, example.completion)]
     if len(examples) > CACHED_FILE_EXAMPLES:
-        return [len(encode(e.prompt)) + len(encode(e.completion)) for e in examples]
-
-    def count(text: str) -> int:
-        return _short_text_tokens(name, text) if len(text) <= CACHED_TEXT_CHARACTERS else len(encode(text))
-
-    return [count(e.prompt) + count(e.completion) for e in examples]
+        return start_counting(encoding, texts)
+    return _CachedCounts(encoding, texts)
 
 
-def job_plan(job: FineTuneRecord, examples: list[Example], speed: float | None) -> Plan:
-    """The plan of a job over its training examples (a too-long example makes it a planned failure)."""
-    tokens = token_counts(job.base_model, examples)
+def example_tokens(text_counts: list[int]) -> list[int]:
+    """Each example's tokens (prompt + completion) from its texts' counts."""
+    return [prompt + completion for prompt, completion in zip(text_counts[0::2], text_counts[1::2], strict=True)]
+
+
+def job_plan(job: FineTuneRecord, examples: list[Example], tokens: list[int], speed: float | None) -> Plan:
+    """The plan of a job over its training examples and their token counts (a too-long example makes it a
+    planned failure)."""
     failure = too_long_failure(job.training_file_ids[0], [e.line for e in examples], tokens)
     return make_plan(
         base_model=job.base_model,
@@ -92,9 +114,8 @@ def _batches(items: Iterable[tuple[str, str]], size: int) -> Iterator[list[tuple
 class Preparations:
     """One worker thread that prepares jobs in the order they were created; tells `on_ready` when one is.
 
-    `on_examples` runs in the worker before the plan is stored (the app makes the model's exact-prompt index
-    there, so a succeeded job's model answers its training prompts at once); `on_ready` after (the app wakes
-    event streams there).
+    With `tuned_models`, a preparation also makes the model's index (its exact-prompt part) before the plan is
+    stored, so a succeeded job's model answers its training prompts at once.
     """
 
     def __init__(
@@ -103,10 +124,10 @@ class Preparations:
         blobs: BlobStore,
         speed: float | None,
         on_ready: Callable[[FineTuneRecord, Plan], None],
-        on_examples: Callable[[FineTuneRecord, list[tuple[str, str]]], None] | None = None,
+        tuned_models: TunedModels | None = None,
     ) -> None:
         self.store = store
-        self.on_examples = on_examples
+        self.tuned_models = tuned_models
         self.blobs = blobs
         self.speed = speed
         self.on_ready = on_ready
@@ -157,26 +178,45 @@ class Preparations:
         self.on_ready(job, plan)
 
     def prepare(self, job: FineTuneRecord) -> Plan:
-        """Read, tokenise and keep the job's examples; the plan they make."""
+        """Read, tokenise and keep the job's examples, make its model's index; the plan they make.
+
+        A big file's tokens are counted by another process meanwhile: keeping the examples and making the index
+        (which a failing job then drops) overlap the counting instead of following it.
+        """
         try:
             examples = list(read_examples(self.blobs.read_chunks(job.training_file_ids[0])))
         except OSError:
             return unreadable_plan(job, self.speed)
-        plan = job_plan(job, examples, self.speed)
+        counting = start_token_counts(job.base_model, examples)
+        self.store.delete_fine_tune_examples(job.id)
+        pairs = [(e.prompt, e.completion) for e in examples]
+        for number, batch in enumerate(_batches(pairs, INSERT_BATCH)):
+            self.store.insert_fine_tune_examples(job.id, batch, start=number * INSERT_BATCH)
+        index = self._make_index(job, pairs)
+        del pairs
+        plan = job_plan(job, examples, example_tokens(counting.result()), self.speed)
         self.store.set_token_counts(job.id, pack_counts(plan.example_tokens))
         if plan.failure is None:  # its results file, written now: the results step only renames it
             self.blobs.write_bytes(results_stash(job.id), results_bytes(self.store.seed, job, plan))
-        self.store.delete_fine_tune_examples(job.id)
-        pairs = [(e.prompt, e.completion) for e in examples]
-        del examples
-        for number, batch in enumerate(_batches(pairs, INSERT_BATCH)):
-            self.store.insert_fine_tune_examples(job.id, batch, start=number * INSERT_BATCH)
-        if plan.failure is None and self.on_examples is not None:
-            try:
-                self.on_examples(job, pairs)  # before the plan: the job cannot succeed before this is done
-            except Exception:
-                log.exception("indexing %s failed (its model's first completion will build the index)", job.id)
+            if index is not None and self.tuned_models is not None:
+                self._keep_index(job, index)  # before the plan: the job cannot succeed before this is done
         return plan
+
+    def _make_index(self, job: FineTuneRecord, pairs: list[tuple[str, str]]) -> NearestIndex | None:
+        if self.tuned_models is None:
+            return None
+        try:
+            return self.tuned_models.make(self.store, job.organization_id, job.id, job.model, own=pairs)
+        except Exception:
+            log.exception("indexing %s failed (its model's first completion will build the index)", job.id)
+            return None
+
+    def _keep_index(self, job: FineTuneRecord, index: NearestIndex) -> None:
+        assert self.tuned_models is not None
+        try:
+            self.tuned_models.adopt(job.id, index)
+        except Exception:
+            log.exception("keeping the index of %s failed (its model's first completion will build it)", job.id)
 
 
 def prepared(plan: dict[str, Any]) -> bool:

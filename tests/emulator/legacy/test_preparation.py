@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from starlette.applications import Starlette
 
+from emulator.core import counting
 from emulator.legacy import fine_tunes, preparation
 from emulator.legacy.lifecycle import Plan, pack_counts, results_stash, unpack_counts
 from emulator.legacy.preparation import Preparations
@@ -168,3 +169,44 @@ def test_create_fine_tune_small_file_prepared_by_its_create(make_app: Callable[.
     assert preparation.prepared(record.plan)
     assert lifecycle.prepare(record).done()  # prepared once: asking again starts nothing
     assert run_to_end(http, job["id"])["status"] == "succeeded"
+
+
+@pytest.fixture
+def counted_in_a_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every file's tokens are counted by a worker process (as a big file's are)."""
+    monkeypatch.setattr(preparation, "CACHED_FILE_EXAMPLES", 0)
+    monkeypatch.setattr(counting, "PROCESS_CHARACTERS", 1)
+
+
+def test_tokens_counted_in_a_process_make_the_same_job(
+    make_app: Callable[..., Starlette], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cost, events, results file and model are the same whichever process counted the tokens."""
+    made = []
+    for elsewhere in (False, True):
+        if elsewhere:
+            monkeypatch.setattr(preparation, "CACHED_FILE_EXAMPLES", 0)
+            monkeypatch.setattr(counting, "PROCESS_CHARACTERS", 1)
+        http = in_process(make_app())
+        job = http.post("/fine-tunes", json={"training_file": upload(http, capitals(60))["id"]}).json()
+        done = run_to_end(http, job["id"])
+        results = http.get(f"/files/{done['result_files'][0]['id']}/content").content
+        answer = http.post("/completions", json={"model": done["fine_tuned_model"], "prompt": "Kenya ->"}).json()
+        made.append((messages(done), results, answer["choices"][0]["text"]))
+    assert made[0] == made[1]
+
+
+@pytest.mark.usefixtures("counted_in_a_process")
+def test_too_long_example_counted_in_a_process_fails_the_job_and_keeps_no_index(
+    make_app: Callable[..., Starlette], tmp_path: Path
+) -> None:
+    app = make_app(memory=False, data_dir=str(tmp_path))
+    http = in_process(app)
+    rows = [*capitals(20), {"prompt": "long ->", "completion": " word" * 2100}]
+    job = http.post("/fine-tunes", json={"training_file": upload(http, rows)["id"]}).json()
+    done = run_to_end(http, job["id"])
+    assert done["status"] == "failed"
+    assert "contains an example on line 21 that is" in messages(done)[-1]
+    assert len(app.state.core.tuned_models) == 0
+    indexes = tmp_path / "indexes"
+    assert not indexes.exists() or not any(indexes.iterdir())
