@@ -42,6 +42,7 @@ from emulator.v1 import checkpoints as fine_tuning_checkpoints
 from emulator.v1 import jobs as fine_tuning_jobs
 from emulator.v1 import outcomes as job_outcomes
 from emulator.v1.lifecycle import FineTuningJobLifecycle
+from emulator.v1.preparation import JobPreparations
 from emulator.v1.training_file import AnyFormatChecker
 
 
@@ -84,7 +85,9 @@ def build_core(settings: Settings, clock: Clock | None = None) -> Core:
 
     legacy = FineTuneLifecycle(store, blobs, webhooks)
     legacy.prepare = Preparations(store, blobs, settings.speed_factor, lambda *_: notifier.notify(), tuned_models).start
-    kinds: list[JobKind] = [legacy, FineTuningJobLifecycle(store, blobs, webhooks)]
+    modern = FineTuningJobLifecycle(store, blobs, webhooks)
+    modern.prepare = JobPreparations(store, blobs, settings.speed_factor, lambda _: notifier.notify()).start
+    kinds: list[JobKind] = [legacy, modern]
     scheduler = Scheduler(
         kinds, settings.training_slots, notifier.notify, store.transaction, changes=lambda: store.changes
     )

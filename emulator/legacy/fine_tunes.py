@@ -12,6 +12,7 @@ from starlette.responses import StreamingResponse
 from emulator.core.container import Core
 from emulator.core.errors import invalid_request, not_found
 from emulator.core.plan import TERMINAL
+from emulator.core.preparations import AWAIT_PREPARATION_BYTES, PREPARE_HERE_BYTES
 from emulator.core.stream_drops import StreamDrops
 from emulator.http import pagination, params
 from emulator.http.deps import authorized, stream_drops
@@ -24,10 +25,6 @@ from emulator.resources.files import file_object
 from emulator.store import EventRecord, FineTuneRecord, NewFineTune, Organization
 
 router = Router()
-# Training files up to this size are prepared before the create answers (~0.1 s of work at most), those up to
-# PREPARE_HERE_BYTES on the event loop itself (a slice of a few milliseconds), bigger ones on a worker thread.
-AWAIT_PREPARATION_BYTES = 1_000_000
-PREPARE_HERE_BYTES = 64_000
 
 
 def event_object(event: EventRecord) -> dict[str, Any]:

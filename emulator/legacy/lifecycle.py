@@ -6,14 +6,14 @@ import base64
 import os
 import sys
 from array import array
-from concurrent.futures import Future
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Any
 
 from emulator.core.blobs import BlobStore
 from emulator.core.catalogue import BASE_MODELS, MAX_EXAMPLE_TOKENS
 from emulator.core.outcomes import Outcome
 from emulator.core.plan import TERMINAL, ScheduledJob, Stage, Step
+from emulator.core.preparations import Prepare
 from emulator.core.pricing import format_cost
 from emulator.core.webhooks import Webhooks
 from emulator.legacy.naming import name_prefix, unique_model_name
@@ -21,12 +21,6 @@ from emulator.legacy.results import ResultsSpec, compiled_results
 from emulator.store import FileRecord, FineTuneRecord, ModelRecord, Organization, Store
 
 KIND = "fine-tune"
-
-
-class Prepare(Protocol):
-    """Starts a job's preparation (reading, tokenising and keeping its examples; the plan they make)."""
-
-    def __call__(self, job: FineTuneRecord, *, here: bool = False) -> Future[None]: ...
 
 
 START_DELAY_SECONDS = 1.0
@@ -207,7 +201,7 @@ class FineTuneLifecycle:
         self.blobs = blobs
         self.webhooks = webhooks
         # Starts a job's preparation off the event loop (legacy/preparation.py; set by the app).
-        self.prepare: Prepare | None = None
+        self.prepare: Prepare[FineTuneRecord] | None = None
 
     # JobKind --------------------------------------------------------------------------------------------
 

@@ -11,17 +11,15 @@ start-up does nothing proportional to the store.
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future
+from collections.abc import Callable
 from functools import lru_cache
-from itertools import islice
 from typing import Any
 
-from emulator.core.background import Background
+from emulator.core import preparations as core_preparations
 from emulator.core.blobs import BlobStore
 from emulator.core.counting import Counting, start_counting
 from emulator.core.outcomes import Outcome
+from emulator.core.preparations import batches
 from emulator.core.tokens import encoding_for_model, encoding_named
 from emulator.inference.nearest import NearestIndex
 from emulator.inference.tuned import TunedModels
@@ -105,14 +103,8 @@ def unreadable_plan(job: FineTuneRecord, speed: float | None) -> Plan:
     )
 
 
-def _batches(items: Iterable[tuple[str, str]], size: int) -> Iterator[list[tuple[str, str]]]:
-    iterator = iter(items)
-    while batch := list(islice(iterator, size)):
-        yield batch
-
-
-class Preparations:
-    """One worker thread that prepares jobs in the order they were created; tells `on_ready` when one is.
+class Preparations(core_preparations.Preparations[FineTuneRecord]):
+    """Legacy jobs' preparations; tells `on_ready` when one is.
 
     With `tuned_models`, a preparation also makes the model's index (its exact-prompt part) before the plan is
     stored, so a succeeded job's model answers its training prompts at once.
@@ -126,42 +118,12 @@ class Preparations:
         on_ready: Callable[[FineTuneRecord, Plan], None],
         tuned_models: TunedModels | None = None,
     ) -> None:
+        super().__init__("ftemu-prepare")
         self.store = store
         self.tuned_models = tuned_models
         self.blobs = blobs
         self.speed = speed
         self.on_ready = on_ready
-        self._running: dict[str, Future[None]] = {}
-        self._done: set[str] = set()  # prepared by this process: a stale read of the job never starts it again
-        self._lock = threading.Lock()
-        self._worker = Background("ftemu-prepare")
-
-    def start(self, job: FineTuneRecord, *, here: bool = False) -> Future[None]:
-        """The job's preparation, started unless it already runs; `here`: in the calling thread, now.
-
-        A small file is prepared `here` by its create: a few milliseconds in one slice cost the event loop less
-        than two hand-overs to a worker thread, each of which waits for the GIL behind whatever that worker runs.
-        """
-        with self._lock:
-            found = self._running.get(job.id)
-            if found is None:
-                found = Future()
-                if job.id in self._done:
-                    found.set_result(None)
-                    return found
-                if not here:
-                    found = self._running[job.id] = self._worker.submit(self._prepare, job)
-                    return found
-                self._running[job.id] = found
-            else:
-                return found
-        try:
-            self._prepare(job)
-            found.set_result(None)
-        except BaseException as exc:
-            found.set_exception(exc)
-            raise
-        return found
 
     def _prepare(self, job: FineTuneRecord) -> None:
         try:
@@ -172,9 +134,6 @@ class Preparations:
         current = self.store.find_fine_tune(job.id)  # a scripted outcome may have been given meanwhile
         plan = apply_outcome(plan, Outcome.from_json((current or job).plan.get("outcome")))
         self.store.update_fine_tune(job.id, plan=plan.to_json())
-        with self._lock:
-            self._done.add(job.id)
-            self._running.pop(job.id, None)
         self.on_ready(job, plan)
 
     def prepare(self, job: FineTuneRecord) -> Plan:
@@ -190,7 +149,7 @@ class Preparations:
         counting = start_token_counts(job.base_model, examples)
         self.store.delete_fine_tune_examples(job.id)
         pairs = [(e.prompt, e.completion) for e in examples]
-        for number, batch in enumerate(_batches(pairs, INSERT_BATCH)):
+        for number, batch in enumerate(batches(pairs, INSERT_BATCH)):
             self.store.insert_fine_tune_examples(job.id, batch, start=number * INSERT_BATCH)
         index = self._make_index(job, pairs)
         del pairs

@@ -12,7 +12,9 @@ from emulator.store.records import ChatExample
 class ChatExamplesTable(Database):
     """A job's examples in file order, so deleting its training file loses nothing its model knows."""
 
-    def insert_chat_examples(self, job_id: str, examples: Iterable[ChatExample]) -> None:
+    def insert_chat_examples(self, job_id: str, examples: Iterable[ChatExample], *, start: int = 0) -> None:
+        """`start` is the position of the first one: a big file goes in as several short transactions, so no
+        other request waits long for the store."""
         with self.transaction():
             self._db.executemany(
                 "INSERT INTO chat_examples (job_id, position, messages, reply, tools) VALUES (?, ?, ?, ?, ?)",
@@ -24,9 +26,13 @@ class ChatExamplesTable(Database):
                         json.dumps(example.reply),
                         None if example.tools is None else json.dumps(example.tools),
                     )
-                    for position, example in enumerate(examples)
+                    for position, example in enumerate(examples, start)
                 ),
             )
+
+    def delete_chat_examples(self, job_id: str) -> None:
+        """Forget a job's examples (a preparation cut short by a restart starts again)."""
+        self._execute("DELETE FROM chat_examples WHERE job_id = ?", (job_id,))
 
     def list_chat_examples(self, job_id: str) -> list[ChatExample]:
         rows = self._query(

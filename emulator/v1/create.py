@@ -9,13 +9,13 @@ from typing import Any
 
 import tiktoken
 
-from emulator.core.container import Core
+from emulator.core.blobs import BlobStore
+from emulator.core.catalogue import ModernModel
 from emulator.core.problems import Problem
 from emulator.core.tokens import encoding_named
-from emulator.store import ChatExample, FileRecord
+from emulator.store import ChatExample
 from emulator.v1.plan import JobPlan, make_plan
-from emulator.v1.requests import JobRequest
-from emulator.v1.training_file import Line, chat_example, check_lines, read_lines
+from emulator.v1.training_file import INVALID_FILE, Line, chat_example, check_lines, read_lines
 
 
 @dataclass(frozen=True)
@@ -28,11 +28,14 @@ def _error(problem: Problem, param: str) -> dict[str, Any]:
     return {"code": problem.code, "message": problem.message, "param": problem.param or param}
 
 
-def _check_file(app: Core, record: FileRecord, param: str, method: str) -> list[Line] | dict[str, Any]:
-    lines = read_lines(app.blobs.read_chunks(record.id))
+def _check_file(blobs: BlobStore, file_id: str, param: str, method: str) -> list[Line] | dict[str, Any]:
+    try:
+        lines = read_lines(blobs.read_chunks(file_id))
+    except OSError:  # gone before a restarted server prepared the job (ours: the real API never said)
+        return _error(Problem("invalid_training_file", f"{INVALID_FILE} File {file_id} could not be read."), param)
     if isinstance(lines, Problem):
         return _error(lines, param)
-    problem = check_lines(record.id, param, lines, method, minimum=10 if param == "training_file" else 1)
+    problem = check_lines(file_id, param, lines, method, minimum=10 if param == "training_file" else 1)
     return _error(problem, param) if problem else lines
 
 
@@ -66,21 +69,29 @@ def line_tokens(encoding: tiktoken.Encoding, line: Line) -> int:
     return message_tokens(encoding, value["messages"])
 
 
-def prepare_job(app: Core, request: JobRequest) -> Prepared:
-    method = request.method["type"]
-    checked = _check_file(app, request.training_file, "training_file", method)
+def prepare_job(
+    blobs: BlobStore,
+    speed: float | None,
+    base: ModernModel,
+    method: dict[str, Any],
+    training_file: str,
+    validation_file: str | None,
+) -> Prepared:
+    """Read and check the job's files, count the tokens it trains on, plan it; the examples its model learns."""
+    method_type = method["type"]
+    checked = _check_file(blobs, training_file, "training_file", method_type)
     failure = checked if isinstance(checked, dict) else None
     lines = checked if isinstance(checked, list) else []
-    if failure is None and request.validation_file is not None:
-        validation = _check_file(app, request.validation_file, "validation_file", method)
+    if failure is None and validation_file is not None:
+        validation = _check_file(blobs, validation_file, "validation_file", method_type)
         failure = validation if isinstance(validation, dict) else None
-    encoding = encoding_named(request.base.encoding)
+    encoding = encoding_named(base.encoding)
     plan = make_plan(
-        method=request.method,
+        method=method,
         example_tokens=[line_tokens(encoding, line) for line in lines],
-        token_limit=request.base.example_token_limit or 65_536,
-        has_validation=request.validation_file is not None,
-        speed=app.settings.speed_factor,
+        token_limit=base.example_token_limit or 65_536,
+        has_validation=validation_file is not None,
+        speed=speed,
         failure=failure,
     )
     examples = [] if failure else [chat_example(line) for line in lines]

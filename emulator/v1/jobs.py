@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from starlette.requests import Request
@@ -9,16 +10,16 @@ from starlette.responses import JSONResponse
 
 from emulator.core.container import Core
 from emulator.core.errors import invalid_request, not_found
+from emulator.core.preparations import AWAIT_PREPARATION_BYTES, PREPARE_HERE_BYTES
 from emulator.http import params
 from emulator.http.deps import authorized, json_response
 from emulator.http.pagination import page_body, query_integer
 from emulator.http.routing import Router
 from emulator.store import Organization
 from emulator.store.job_records import FineTuningJobRecord, NewFineTuningJob
-from emulator.v1.create import prepare_job
 from emulator.v1.lifecycle import KIND, FineTuningJobLifecycle
 from emulator.v1.objects import checkpoint_object, event_object, job_object
-from emulator.v1.outcomes import apply_outcome, outcome_for_new_job
+from emulator.v1.outcomes import outcome_for_new_job
 from emulator.v1.requests import MAX_SEED, parse_create_job
 
 router = Router()
@@ -51,14 +52,16 @@ def _seed(app: Core, given: int | None) -> int:
 
 @router.post("/fine_tuning/jobs")
 async def create_fine_tuning_job(request: Request) -> dict[str, Any]:
+    """Stores the job at once in `validating_files`; its files are read, checked and tokenised off the event loop
+    (emulator/v1/preparation.py), except a small one's, which its create prepares; up to a megabyte is waited
+    for (without blocking the loop), so a small job answers as it always did."""
     app, org = authorized(request)
     body = await params.json_body(request)
     app.catch_up(org)
     parsed = parse_create_job(app, org, body)
-    prepared = prepare_job(app, parsed)
     now = app.now()
     job_id = app.store.next_id("ftjob-")
-    plan = apply_outcome(prepared.plan, outcome_for_new_job(app, org, parsed.suffix, job_id))
+    outcome = outcome_for_new_job(app, org, parsed.suffix, job_id)  # waits in the plan for the preparation
     with app.store.transaction():
         app.store.insert_fine_tuning_job(
             NewFineTuningJob(
@@ -75,7 +78,7 @@ async def create_fine_tuning_job(request: Request) -> dict[str, Any]:
                 integrations=parsed.integrations,
                 created_at=now,
                 status="validating_files",
-                plan=plan.to_json(),
+                plan={"outcome": outcome.to_json()} if outcome else {},
             )
         )
         app.store.add_job_event(job_id, f"Created fine-tuning job: {job_id}", int(now), data={})
@@ -83,11 +86,19 @@ async def create_fine_tuning_job(request: Request) -> dict[str, Any]:
         if parsed.validation_file:
             validating += f" and validation file: {parsed.validation_file.id}"
         app.store.add_job_event(job_id, validating, int(now), data={})
-        app.store.insert_chat_examples(job_id, prepared.examples)
     app.scheduler.wake(org.id)
-    app.catch_up(org)
+    prepare = lifecycle(app).prepare
+    size = parsed.training_file.bytes + (parsed.validation_file.bytes if parsed.validation_file else 0)
+    if size <= PREPARE_HERE_BYTES and prepare is not None:
+        stored = app.store.get_fine_tuning_job(org.id, job_id)
+        assert stored is not None
+        prepare(stored, here=True)
+    job = get_owned_job(app, org, job_id)  # its catch-up starts a bigger file's preparation
+    if PREPARE_HERE_BYTES < size <= AWAIT_PREPARATION_BYTES and prepare is not None:
+        await asyncio.wrap_future(prepare(job))
+        job = get_owned_job(app, org, job_id)
     app.notifier.notify()
-    return job_object(get_owned_job(app, org, job_id))
+    return job_object(job)
 
 
 def _metadata_filter(request: Request) -> dict[str, str] | None:

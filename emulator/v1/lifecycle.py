@@ -9,11 +9,12 @@ from typing import Any
 from emulator.core.blobs import BlobStore
 from emulator.core.outcomes import Outcome
 from emulator.core.plan import TERMINAL, ScheduledJob, Stage
+from emulator.core.preparations import Prepare
 from emulator.core.webhooks import Webhooks
 from emulator.store import FileRecord, ModelRecord, Organization, Store
 from emulator.store.job_records import FineTuningJobRecord, NewJobEvent
 from emulator.v1 import metrics, naming
-from emulator.v1.plan import KEPT_CHECKPOINTS, JobPlan, resolve_hyperparameters
+from emulator.v1.plan import KEPT_CHECKPOINTS, JobPlan, prepared, resolve_hyperparameters
 
 Data = dict[str, Any]
 KIND = "fine-tuning-job"
@@ -26,10 +27,12 @@ RESUMED = "Fine-tuning job resumed"
 def scheduled(job: FineTuningJobRecord) -> ScheduledJob:
     """The scheduler's view: a paused job is held, and its due times move by the time it spent paused.
 
-    A job scripted to stay queued (emulator.core.outcomes) is held there too.
+    A job scripted to stay queued (emulator.core.outcomes) is held there too, and a job still being prepared
+    (emulator/v1/preparation.py) in `validating_files`: nothing is due until its plan is stored.
     """
-    plan = JobPlan.from_json(job.plan)
-    outcome = Outcome.from_json(plan.outcome)
+    outcome = Outcome.from_json(job.plan.get("outcome"))
+    ready = prepared(job.plan)
+    plan = JobPlan.from_json(job.plan) if ready else None
     return ScheduledJob(
         kind=KIND,
         id=job.id,
@@ -40,10 +43,10 @@ def scheduled(job: FineTuningJobRecord) -> ScheduledJob:
         created_at=job.created_at,
         queued_at=job.queued_at,
         started_at=None if job.started_at is None else job.started_at + job.paused_total,
-        processing=plan.processing,
-        start_delay=plan.start_delay,
-        step_offsets=plan.offsets(),
-        held=job.status == "paused" or (outcome is not None and outcome.holds(job.stage)),
+        processing=plan.processing if plan else 0.0,
+        start_delay=plan.start_delay if plan else 0.0,
+        step_offsets=plan.offsets() if plan else (),
+        held=not ready or job.status == "paused" or (outcome is not None and outcome.holds(job.stage)),
     )
 
 
@@ -57,11 +60,17 @@ class FineTuningJobLifecycle:
         self.blobs = blobs
         self.webhooks = webhooks
         self._pending: list[NewJobEvent] = []  # one transition's events, written together by _flush
+        # Starts a job's preparation off the event loop (v1/preparation.py; set by the app).
+        self.prepare: Prepare[FineTuningJobRecord] | None = None
 
     # JobKind --------------------------------------------------------------------------------------------
 
     def active_jobs(self, organization_id: str) -> list[ScheduledJob]:
-        return [scheduled(job) for job in self.store.list_fine_tuning_jobs(organization_id, active_only=True)]
+        jobs = self.store.list_fine_tuning_jobs(organization_id, active_only=True)
+        for job in jobs:
+            if not prepared(job.plan) and self.prepare is not None:
+                self.prepare(job)  # after a restart: nothing else will (a running preparation is not repeated)
+        return [scheduled(job) for job in jobs]
 
     def last_slot_release(self, organization_id: str) -> float:
         return self.store.fine_tuning_slot_release(organization_id)

@@ -16,7 +16,7 @@ from emulator.core.outcomes import Outcome, check_replan, still_not_ready
 from emulator.core.plan import Stage
 from emulator.store import ModelRecord, Organization
 from emulator.v1.lifecycle import KIND
-from emulator.v1.plan import JobPlan
+from emulator.v1.plan import JobPlan, prepared
 
 JOB_PREFIX = "ftjob-"
 
@@ -67,11 +67,14 @@ def outcome_applier(app: Core) -> Callable[[str, Outcome], bool]:
         if job is None:
             return False
         check_replan("fine-tuning job", job_id, job.status, job.stage, outcome)
-        plan = apply_outcome(JobPlan.from_json(job.plan), outcome)
-        done = max(0, Stage.step_index(job.stage))
-        if plan.fail_step is not None and done:
-            plan = replace(plan, fail_step=max(plan.fail_step, done + 1))
-        app.store.update_fine_tuning_job(job.id, plan=plan.to_json())
+        if not prepared(job.plan):  # still being prepared: the preparation makes its plan around the outcome
+            app.store.update_fine_tuning_job(job.id, plan={"outcome": outcome.to_json()})
+        else:
+            plan = apply_outcome(JobPlan.from_json(job.plan), outcome)
+            done = max(0, Stage.step_index(job.stage))
+            if plan.fail_step is not None and done:
+                plan = replace(plan, fail_step=max(plan.fail_step, done + 1))
+            app.store.update_fine_tuning_job(job.id, plan=plan.to_json())
         app.wake(job.organization_id)
         return True
 

@@ -60,6 +60,11 @@ def resolve_hyperparameters(method: dict[str, Any], n_examples: int) -> dict[str
     return {"type": kind, kind: section}
 
 
+def prepared(plan: dict[str, Any]) -> bool:
+    """Whether a stored plan is ready (one holding at most a scripted outcome is still being prepared)."""
+    return "n_examples" in plan
+
+
 @dataclass(frozen=True)
 class JobPlan:
     """What will happen to a job. `failure` is the job's error once its files are validated, if any."""
