@@ -26,6 +26,7 @@ from emulator.core.tokens import encoding_named
 log = logging.getLogger("ftemu")
 # Below this many characters in all the texts are counted in the caller's thread (~0.2 s of counting here).
 PROCESS_CHARACTERS = 2_000_000
+SEND_TEXTS = 10_000  # texts pickled at a time to the worker process
 
 
 def count_texts(encoding: str, texts: Sequence[str]) -> list[int]:
@@ -51,10 +52,12 @@ class Counted:
 
 
 def _serve_one() -> None:
-    """The worker process (`python -m emulator.core.counting`): one pickled (encoding, texts) on stdin, their
-    counts on stdout as little-endian uint32."""
-    encoding, texts = pickle.load(sys.stdin.buffer)
-    counts = array("I", count_texts(encoding, texts))
+    """The worker process (`python -m emulator.core.counting`): a pickled (encoding, number of slices) on stdin,
+    then each slice of texts pickled; their counts on stdout as little-endian uint32."""
+    encoding, chunks = pickle.load(sys.stdin.buffer)
+    counts = array("I")
+    for _ in range(chunks):
+        counts.extend(count_texts(encoding, pickle.load(sys.stdin.buffer)))
     if sys.byteorder != "little":
         counts.byteswap()
     sys.stdout.buffer.write(counts.tobytes())
@@ -88,8 +91,12 @@ class CountedElsewhere:
         stdin = self._process.stdin
         assert stdin is not None
         try:
-            texts = self._texts if isinstance(self._texts, list) else list(self._texts)
-            pickle.dump((self._encoding, texts), stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            # In slices: one pickle of every text would hold the GIL (and the event loop) for tens of ms.
+            starts = range(0, len(self._texts), SEND_TEXTS)
+            pickle.dump((self._encoding, len(starts)), stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            for start in starts:
+                chunk = list(self._texts[start : start + SEND_TEXTS])
+                pickle.dump(chunk, stdin, protocol=pickle.HIGHEST_PROTOCOL)
         except OSError:
             pass  # the process died: `result` finds out and counts here
         finally:

@@ -25,6 +25,12 @@ def test_counts_made_in_a_process_equal_counts_made_here(encoding: str) -> None:
     assert made.result() == count_texts(encoding, TEXTS)
 
 
+@pytest.mark.usefixtures("every_batch_in_a_process")
+def test_texts_sent_in_slices_are_counted_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(counting, "SEND_TEXTS", 7)  # 280 texts: 40 slices
+    assert start_counting("r50k_base", TEXTS).result() == count_texts("r50k_base", TEXTS)
+
+
 def test_small_batches_are_counted_here() -> None:
     made = start_counting("r50k_base", ["a few", "short texts"])
     assert isinstance(made, Counted) and made.result() == [2, 2]
