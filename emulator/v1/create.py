@@ -11,8 +11,8 @@ import tiktoken
 
 from emulator.core.blobs import BlobStore
 from emulator.core.catalogue import ModernModel
+from emulator.core.counting import start_counting
 from emulator.core.problems import Problem
-from emulator.core.tokens import encoding_named
 from emulator.store import ChatExample
 from emulator.v1.plan import JobPlan, make_plan
 from emulator.v1.training_file import INVALID_FILE, Line, chat_example, check_lines, read_lines
@@ -39,34 +39,57 @@ def _check_file(blobs: BlobStore, file_id: str, param: str, method: str) -> list
     return _error(problem, param) if problem else lines
 
 
-def _text_tokens(encoding: tiktoken.Encoding, value: Any) -> int:
+def _texts(value: Any, into: list[str]) -> None:
+    """The texts whose tokens a message value counts: a string, each part's text, else the value as JSON."""
     if isinstance(value, str):
-        return len(encoding.encode_ordinary(value))
-    if isinstance(value, list):
-        return sum(_text_tokens(encoding, part.get("text", "")) for part in value if isinstance(part, dict))
-    return len(encoding.encode_ordinary(json.dumps(value))) if value is not None else 0
+        into.append(value)
+    elif isinstance(value, list):
+        for part in value:
+            if isinstance(part, dict):
+                _texts(part.get("text", ""), into)
+    elif value is not None:
+        into.append(json.dumps(value))
 
 
-def message_tokens(encoding: tiktoken.Encoding, messages: list[dict[str, Any]]) -> int:
-    """The cookbook's count: 3 per message, its values' tokens, 1 more for a name, and 3 to prime the reply."""
-    total = 3
+def message_texts(messages: list[dict[str, Any]]) -> tuple[int, list[str]]:
+    """The cookbook's count as (fixed tokens, texts to count): 3 per message, its values' tokens, 1 more for a
+    name, and 3 to prime the reply."""
+    fixed, texts = 3, list[str]()
     for message in messages:
-        total += 3
+        fixed += 3
         for key, value in message.items():
             if key == "weight":
                 continue
-            total += _text_tokens(encoding, value) + (1 if key == "name" else 0)
-    return total
+            _texts(value, texts)
+            fixed += 1 if key == "name" else 0
+    return fixed, texts
 
 
-def line_tokens(encoding: tiktoken.Encoding, line: Line) -> int:
+def message_tokens(encoding: tiktoken.Encoding, messages: list[dict[str, Any]]) -> int:
+    fixed, texts = message_texts(messages)
+    return fixed + sum(len(encoding.encode_ordinary(text)) for text in texts)
+
+
+def line_texts(line: Line) -> tuple[int, list[str]]:
+    """What one line's tokens are made of: (fixed tokens, texts to count)."""
     value = line.value
     if line.format == "completion":
-        return len(encoding.encode_ordinary(value["prompt"])) + len(encoding.encode_ordinary(value["completion"]))
+        return 0, [value["prompt"], value["completion"]]
     if line.format == "preference":
-        messages = [*value["input"].get("messages", []), *value["preferred_output"], *value["non_preferred_output"]]
-        return message_tokens(encoding, messages)
-    return message_tokens(encoding, value["messages"])
+        return message_texts(
+            [*value["input"].get("messages", []), *value["preferred_output"], *value["non_preferred_output"]]
+        )
+    return message_texts(value["messages"])
+
+
+def example_tokens(made: list[tuple[int, list[str]]], counts: list[int]) -> list[int]:
+    """Each line's tokens: its fixed ones and its texts' counts (given in line order)."""
+    tokens, position = [], 0
+    for fixed, texts in made:
+        end = position + len(texts)
+        tokens.append(fixed + sum(counts[position:end]))
+        position = end
+    return tokens
 
 
 def prepare_job(
@@ -85,14 +108,16 @@ def prepare_job(
     if failure is None and validation_file is not None:
         validation = _check_file(blobs, validation_file, "validation_file", method_type)
         failure = validation if isinstance(validation, dict) else None
-    encoding = encoding_named(base.encoding)
+    made = [line_texts(line) for line in lines]
+    # A big file's texts are counted by another process while its conversations are made here.
+    counting = start_counting(base.encoding, [text for _, texts in made for text in texts])
+    examples = [] if failure else [chat_example(line) for line in lines]
     plan = make_plan(
         method=method,
-        example_tokens=[line_tokens(encoding, line) for line in lines],
+        example_tokens=example_tokens(made, counting.result()),
         token_limit=base.example_token_limit or 65_536,
         has_validation=validation_file is not None,
         speed=speed,
         failure=failure,
     )
-    examples = [] if failure else [chat_example(line) for line in lines]
     return Prepared(plan, examples)
