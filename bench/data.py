@@ -95,3 +95,18 @@ def training_jsonl(count: int, seed: int = 13) -> bytes:
         prompt, completion = prompt_completion(rng, number)
         lines.append(json.dumps({"prompt": prompt, "completion": completion}))
     return ("\n".join(lines) + "\n").encode()
+
+
+def chat_jsonl(count: int, seed: int = 17) -> bytes:
+    """`count` chat conversations (system, user, assistant), one JSON line each (~230 bytes a line)."""
+    rng = random.Random(seed)
+    lines = []
+    for number in range(count):
+        prompt, completion = prompt_completion(rng, number)
+        messages = [
+            {"role": "system", "content": "You answer from the catalogue."},
+            {"role": "user", "content": prompt.rstrip("\n#")},
+            {"role": "assistant", "content": completion.strip()},
+        ]
+        lines.append(json.dumps({"messages": messages}))
+    return ("\n".join(lines) + "\n").encode()
