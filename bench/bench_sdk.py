@@ -1,0 +1,353 @@
+"""Issue 16: the current `openai` SDK in-process (httpx2 transports, no socket) against over a socket.
+
+Four sides, measured in alternating batches in one run so a noisy neighbour hits every side alike, with the same
+calls and the same answers each way:
+- `floor`: no app at all, a transport that replays the response the app gave the first time for that route (what
+  the SDK and httpx2 cost by themselves: the most any in-process transport could reach is socket / floor);
+- `in-process`: conformance.transport's ASGITransport / SyncASGITransport on an app of its own;
+- `thread`: a LiveServer thread in this process (the fixtures' socket link);
+- `process`: an `ftemu serve` process.
+The in-process app is wrapped in a timer, so each call's time splits into the SDK alone (floor), the app's own
+work (the same over a socket) and what is left: the transport. Two tables, sync and async: each kind of call on
+its own, and a fine-tuning user's session (upload, create, poll, events, checkpoints, jobs, models, chat with the
+tuned model, clean-up), whose total is the overall figure. Target: in-process >= 2x faster than over a socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import re
+import statistics
+import subprocess
+import time
+from collections.abc import Callable, Generator, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx2
+import openai
+
+from bench.common import free, ftemu_serve_command, server
+from conformance.transport import ASGITransport, SyncASGITransport
+from emulator import Settings, create_app
+from emulator.testing import LiveServer
+
+KEY = "sk-bench-0123456789abcdef"
+SETTINGS = Settings(memory=True, clock="manual", speed="instant", seed=1)
+SERVE_FLAGS = ("--clock", "manual", "--speed", "instant", "--log-level", "warning")
+LINES = b'{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}\n' * 10
+TUNED = "gpt-4o-mini-2024-07-18"
+SIDES = ("in-process", "floor", "thread", "process")  # in-process first: the floor replays its answers
+BATCHES, CALLS = 9, 25  # per kind of call: alternating batches of CALLS calls on each side
+ROUNDS, SESSIONS = 9, 2  # the session: alternating rounds of SESSIONS sessions on each side
+HI: list[Any] = [{"role": "user", "content": "hi"}]
+Client = openai.OpenAI | openai.AsyncOpenAI
+Times = dict[str, list[float]]
+_IDS = re.compile(r"/(file-|ftjob-|ft:)[^/]*")
+
+
+def route(method: str, path: str) -> tuple[str, str]:
+    """A request's route: its method and path with the ids of files, jobs and tuned models as `*`."""
+    return method, _IDS.sub("/*", path)
+
+
+Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
+
+
+class Recorder(httpx2.BaseTransport):
+    """The in-process transport, keeping the last answer of each route for the floor to replay."""
+
+    def __init__(self, inner: httpx2.BaseTransport) -> None:
+        self.inner = inner
+        self.answers: dict[tuple[str, str], Answer] = {}
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        response = self.inner.handle_request(request)
+        key = route(request.method, request.url.path)
+        self.answers[key] = (response.status_code, response.headers.raw, response.read())
+        return response
+
+
+class AsyncRecorder(httpx2.AsyncBaseTransport):
+    def __init__(self, inner: httpx2.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.answers: dict[tuple[str, str], Answer] = {}
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        response = await self.inner.handle_async_request(request)
+        key = route(request.method, request.url.path)
+        self.answers[key] = (response.status_code, response.headers.raw, await response.aread())
+        return response
+
+
+def replayed(answers: dict[tuple[str, str], Answer], request: httpx2.Request) -> httpx2.Response:
+    """The floor's answer: the one the in-process side last gave on this route (no app runs)."""
+    status, headers, content = answers[route(request.method, request.url.path)]
+    return httpx2.Response(status, headers=headers, stream=httpx2.ByteStream(content))
+
+
+class Replay(httpx2.BaseTransport):
+    """The floor: the SDK's request built and encoded as for any transport, then a recorded answer."""
+
+    def __init__(self, answers: dict[tuple[str, str], Answer]) -> None:
+        self.answers = answers
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        request.read()
+        return replayed(self.answers, request)
+
+
+class AsyncReplay(httpx2.AsyncBaseTransport):
+    def __init__(self, answers: dict[tuple[str, str], Answer]) -> None:
+        self.answers = answers
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        await request.aread()
+        return replayed(self.answers, request)
+
+
+class Timed:
+    """An ASGI app timed from its call to its return, each time under the kind of call being made."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.kind = ""
+        self.times: Times = {}
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        started = time.perf_counter()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.times.setdefault(self.kind, []).append(time.perf_counter() - started)
+
+
+def call_table(client: Client, job: str) -> dict[str, Callable[[], Any]]:
+    """The calls timed one kind at a time (each returns a coroutine for the async client)."""
+    return {
+        "models.list": lambda: client.models.list(),
+        "models.retrieve": lambda: client.models.retrieve("davinci-002"),
+        "files.create": lambda: client.files.create(file=("t.jsonl", io.BytesIO(LINES)), purpose="fine-tune"),
+        "fine_tuning.jobs.retrieve": lambda: client.fine_tuning.jobs.retrieve(job),
+        "fine_tuning.jobs.list_events": lambda: client.fine_tuning.jobs.list_events(job),
+        "chat.completions.create": lambda: client.chat.completions.create(model="gpt-4o-mini", messages=HI),
+    }
+
+
+Step = tuple[str, Callable[[Any], Any]]
+
+
+def session() -> Generator[Step, Any, None]:
+    """A fine-tuning user's session, one call at a time: (kind, call of the client); each call's result is sent back."""
+    file = yield "files.create", lambda c: c.files.create(file=("train.jsonl", io.BytesIO(LINES)), purpose="fine-tune")
+    job = yield "fine_tuning.jobs.create", lambda c: c.fine_tuning.jobs.create(model=TUNED, training_file=file.id)
+    for _ in range(3):  # polling until it is done
+        job = yield "fine_tuning.jobs.retrieve", _retrieving(job.id)
+    yield "fine_tuning.jobs.list_events", lambda c: c.fine_tuning.jobs.list_events(job.id)
+    yield "fine_tuning.jobs.checkpoints.list", lambda c: c.fine_tuning.jobs.checkpoints.list(job.id)
+    yield "fine_tuning.jobs.list", lambda c: c.fine_tuning.jobs.list(limit=10)
+    yield "models.list", lambda c: c.models.list()
+    yield "models.retrieve", lambda c: c.models.retrieve(job.fine_tuned_model)
+    for _ in range(2):
+        yield "chat.completions.create", lambda c: c.chat.completions.create(model=job.fine_tuned_model, messages=HI)
+    yield "models.delete", lambda c: c.models.delete(job.fine_tuned_model)  # so every session starts alike
+    yield "files.delete", lambda c: c.files.delete(file.id)
+
+
+def _retrieving(job: str) -> Callable[[Any], Any]:
+    return lambda client: client.fine_tuning.jobs.retrieve(job)
+
+
+def run_session(client: openai.OpenAI, times: Times, timed: Timed | None) -> None:
+    """One session, each call's wall time added to `times` under its kind (and the app's to `timed`)."""
+    steps, result = session(), None
+    while (step := next_step(steps, result)) is not None:
+        kind, call = step
+        if timed is not None:
+            timed.kind = kind
+        started = time.perf_counter()
+        result = call(client)
+        times.setdefault(kind, []).append(time.perf_counter() - started)
+
+
+async def run_async_session(client: openai.AsyncOpenAI, times: Times, timed: Timed | None) -> None:
+    steps, result = session(), None
+    while (step := next_step(steps, result)) is not None:
+        kind, call = step
+        if timed is not None:
+            timed.kind = kind
+        started = time.perf_counter()
+        result = await call(client)
+        times.setdefault(kind, []).append(time.perf_counter() - started)
+
+
+def next_step(steps: Generator[Step, Any, None], result: Any) -> Step | None:
+    try:
+        return steps.send(result)
+    except StopIteration:
+        return None
+
+
+class Results:
+    """Per side and kind of call: the median of the batches' (or rounds') mean seconds per call."""
+
+    def __init__(self) -> None:
+        self.batches: dict[str, dict[str, list[float]]] = {side: {} for side in SIDES}
+        self.app: dict[str, float] = {}
+        self.sessions: dict[str, list[float]] = {side: [] for side in SIDES}
+
+    def add(self, side: str, times: Times) -> None:
+        for kind, seconds in times.items():
+            self.batches[side].setdefault(kind, []).append(statistics.mean(seconds))
+
+    def ms(self, side: str, kind: str) -> float:
+        return statistics.median(self.batches[side][kind]) * 1000
+
+    def print(self, title: str) -> None:
+        print(f"{title} (ms per call, median of alternating batches):")
+        print(
+            f"  {'call':34} {'SDK':>6} {'app':>6} {'transp':>6} {'in-proc':>7} {'thread':>7} {'process':>7}   "
+            "socket/in-process (thread, process)   bound by the app: socket/(SDK+app)   by the SDK: socket/SDK"
+        )
+        for kind in self.batches["floor"]:
+            ms = {side: self.ms(side, kind) for side in SIDES}
+            sdk, app, inproc = ms["floor"], self.app[kind], ms["in-process"]
+            print(
+                f"  {kind:34} {sdk:6.3f} {app:6.3f} {inproc - sdk - app:6.3f} {inproc:7.3f} {ms['thread']:7.3f} "
+                f"{ms['process']:7.3f}   {ms['thread'] / inproc:5.2f}x {ms['process'] / inproc:5.2f}x"
+                f"{'':27}{_pair(ms['thread'], ms['process'], sdk + app)}{'':25}"
+                f"{_pair(ms['thread'], ms['process'], sdk)}"
+            )
+        if self.sessions["floor"]:
+            ms = {side: statistics.median(values) * 1000 for side, values in self.sessions.items()}
+            print(
+                f"  {'the whole session (ms)':34} {ms['floor']:6.1f} {'':6} {'':6} {ms['in-process']:7.1f} "
+                f"{ms['thread']:7.1f} {ms['process']:7.1f}   {ms['thread'] / ms['in-process']:5.2f}x "
+                f"{ms['process'] / ms['in-process']:5.2f}x{'':64}{_pair(ms['thread'], ms['process'], ms['floor'])}"
+            )
+
+
+def _pair(thread: float, process: float, base: float) -> str:
+    return f"{thread / base:5.2f}x {process / base:5.2f}x"
+
+
+def app_ms(timed: Timed, results: Results) -> None:
+    """The app's own time per kind: the median over the in-process side's calls."""
+    results.app.update({kind: statistics.median(seconds) * 1000 for kind, seconds in timed.times.items() if kind})
+
+
+def sync_rounds(thread_url: str, process_url: str, results: Results, sessions: Results) -> None:
+    timed = Timed(create_app(SETTINGS))
+    recorder = Recorder(SyncASGITransport(timed))
+    transports: dict[str, httpx2.BaseTransport] = {"in-process": recorder, "floor": Replay(recorder.answers)}
+    clients = {
+        side: openai.OpenAI(api_key=KEY, base_url="http://ftemu/v1", http_client=httpx2.Client(transport=transport))
+        for side, transport in transports.items()
+    }
+    clients["thread"] = openai.OpenAI(api_key=KEY, base_url=thread_url)
+    clients["process"] = openai.OpenAI(api_key=KEY, base_url=process_url)
+    calls = {}
+    for side, client in clients.items():  # in-process first: the floor replays its answers
+        training = client.files.create(file=("train.jsonl", io.BytesIO(LINES)), purpose="fine-tune")
+        calls[side] = call_table(client, client.fine_tuning.jobs.create(model=TUNED, training_file=training.id).id)
+    for kind in calls["floor"]:
+        timed.kind = kind
+        for batch in range(BATCHES + 1):  # the first is a warm-up
+            for side in SIDES:
+                times: Times = {kind: []}
+                for _ in range(CALLS):
+                    started = time.perf_counter()
+                    calls[side][kind]()
+                    times[kind].append(time.perf_counter() - started)
+                if batch:
+                    results.add(side, times)
+    app_ms(timed, results)
+    timed.times.clear()
+    for round_ in range(ROUNDS + 1):  # the first is a warm-up
+        for side in SIDES:
+            times = {}
+            started = time.perf_counter()
+            for _ in range(SESSIONS):
+                run_session(clients[side], times, timed if round_ and side == "in-process" else None)
+            if round_:
+                sessions.sessions[side].append((time.perf_counter() - started) / SESSIONS)
+                sessions.add(side, times)
+    app_ms(timed, sessions)
+    for client in clients.values():
+        client.close()
+
+
+async def async_rounds(thread_url: str, process_url: str, results: Results, sessions: Results) -> None:
+    timed = Timed(create_app(SETTINGS))
+    recorder = AsyncRecorder(ASGITransport(timed))
+    transports: dict[str, httpx2.AsyncBaseTransport] = {"in-process": recorder, "floor": AsyncReplay(recorder.answers)}
+    clients = {
+        side: openai.AsyncOpenAI(
+            api_key=KEY, base_url="http://ftemu/v1", http_client=httpx2.AsyncClient(transport=transport)
+        )
+        for side, transport in transports.items()
+    }
+    clients["thread"] = openai.AsyncOpenAI(api_key=KEY, base_url=thread_url)
+    clients["process"] = openai.AsyncOpenAI(api_key=KEY, base_url=process_url)
+    calls: dict[str, dict[str, Callable[[], Any]]] = {}
+    for side, client in clients.items():
+        training = await client.files.create(file=("train.jsonl", io.BytesIO(LINES)), purpose="fine-tune")
+        job = await client.fine_tuning.jobs.create(model=TUNED, training_file=training.id)
+        calls[side] = call_table(client, job.id)
+    for kind in calls["floor"]:
+        timed.kind = kind
+        for batch in range(BATCHES + 1):
+            for side in SIDES:
+                times: Times = {kind: []}
+                for _ in range(CALLS):
+                    started = time.perf_counter()
+                    await calls[side][kind]()
+                    times[kind].append(time.perf_counter() - started)
+                if batch:
+                    results.add(side, times)
+    app_ms(timed, results)
+    timed.times.clear()
+    for round_ in range(ROUNDS + 1):
+        for side in SIDES:
+            times = {}
+            started = time.perf_counter()
+            for _ in range(SESSIONS):
+                await run_async_session(clients[side], times, timed if round_ and side == "in-process" else None)
+            if round_:
+                sessions.sessions[side].append((time.perf_counter() - started) / SESSIONS)
+                sessions.add(side, times)
+    app_ms(timed, sessions)
+    for client in clients.values():
+        await client.close()
+
+
+@contextmanager
+def sockets() -> Iterator[tuple[str, str]]:
+    """Fresh servers (a LiveServer thread, an `ftemu serve` process) for one phase: (thread URL, process URL)."""
+    port = free()
+    with LiveServer(SETTINGS) as live, server(ftemu_serve_command(port, *SERVE_FLAGS), port, "/v1/models"):
+        yield live.base_url, f"http://127.0.0.1:{port}/v1"
+
+
+def main() -> None:
+    with sockets() as (thread, process):
+        results, sessions = Results(), Results()
+        sync_rounds(thread, process, results, sessions)
+    results.print("sync SDK (openai.OpenAI), one kind of call at a time")
+    sessions.print(f"sync SDK, a fine-tuning user's session ({ROUNDS} rounds of {SESSIONS})")
+    with sockets() as (thread, process):
+        results, sessions = Results(), Results()
+        asyncio.run(async_rounds(thread, process, results, sessions))
+    results.print("async SDK (openai.AsyncOpenAI), one kind of call at a time")
+    sessions.print(f"async SDK, a fine-tuning user's session ({ROUNDS} rounds of {SESSIONS})")
+    print(
+        "(target: in-process >= 2x faster than over a socket. SDK: the floor, no app; app: its own time in-process;\n"
+        " transp: in-process - SDK - app. A call whose 'by the SDK' ratio is under 2x cannot reach 2x with any\n"
+        " transport; one whose 'by the app' ratio is under 2x cannot with this app's work, the same both ways)"
+    )
+    print(subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
+
+
+if __name__ == "__main__":
+    main()
