@@ -190,51 +190,54 @@ def next_step(steps: Generator[Step, Any, None], result: Any) -> Step | None:
 
 
 class Results:
-    """Per side and kind of call: the median of the batches' (or rounds') mean seconds per call."""
+    """Per side and kind of call, each batch's (or round's) mean seconds per call, in the order they ran: batch i of
+    every side ran side by side, so ratios and differences are taken batch by batch, then their median."""
 
     def __init__(self) -> None:
         self.batches: dict[str, dict[str, list[float]]] = {side: {} for side in SIDES}
         self.app: dict[str, float] = {}
+        self.app_total = 0.0
         self.sessions: dict[str, list[float]] = {side: [] for side in SIDES}
 
     def add(self, side: str, times: Times) -> None:
         for kind, seconds in times.items():
             self.batches[side].setdefault(kind, []).append(statistics.mean(seconds))
 
-    def ms(self, side: str, kind: str) -> float:
-        return statistics.median(self.batches[side][kind]) * 1000
-
     def print(self, title: str) -> None:
-        print(f"{title} (ms per call, median of alternating batches):")
+        print(f"{title} (ms per call: medians of {len(self.sessions['floor']) or BATCHES} alternating batches)")
         print(
             f"  {'call':34} {'SDK':>6} {'app':>6} {'transp':>6} {'in-proc':>7} {'thread':>7} {'process':>7}   "
             "socket/in-process (thread, process)   bound by the app: socket/(SDK+app)   by the SDK: socket/SDK"
         )
         for kind in self.batches["floor"]:
-            ms = {side: self.ms(side, kind) for side in SIDES}
-            sdk, app, inproc = ms["floor"], self.app[kind], ms["in-process"]
-            print(
-                f"  {kind:34} {sdk:6.3f} {app:6.3f} {inproc - sdk - app:6.3f} {inproc:7.3f} {ms['thread']:7.3f} "
-                f"{ms['process']:7.3f}   {ms['thread'] / inproc:5.2f}x {ms['process'] / inproc:5.2f}x"
-                f"{'':27}{_pair(ms['thread'], ms['process'], sdk + app)}{'':25}"
-                f"{_pair(ms['thread'], ms['process'], sdk)}"
-            )
+            times = {side: self.batches[side][kind] for side in SIDES}
+            self._line(kind, times, self.app[kind], 3)
         if self.sessions["floor"]:
-            ms = {side: statistics.median(values) * 1000 for side, values in self.sessions.items()}
-            print(
-                f"  {'the whole session (ms)':34} {ms['floor']:6.1f} {'':6} {'':6} {ms['in-process']:7.1f} "
-                f"{ms['thread']:7.1f} {ms['process']:7.1f}   {ms['thread'] / ms['in-process']:5.2f}x "
-                f"{ms['process'] / ms['in-process']:5.2f}x{'':64}{_pair(ms['thread'], ms['process'], ms['floor'])}"
-            )
+            self._line("the whole session", self.sessions, self.app_total / (ROUNDS * SESSIONS), 1)
+
+    @staticmethod
+    def _line(name: str, times: dict[str, list[float]], app: float, digits: int) -> None:
+        ms = {side: statistics.median(values) * 1000 for side, values in times.items()}
+        transport = statistics.median(i - f for i, f in zip(times["in-process"], times["floor"], strict=True)) * 1000
+        socket = [_paired(times[side], times["in-process"]) for side in ("thread", "process")]
+        sdk = [_paired(times[side], times["floor"]) for side in ("thread", "process")]
+        print(
+            f"  {name:34} {ms['floor']:6.{digits}f} {app:6.{digits}f} {transport - app:6.{digits}f} "
+            f"{ms['in-process']:7.{digits}f} {ms['thread']:7.{digits}f} {ms['process']:7.{digits}f}   "
+            f"{socket[0]:5.2f}x {socket[1]:5.2f}x{'':27}{ms['thread'] / (ms['floor'] + app):5.2f}x "
+            f"{ms['process'] / (ms['floor'] + app):5.2f}x{'':25}{sdk[0]:5.2f}x {sdk[1]:5.2f}x"
+        )
 
 
-def _pair(thread: float, process: float, base: float) -> str:
-    return f"{thread / base:5.2f}x {process / base:5.2f}x"
+def _paired(over: list[float], under: list[float]) -> float:
+    """The median of the batch-by-batch ratios."""
+    return statistics.median(a / b for a, b in zip(over, under, strict=True))
 
 
 def app_ms(timed: Timed, results: Results) -> None:
     """The app's own time per kind: the median over the in-process side's calls."""
     results.app.update({kind: statistics.median(seconds) * 1000 for kind, seconds in timed.times.items() if kind})
+    results.app_total = sum(sum(seconds) for kind, seconds in timed.times.items() if kind) * 1000
 
 
 def sync_rounds(thread_url: str, process_url: str, results: Results, sessions: Results) -> None:
@@ -264,6 +267,7 @@ def sync_rounds(thread_url: str, process_url: str, results: Results, sessions: R
                     results.add(side, times)
     app_ms(timed, results)
     timed.times.clear()
+    timed.kind = ""  # the warm-up round's calls are not counted
     for round_ in range(ROUNDS + 1):  # the first is a warm-up
         for side in SIDES:
             times = {}
@@ -308,6 +312,7 @@ async def async_rounds(thread_url: str, process_url: str, results: Results, sess
                     results.add(side, times)
     app_ms(timed, results)
     timed.times.clear()
+    timed.kind = ""  # the warm-up round's calls are not counted
     for round_ in range(ROUNDS + 1):
         for side in SIDES:
             times = {}
