@@ -53,58 +53,70 @@ def route(method: str, path: str) -> tuple[str, str]:
 
 
 Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
+Answers = dict[tuple[str, str], httpx2.Response]
 
 
 class Recorder(httpx2.BaseTransport):
-    """The in-process transport, keeping the last answer of each route for the floor to replay."""
+    """The in-process transport, keeping the last response of each route (a reference: no copy, no cost to speak
+    of) for the floor to replay."""
 
     def __init__(self, inner: httpx2.BaseTransport) -> None:
         self.inner = inner
-        self.answers: dict[tuple[str, str], Answer] = {}
+        self.answers: Answers = {}
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         response = self.inner.handle_request(request)
-        key = route(request.method, request.url.path)
-        self.answers[key] = (response.status_code, response.headers.raw, response.read())
+        self.answers[route(request.method, request.url.path)] = response
         return response
 
 
 class AsyncRecorder(httpx2.AsyncBaseTransport):
     def __init__(self, inner: httpx2.AsyncBaseTransport) -> None:
         self.inner = inner
-        self.answers: dict[tuple[str, str], Answer] = {}
+        self.answers: Answers = {}
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         response = await self.inner.handle_async_request(request)
-        key = route(request.method, request.url.path)
-        self.answers[key] = (response.status_code, response.headers.raw, await response.aread())
+        self.answers[route(request.method, request.url.path)] = response
         return response
 
 
-def replayed(answers: dict[tuple[str, str], Answer], request: httpx2.Request) -> httpx2.Response:
-    """The floor's answer: the one the in-process side last gave on this route (no app runs)."""
-    status, headers, content = answers[route(request.method, request.url.path)]
-    return httpx2.Response(status, headers=headers, stream=httpx2.ByteStream(content))
+class Replayer:
+    """The floor's answers: the in-process side's last response on each route, as a fresh response (no app runs);
+    its parts are taken once per recorded response."""
+
+    def __init__(self, answers: Answers) -> None:
+        self.answers = answers
+        self.parts: dict[tuple[str, str], tuple[httpx2.Response, Answer]] = {}
+
+    def answer(self, request: httpx2.Request) -> httpx2.Response:
+        key = route(request.method, request.url.path)
+        recorded = self.answers[key]
+        kept = self.parts.get(key)
+        if kept is None or kept[0] is not recorded:  # the SDK has read its body
+            kept = self.parts[key] = (recorded, (recorded.status_code, recorded.headers.raw, recorded.content))
+        status, headers, content = kept[1]
+        return httpx2.Response(status, headers=headers, stream=httpx2.ByteStream(content))
 
 
 class Replay(httpx2.BaseTransport):
     """The floor: the SDK's request built and encoded as for any transport, then a recorded answer."""
 
-    def __init__(self, answers: dict[tuple[str, str], Answer]) -> None:
-        self.answers = answers
+    def __init__(self, answers: Answers) -> None:
+        self.replayer = Replayer(answers)
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         request.read()
-        return replayed(self.answers, request)
+        return self.replayer.answer(request)
 
 
 class AsyncReplay(httpx2.AsyncBaseTransport):
-    def __init__(self, answers: dict[tuple[str, str], Answer]) -> None:
-        self.answers = answers
+    def __init__(self, answers: Answers) -> None:
+        self.replayer = Replayer(answers)
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         await request.aread()
-        return replayed(self.answers, request)
+        return self.replayer.answer(request)
 
 
 class Timed:
