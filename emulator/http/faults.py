@@ -1,8 +1,7 @@
 """The control plane's ASGI middleware: the control key on /_emulator, HTTP faults, and the request journal.
 
 A request triggers at most one fault: the one its `x-ftemu-fault` header describes, or the first rule in force
-that matches it. With no rule set and no header, a request costs a list check, one pass over its header names (in
-C) and a journal entry of nine plain values; its body, if the app reads one, is looked at only then.
+that matches it. With no rule set and no header, a request costs a list check and a journal entry.
 """
 
 from __future__ import annotations
@@ -11,7 +10,6 @@ import asyncio
 import json
 from collections.abc import Awaitable
 from dataclasses import dataclass
-from operator import itemgetter
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -40,17 +38,6 @@ class _Seen:
 
 
 _NOTHING_SEEN = _Seen()  # a request without a body or a fault: read only, never written
-_NOT_KEPT = _Seen()  # a body without a content type: not kept (read only, never written)
-_name = itemgetter(0)
-
-
-def _keep(seen: _Seen, message: Message) -> None:
-    """Count a request body's chunk and keep the start of it (up to BODY_PREVIEW bytes and one more)."""
-    chunk = message.get("body", b"")
-    if chunk:
-        seen.size += len(chunk)
-        if len(seen.body) < BODY_PREVIEW:
-            seen.body += chunk[: BODY_PREVIEW - len(seen.body) + 1]
 
 
 def header_fault(value: bytes) -> Fault:
@@ -91,7 +78,6 @@ class ControlPlane:
         self._append = core.journal.append
         self._next_seq = core.journal.next_seq
         self._build = self._entry
-        self._build_plain = self._plain_entry
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -104,14 +90,28 @@ class ControlPlane:
         if path.startswith(CONTROL_PREFIX):
             await self._control(scope, receive, with_openai_headers(scope, send, started, request))
             return
-        headers = scope["headers"]
-        if self._faults.faults or FAULT_HEADER in map(_name, headers):
-            await self._checked(scope, receive, send, started, request)
+        fault = None
+        content_type = authorization = b""
+        for name, value in scope["headers"]:  # one pass: the fault header and what the journal wants
+            if name == b"authorization":
+                authorization = value
+            elif name == b"content-type":
+                content_type = value
+            elif name == FAULT_HEADER:
+                try:
+                    fault = header_fault(value)
+                except APIError as error:
+                    headed = with_openai_headers(scope, send, started, request)
+                    await _send_json(headed, error.status, error.body(), error.headers or {})
+                    return
+        if fault is None and self._faults.faults:
+            fault = self._faults.take(scope["method"], path)
+        if fault is not None or content_type:
+            headed = with_openai_headers(scope, send, started, request)
+            await self._journaled(scope, receive, headed, fault, content_type.decode("latin-1"), authorization)
             return
-        # The common case (no fault): the journal keeps the status the response starts with and, if the app reads
-        # a body, what the body was (looked at only then: a GET pays for a closure it never calls).
+        # The common case (no fault, no body): the journal keeps the status the response starts with.
         status = None
-        seen = _NOTHING_SEEN
 
         def send_and_see(message: Message) -> Awaitable[None]:  # not a coroutine: no frame of its own
             nonlocal status
@@ -120,57 +120,10 @@ class ControlPlane:
                 add_openai_headers(scope, message, started, request)
             return send(message)
 
-        async def receive_and_keep() -> Message:
-            nonlocal seen
-            message = await receive()
-            if seen is _NOTHING_SEEN:
-                content_type = _header(headers, b"content-type")
-                # A request without a content type sends no body worth keeping.
-                seen = _Seen(content_type.decode("latin-1")) if content_type else _NOT_KEPT
-            if seen is not _NOT_KEPT:
-                _keep(seen, message)
-            return message
-
         try:
-            await self.app(scope, receive_and_keep, send_and_see)
+            await self.app(scope, receive, send_and_see)
         finally:
-            # Recorded here rather than through _record (one call less): the fields a plain request has.
-            state = scope.get("state")
-            organization = state.get("organization") if state else None
-            if seen is _NOTHING_SEEN or seen is _NOT_KEPT:
-                self._append(
-                    (
-                        self._next_seq(),
-                        self._build_plain,
-                        self.core.clock.now(),  # not cached: a reset may put a new clock in
-                        scope["method"],
-                        path,
-                        scope["query_string"],
-                        _authorization(scope) if organization is None else organization.name,
-                        status,
-                        (monotonic() - started) * 1000,
-                    )
-                )
-            else:
-                self._record(scope, status, started, seen)
-
-    async def _checked(self, scope: Scope, receive: Receive, send: Send, started: float, request: bytes) -> None:
-        """A request with faults in force or an `x-ftemu-fault` header: the fault it triggers, if any."""
-        fault = None
-        content_type = b""
-        headed = with_openai_headers(scope, send, started, request)
-        for name, value in scope["headers"]:
-            if name == b"content-type":
-                content_type = value
-            elif name == FAULT_HEADER:
-                try:
-                    fault = header_fault(value)
-                except APIError as error:
-                    await _send_json(headed, error.status, error.body(), error.headers or {})
-                    return
-        if fault is None:
-            fault = self._faults.take(scope["method"], scope["path"])
-        await self._journaled(scope, receive, headed, fault, content_type.decode("latin-1"))
+            self._record(scope, authorization, status, started)
 
     async def _control(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = self.core.settings.control_key
@@ -183,7 +136,7 @@ class ControlPlane:
         await self.app(scope, receive, send)
 
     async def _journaled(
-        self, scope: Scope, receive: Receive, send: Send, fault: Fault | None, content_type: str
+        self, scope: Scope, receive: Receive, send: Send, fault: Fault | None, content_type: str, authorization: bytes
     ) -> None:
         """A request with a fault or a body: the journal also keeps what it sent and how it ended."""
         started = monotonic()
@@ -191,7 +144,11 @@ class ControlPlane:
 
         async def receive_and_keep() -> Message:
             message = await receive()
-            _keep(seen, message)
+            chunk = message.get("body", b"")
+            if chunk:
+                seen.size += len(chunk)
+                if len(seen.body) < BODY_PREVIEW:
+                    seen.body += chunk[: BODY_PREVIEW - len(seen.body) + 1]
             return message
 
         async def send_and_see(message: Message) -> None:
@@ -209,7 +166,7 @@ class ControlPlane:
                 outcome = await self._faulty(scope, receiving, send_and_see, fault, seen)
         finally:
             fault_id = None if fault is None else fault.id
-            self._record(scope, seen.status, started, seen, fault_id, outcome)
+            self._record(scope, authorization, seen.status, started, seen, fault_id, outcome)
         if outcome in DROPPED:
             # Under uvicorn the socket is aborted; in-process the app simply ends with its response unfinished
             # (or never started), which an in-process transport reports as the same network error.
@@ -249,6 +206,7 @@ class ControlPlane:
     def _record(
         self,
         scope: Scope,
+        authorization: bytes,
         status: int | None,
         started: float,
         seen: _Seen = _NOTHING_SEEN,
@@ -266,7 +224,7 @@ class ControlPlane:
                 scope["method"],
                 scope["path"],
                 scope["query_string"],
-                _authorization(scope) if organization is None else organization.name,
+                authorization if organization is None else organization.name,
                 seen.content_type,
                 seen.body,
                 seen.size,
@@ -276,13 +234,6 @@ class ControlPlane:
                 fault,
                 outcome,
             )
-        )
-
-    def _plain_entry(self, record: Record) -> Entry:
-        """The journal entry of a request that sent no body and met no fault (made when the journal is read)."""
-        _, _, created_at, method, path, query, who, status, latency = record
-        return self._entry(
-            (0, None, created_at, method, path, query, who, "", b"", 0, status, 0, latency, None, "complete")
         )
 
     def _entry(self, record: Record) -> Entry:
@@ -325,12 +276,8 @@ class ControlPlane:
 
 
 def _authorization(scope: Scope) -> bytes | None:
-    return _header(scope["headers"], b"authorization")
-
-
-def _header(headers: list[tuple[bytes, bytes]], wanted: bytes) -> bytes | None:
-    for name, value in headers:
-        if name == wanted:
+    for name, value in scope["headers"]:
+        if name == b"authorization":
             return bytes(value)
     return None
 
