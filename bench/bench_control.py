@@ -135,8 +135,8 @@ def overhead_rounds() -> tuple[float, float]:
     )
     whole = statistics.median(full / bare for full, bare in zip(runs["full"], runs["bare"], strict=True))
     print(
-        f"GET /v1/models through the ASGI app, with the {len(SCOPE['headers'])} headers the SDK sends (CPU time, median of "
-        f"{ROUNDS} alternating batches): {median['bare'] * 1e6:.1f} us without the control plane, "
+        f"GET /v1/models through the ASGI app, with the {len(SCOPE['headers'])} headers the SDK sends (CPU time, "
+        f"median of {ROUNDS} alternating batches): {median['bare'] * 1e6:.1f} us without the control plane, "
         f"{median['full'] * 1e6:.1f} us with it (best batches {min(runs['bare']) * 1e6:.1f} and "
         f"{min(runs['full']) * 1e6:.1f}); the middleware alone (around a trivial app): {own * 1e6:.2f} us"
     )

@@ -21,8 +21,9 @@ import re
 import statistics
 import subprocess
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 import httpx2
@@ -171,34 +172,26 @@ def _retrieving(job: str) -> Callable[[Any], Any]:
     return lambda client: client.fine_tuning.jobs.retrieve(job)
 
 
-def run_session(client: openai.OpenAI, times: Times, timed: Timed | None) -> None:
-    """One session, each call's wall time added to `times` under its kind (and the app's to `timed`)."""
-    steps, result = session(), None
-    while (step := next_step(steps, result)) is not None:
-        kind, call = step
-        if timed is not None:
-            timed.kind = kind
-        started = time.perf_counter()
-        result = call(client)
-        times.setdefault(kind, []).append(time.perf_counter() - started)
+class SessionRun:
+    """One session's calls in turn, each one's wall time added to `times` under its kind (the app's to `timed`)."""
 
+    def __init__(self, times: Times, timed: Timed | None) -> None:
+        self.steps = session()
+        self.times, self.timed = times, timed
+        self.kind, self.started = "", 0.0
 
-async def run_async_session(client: openai.AsyncOpenAI, times: Times, timed: Timed | None) -> None:
-    steps, result = session(), None
-    while (step := next_step(steps, result)) is not None:
-        kind, call = step
-        if timed is not None:
-            timed.kind = kind
-        started = time.perf_counter()
-        result = await call(client)
-        times.setdefault(kind, []).append(time.perf_counter() - started)
-
-
-def next_step(steps: Generator[Step, Any, None], result: Any) -> Step | None:
-    try:
-        return steps.send(result)
-    except StopIteration:
-        return None
+    def next(self, result: Any) -> Callable[[Any], Any] | None:
+        """The next call, once the last one (which gave `result`) is timed; None at the end."""
+        if self.kind:
+            self.times.setdefault(self.kind, []).append(time.perf_counter() - self.started)
+        try:
+            self.kind, call = self.steps.send(result)
+        except StopIteration:
+            return None
+        if self.timed is not None:
+            self.timed.kind = self.kind
+        self.started = time.perf_counter()
+        return call
 
 
 class Results:
@@ -211,9 +204,14 @@ class Results:
         self.app_total = 0.0
         self.sessions: dict[str, list[float]] = {side: [] for side in SIDES}
 
-    def add(self, side: str, times: Times) -> None:
+    def add(self, side: str, times: Times, counted: bool, session: float | None = None) -> None:
+        """One batch's times per kind (and a session's mean seconds), unless it was a warm-up."""
+        if not counted:
+            return
         for kind, seconds in times.items():
             self.batches[side].setdefault(kind, []).append(statistics.mean(seconds))
+        if session is not None:
+            self.sessions[side].append(session)
 
     def print(self, title: str) -> None:
         print(f"{title} (ms per call: medians of {len(self.sessions['floor']) or BATCHES} alternating batches)")
@@ -252,6 +250,60 @@ def app_ms(timed: Timed, results: Results) -> None:
     results.app_total = sum(sum(seconds) for kind, seconds in timed.times.items() if kind) * 1000
 
 
+def batches(kinds: Iterable[str], timed: Timed) -> Iterator[tuple[str, str, bool]]:
+    """(kind, side, counted) for each batch: every side in turn, BATCHES times a kind after a warm-up."""
+    for kind in kinds:
+        timed.kind = kind
+        for batch in range(BATCHES + 1):
+            for side in SIDES:
+                yield kind, side, batch > 0
+
+
+def rounds(timed: Timed) -> Iterator[tuple[str, Timed | None, bool]]:
+    """(side, the app's timer if its calls count, counted) for each round of sessions, after a warm-up round."""
+    timed.times.clear()
+    timed.kind = ""  # the warm-up round's calls are not counted
+    for round_ in range(ROUNDS + 1):
+        for side in SIDES:
+            yield side, timed if round_ and side == "in-process" else None, round_ > 0
+
+
+Steps = Generator[Callable[[], Any], Any, None]
+
+
+def next_step(steps: Steps, result: Any) -> Callable[[], Any] | None:
+    """The next call `steps` wants made, once it has the last one's result; None at the end."""
+    try:
+        return steps.send(result)
+    except StopIteration:
+        return None
+
+
+def measure(clients: dict[str, Any], timed: Timed, results: Results, sessions: Results) -> Steps:
+    """Everything this bench times, one call at a time for the driver to make (sync or async) and send back."""
+    calls = {}
+    for side, client in clients.items():  # in-process first: the floor replays its answers
+        training = yield partial(client.files.create, file=("train.jsonl", io.BytesIO(LINES)), purpose="fine-tune")
+        job = yield partial(client.fine_tuning.jobs.create, model=TUNED, training_file=training.id)
+        calls[side] = call_table(client, job.id)
+    for kind, side, counted in batches(calls["floor"], timed):
+        times: Times = {kind: []}
+        for _ in range(CALLS):
+            started = time.perf_counter()
+            yield calls[side][kind]
+            times[kind].append(time.perf_counter() - started)
+        results.add(side, times, counted)
+    app_ms(timed, results)
+    for side, timing, counted in rounds(timed):
+        times, started = {}, time.perf_counter()
+        for _ in range(SESSIONS):
+            run, result = SessionRun(times, timing), None
+            while (call := run.next(result)) is not None:
+                result = yield partial(call, clients[side])
+        sessions.add(side, times, counted, (time.perf_counter() - started) / SESSIONS)
+    app_ms(timed, sessions)
+
+
 def sync_rounds(thread_url: str, process_url: str, results: Results, sessions: Results) -> None:
     timed = Timed(create_app(SETTINGS))
     recorder = Recorder(SyncASGITransport(timed))
@@ -262,34 +314,9 @@ def sync_rounds(thread_url: str, process_url: str, results: Results, sessions: R
     }
     clients["thread"] = openai.OpenAI(api_key=KEY, base_url=thread_url)
     clients["process"] = openai.OpenAI(api_key=KEY, base_url=process_url)
-    calls = {}
-    for side, client in clients.items():  # in-process first: the floor replays its answers
-        training = client.files.create(file=("train.jsonl", io.BytesIO(LINES)), purpose="fine-tune")
-        calls[side] = call_table(client, client.fine_tuning.jobs.create(model=TUNED, training_file=training.id).id)
-    for kind in calls["floor"]:
-        timed.kind = kind
-        for batch in range(BATCHES + 1):  # the first is a warm-up
-            for side in SIDES:
-                times: Times = {kind: []}
-                for _ in range(CALLS):
-                    started = time.perf_counter()
-                    calls[side][kind]()
-                    times[kind].append(time.perf_counter() - started)
-                if batch:
-                    results.add(side, times)
-    app_ms(timed, results)
-    timed.times.clear()
-    timed.kind = ""  # the warm-up round's calls are not counted
-    for round_ in range(ROUNDS + 1):  # the first is a warm-up
-        for side in SIDES:
-            times = {}
-            started = time.perf_counter()
-            for _ in range(SESSIONS):
-                run_session(clients[side], times, timed if round_ and side == "in-process" else None)
-            if round_:
-                sessions.sessions[side].append((time.perf_counter() - started) / SESSIONS)
-                sessions.add(side, times)
-    app_ms(timed, sessions)
+    steps, result = measure(clients, timed, results, sessions), None
+    while (call := next_step(steps, result)) is not None:
+        result = call()
     for client in clients.values():
         client.close()
 
@@ -306,35 +333,9 @@ async def async_rounds(thread_url: str, process_url: str, results: Results, sess
     }
     clients["thread"] = openai.AsyncOpenAI(api_key=KEY, base_url=thread_url)
     clients["process"] = openai.AsyncOpenAI(api_key=KEY, base_url=process_url)
-    calls: dict[str, dict[str, Callable[[], Any]]] = {}
-    for side, client in clients.items():
-        training = await client.files.create(file=("train.jsonl", io.BytesIO(LINES)), purpose="fine-tune")
-        job = await client.fine_tuning.jobs.create(model=TUNED, training_file=training.id)
-        calls[side] = call_table(client, job.id)
-    for kind in calls["floor"]:
-        timed.kind = kind
-        for batch in range(BATCHES + 1):
-            for side in SIDES:
-                times: Times = {kind: []}
-                for _ in range(CALLS):
-                    started = time.perf_counter()
-                    await calls[side][kind]()
-                    times[kind].append(time.perf_counter() - started)
-                if batch:
-                    results.add(side, times)
-    app_ms(timed, results)
-    timed.times.clear()
-    timed.kind = ""  # the warm-up round's calls are not counted
-    for round_ in range(ROUNDS + 1):
-        for side in SIDES:
-            times = {}
-            started = time.perf_counter()
-            for _ in range(SESSIONS):
-                await run_async_session(clients[side], times, timed if round_ and side == "in-process" else None)
-            if round_:
-                sessions.sessions[side].append((time.perf_counter() - started) / SESSIONS)
-                sessions.add(side, times)
-    app_ms(timed, sessions)
+    steps, result = measure(clients, timed, results, sessions), None
+    while (call := next_step(steps, result)) is not None:
+        result = await call()
     for client in clients.values():
         await client.close()
 
