@@ -2,8 +2,9 @@
 
 Four sides, measured in alternating batches in one run so a noisy neighbour hits every side alike, with the same
 calls and the same answers each way:
-- `floor`: no app at all, a transport that replays the response the app gave the first time for that route (what
-  the SDK and httpx2 cost by themselves: the most any in-process transport could reach is socket / floor);
+- `floor`: no app at all, a transport that replays the in-process side's last answer on that route (what the SDK
+  and httpx2 cost by themselves, on the same bytes: the most any in-process transport could reach is socket /
+  floor);
 - `in-process`: conformance.transport's ASGITransport / SyncASGITransport on an app of its own;
 - `thread`: a LiveServer thread in this process (the fixtures' socket link);
 - `process`: an `ftemu serve` process.
