@@ -190,6 +190,17 @@ def test_create_fault_bad_input_is_an_envelope(ftemu: Ftemu) -> None:
         )
 
 
+def test_journal_keeps_a_body_only_with_its_content_type_and_a_401s_key_unnamed(ftemu: Ftemu) -> None:
+    ftemu.http.post("/chat/completions", content=b'{"model": "gpt-4o-mini"}')  # no content type: not kept
+    big = json.dumps({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "x" * 3000}]}).encode()
+    ftemu.http.post("/chat/completions", content=big, headers={"Content-Type": "application/json"})
+    ftemu.http.get("/models", headers={"Authorization": "Bearer"})
+    bare, large, unauthorized = ftemu.journal()
+    assert (bare["method"], bare["path"], bare["body"]) == ("POST", "/v1/chat/completions", None)
+    assert large["body"] == {"content_type": "application/json", "bytes": len(big)}  # too large to keep the JSON
+    assert (unauthorized["status"], unauthorized["organization"]) == (401, None)
+
+
 def test_journal_records_organization_query_body_and_filters(ftemu: Ftemu) -> None:
     ftemu.upload(b'{"prompt": "a", "completion": " b"}\n')
     ftemu.http.get("/fine-tunes", params={"limit": "2"})
