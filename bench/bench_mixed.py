@@ -16,10 +16,13 @@ The runs, in this order:
    flight), once with clients that pause THINK_MS on average (0 to twice that) before each request;
 3. one organisation for everyone, clients pausing as in 2: the stress case, whose unpaged lists grow by ~20
    jobs, files and models a second all run long (docs/performance.md, "How each cost grows").
+
+`--closed-loop-only` runs only 2's closed loop (what a change to the server's cost per request moves most).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
@@ -167,9 +170,15 @@ def report(label: str, figures: dict[str, Any], tally: Tally) -> None:
 
 
 def main() -> None:
-    baseline()
+    parser = argparse.ArgumentParser(description="Mixed traffic against ftemu serve (issue 13).")
+    parser.add_argument(
+        "--closed-loop-only", action="store_true", help="only run 2's closed loop (no baseline, no pausing runs)"
+    )
+    closed_loop_only = parser.parse_args().closed_loop_only
+    if not closed_loop_only:
+        baseline()
     keys = [f"sk-bench-org{number:03d}-0000000000" for number in range(CLIENTS)]
-    for think_ms in (0, THINK_MS):
+    for think_ms in (0,) if closed_loop_only else (0, THINK_MS):
         with tempfile.TemporaryDirectory() as home:
             keys_file = Path(home, "keys.json")
             keys_file.write_text(json.dumps({key: f"org{number:03d}" for number, key in enumerate(keys)}))
@@ -178,6 +187,8 @@ def main() -> None:
             with server(command, port, "/v1/models", key=keys[0]):
                 label = f"{CLIENTS} organisations, " + (f"pausing {think_ms} ms" if think_ms else "no pause")
                 report(label, *asyncio.run(drive(port, keys, think_ms)))
+    if closed_loop_only:
+        return
     port = free()
     with server(ftemu_serve_command(port, "--speed", "instant"), port, "/v1/models"):
         one = ["sk-bench-000000000000"] * (FOLLOWERS + 3)
