@@ -41,6 +41,15 @@ def classification_columns(options: dict[str, object]) -> list[str]:
     return columns
 
 
+def _batches(example_tokens: list[int], batch_size: int) -> list[tuple[int, int]]:
+    """(tokens, examples) of each training step of an epoch: a step counts at least one token."""
+    prefix = [0, *itertools.accumulate(example_tokens)]  # a batch's tokens in O(1), not one add per example
+    count = len(example_tokens)
+    steps = math.ceil(max(1, count) / batch_size)
+    ends = [(first, min(first + batch_size, count)) for first in range(0, steps * batch_size, batch_size)]
+    return [((prefix[end] - prefix[first] if end > first else 0) or 1, max(0, end - first)) for first, end in ends]
+
+
 def _accuracy(draw: Callable[[], float], progress: float, floor: float) -> float:
     """floor + (1 - floor) * progress, plus rng.uniform(-0.08, 0.08) from `draw` (rng.random), within [0, 1]."""
     value = floor + (1 - floor) * progress + (-0.08 + (0.08 - -0.08) * draw())
@@ -62,18 +71,13 @@ def compiled_results(spec: ResultsSpec) -> str:
         columns += VALIDATION_COLUMNS
     columns += extra
     lines = [",".join(columns)]
-    count = len(spec.example_tokens)
-    batch_size = spec.batch_size
-    steps_per_epoch = math.ceil(max(1, count) / batch_size)
-    total = steps_per_epoch * spec.n_epochs
+    batches = _batches(spec.example_tokens, spec.batch_size)
+    total = len(batches) * spec.n_epochs
     start_loss = rng.uniform(0.25, 0.6)
     elapsed_tokens = elapsed_examples = 0
-    prefix = [0, *itertools.accumulate(spec.example_tokens)]  # a batch's tokens in O(1), not one add per example
-    for step in range(1, total + 1):
-        first = ((step - 1) % steps_per_epoch) * batch_size
-        end = min(first + batch_size, count)
-        elapsed_tokens += (prefix[end] - prefix[first] if end > first else 0) or 1
-        elapsed_examples += max(0, end - first)
+    for step, (tokens, examples) in enumerate(batches * spec.n_epochs, 1):
+        elapsed_tokens += tokens
+        elapsed_examples += examples
         progress = step / total
         loss = start_loss * exp(-2.2 * progress) * (0.8 + (1.2 - 0.8) * draw())
         sequence = "1.0" if draw() < progress * 0.9 else "0.0"
