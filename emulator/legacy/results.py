@@ -41,6 +41,12 @@ def classification_columns(options: dict[str, object]) -> list[str]:
     return columns
 
 
+def results_columns(spec: ResultsSpec) -> tuple[list[str], list[str]]:
+    """Every column of the file, and the classification ones among them (measured on the last step only)."""
+    extra = classification_columns(spec.classification) if spec.classification else []
+    return [*TRAINING_COLUMNS, *(VALIDATION_COLUMNS if spec.has_validation else []), *extra], extra
+
+
 def _batches(example_tokens: list[int], batch_size: int) -> list[tuple[int, int]]:
     """(tokens, examples) of each training step of an epoch: a step counts at least one token."""
     prefix = [0, *itertools.accumulate(example_tokens)]  # a batch's tokens in O(1), not one add per example
@@ -65,11 +71,7 @@ def compiled_results(spec: ResultsSpec) -> str:
     """
     rng = random.Random(spec.seed)
     draw, exp = rng.random, math.exp
-    columns = list(TRAINING_COLUMNS)
-    extra = classification_columns(spec.classification) if spec.classification else []
-    if spec.has_validation:
-        columns += VALIDATION_COLUMNS
-    columns += extra
+    columns, extra = results_columns(spec)
     lines = [",".join(columns)]
     batches = _batches(spec.example_tokens, spec.batch_size)
     total = len(batches) * spec.n_epochs

@@ -8,14 +8,7 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from emulator.legacy.results import (
-    TRAINING_COLUMNS,
-    VALIDATION_COLUMNS,
-    VALIDATION_EVERY,
-    ResultsSpec,
-    classification_columns,
-    compiled_results,
-)
+from emulator.legacy.results import VALIDATION_EVERY, ResultsSpec, compiled_results, results_columns
 
 
 def _plain_accuracy(rng: random.Random, progress: float, floor: float) -> float:
@@ -25,11 +18,7 @@ def _plain_accuracy(rng: random.Random, progress: float, floor: float) -> float:
 def plain_results(spec: ResultsSpec) -> str:
     """The definition, spelled as plainly as possible (the loop compiled_results had before it was tuned)."""
     rng = random.Random(spec.seed)
-    columns = list(TRAINING_COLUMNS)
-    extra = classification_columns(spec.classification) if spec.classification else []
-    if spec.has_validation:
-        columns += VALIDATION_COLUMNS
-    columns += extra
+    columns, extra = results_columns(spec)
     lines = [",".join(columns)]
     n = max(1, len(spec.example_tokens))
     steps_per_epoch = math.ceil(n / spec.batch_size)
