@@ -16,10 +16,13 @@ The runs, in this order:
    flight), once with clients that pause THINK_MS on average (0 to twice that) before each request;
 3. one organisation for everyone, clients pausing as in 2: the stress case, whose unpaged lists grow by ~20
    jobs, files and models a second all run long (docs/performance.md, "How each cost grows").
+
+`--closed-loop-only` runs only 2's closed loop (what a change to the server's cost per request moves most).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
@@ -33,7 +36,7 @@ from typing import Any
 
 import httpx
 
-from bench.common import ROOT, bare_command, free, ftemu_serve_command, server
+from bench.common import ROOT, bare_command, cpu_seconds, free, ftemu_serve_command, server, server_process
 from bench.loadgen import CAPITALS
 
 CLIENTS = int(os.environ.get("FTEMU_BENCH_CLIENTS", "200"))
@@ -129,8 +132,13 @@ def baseline() -> None:
     )
 
 
-async def drive(port: int, keys: list[str], think_ms: int) -> tuple[dict[str, Any], Tally]:
-    """The load generator drives the mix for the first CLIENTS - FOLLOWERS keys; each remaining key has a follower."""
+async def drive(
+    port: int, keys: list[str], think_ms: int, served: subprocess.Popen[bytes] | None = None
+) -> tuple[dict[str, Any], Tally]:
+    """The load generator drives the mix for the first CLIENTS - FOLLOWERS keys; each remaining key has a follower.
+
+    With the server's process (`served`), the figures include the CPU time it used meanwhile.
+    """
     base = f"http://127.0.0.1:{port}"
     async with httpx.AsyncClient(base_url=base + "/v1", timeout=60, limits=limits(FOLLOWERS + 20)) as http:
         tenants: list[Tenant] = []
@@ -141,10 +149,15 @@ async def drive(port: int, keys: list[str], think_ms: int) -> tuple[dict[str, An
         process = await asyncio.create_subprocess_exec(*command, cwd=ROOT, stdout=asyncio.subprocess.PIPE)
         tally = Tally()
         stop = time.perf_counter() + SECONDS
+        cpu_before = cpu_seconds(served) if served else None
         followers = asyncio.gather(*(follower(http, tally, tenant, stop) for tenant in following))
         output, _ = await process.communicate()
         await followers
-    return json.loads(output), tally
+        cpu_after = cpu_seconds(served) if served else None
+    figures = json.loads(output)
+    if cpu_before is not None and cpu_after is not None:
+        figures["server_cpu_seconds"] = cpu_after - cpu_before
+    return figures, tally
 
 
 def report(label: str, figures: dict[str, Any], tally: Tally) -> None:
@@ -159,6 +172,12 @@ def report(label: str, figures: dict[str, Any], tally: Tally) -> None:
         f"{figures['cpu_seconds'] / figures['seconds']:.0%}",
         flush=True,
     )
+    if "server_cpu_seconds" in figures:
+        cpu = figures["server_cpu_seconds"]
+        print(
+            f"    server CPU {cpu / figures['seconds']:.0%} of a core: {cpu * 1000 / every['requests']:.2f} ms per "
+            "request of the load generator (the followers' creates and streams included)"
+        )
     for kind, seen in figures["kinds"].items():
         print(
             f"    {kind:<11} {seen['requests']:>6} requests, p50 {seen['p50_ms']:7.1f} ms, "
@@ -167,17 +186,25 @@ def report(label: str, figures: dict[str, Any], tally: Tally) -> None:
 
 
 def main() -> None:
-    baseline()
+    parser = argparse.ArgumentParser(description="Mixed traffic against ftemu serve (issue 13).")
+    parser.add_argument(
+        "--closed-loop-only", action="store_true", help="only run 2's closed loop (no baseline, no pausing runs)"
+    )
+    closed_loop_only = parser.parse_args().closed_loop_only
+    if not closed_loop_only:
+        baseline()
     keys = [f"sk-bench-org{number:03d}-0000000000" for number in range(CLIENTS)]
-    for think_ms in (0, THINK_MS):
+    for think_ms in (0,) if closed_loop_only else (0, THINK_MS):
         with tempfile.TemporaryDirectory() as home:
             keys_file = Path(home, "keys.json")
             keys_file.write_text(json.dumps({key: f"org{number:03d}" for number, key in enumerate(keys)}))
             port = free()
             command = ftemu_serve_command(port, "--speed", "instant", "--keys", str(keys_file))
-            with server(command, port, "/v1/models", key=keys[0]):
+            with server_process(command, port, "/v1/models", key=keys[0]) as (served, _):
                 label = f"{CLIENTS} organisations, " + (f"pausing {think_ms} ms" if think_ms else "no pause")
-                report(label, *asyncio.run(drive(port, keys, think_ms)))
+                report(label, *asyncio.run(drive(port, keys, think_ms, served)))
+    if closed_loop_only:
+        return
     port = free()
     with server(ftemu_serve_command(port, "--speed", "instant"), port, "/v1/models"):
         one = ["sk-bench-000000000000"] * (FOLLOWERS + 3)

@@ -25,7 +25,25 @@ UVICORN_FLAGS = ["--log-level", "warning", "--no-access-log"]
 
 @contextmanager
 def server(command: list[str], port: int, probe: str, *, key: str | None = None) -> Iterator[float]:
-    """Start a server process; yields seconds from spawn to the first 200 on `probe`.
+    """Start a server process; yields seconds from spawn to the first 200 on `probe`."""
+    with server_process(command, port, probe, key=key) as (_, seconds):
+        yield seconds
+
+
+def cpu_seconds(process: subprocess.Popen[bytes]) -> float | None:
+    """CPU time (user + system) the process has used so far; None where /proc cannot tell (not Linux)."""
+    try:
+        fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextmanager
+def server_process(
+    command: list[str], port: int, probe: str, *, key: str | None = None
+) -> Iterator[tuple[subprocess.Popen[bytes], float]]:
+    """Start a server process; yields it and the seconds from spawn to the first 200 on `probe`.
 
     Its log goes to a file, not a pipe: a pipe nobody reads fills up and then blocks the server.
     """
@@ -47,7 +65,7 @@ def server(command: list[str], port: int, probe: str, *, key: str | None = None)
                     log.seek(0)
                     raise RuntimeError(f"server did not start: {log.read().decode(errors='replace')}")
                 time.sleep(0.005)
-            yield time.perf_counter() - started
+            yield process, time.perf_counter() - started
         finally:
             process.terminate()
             process.wait(timeout=10)

@@ -40,7 +40,10 @@ class JobKind(Protocol):
         ...
 
     def queue_moved(self, organization: Organization, waiting: list[ScheduledJob], when: float) -> None:
-        """The organisation's queue changed: `waiting` is everyone in it, first first, across kinds."""
+        """The organisation's queue changed: `waiting` is everyone in it, first first, across kinds.
+
+        It may tell the jobs their places, but must change nothing their schedule is made of (ScheduledJob).
+        """
         ...
 
 
@@ -138,9 +141,9 @@ class Scheduler:
 
     def _catch_up(self, organization: Organization, now: float) -> None:
         changed = False
+        count = self._changes() if self._changes is not None else None  # before reading: a later write shows
+        jobs = self.active_jobs(organization.id)
         while True:
-            count = self._changes() if self._changes is not None else None  # before reading: a later write shows
-            jobs = self.active_jobs(organization.id)
             if not jobs:
                 self._idle.add(organization.id)
                 break
@@ -153,15 +156,19 @@ class Scheduler:
                 break
             with self._transaction():
                 self.kinds[job.kind].advance(organization, job, when, self.waiting(jobs))
+                jobs = self.active_jobs(organization.id)
                 if job.stage in (Stage.PROCESSING, Stage.QUEUED):  # only these join or leave the queue
-                    self.announce(organization, when)
+                    self.announce(organization, when, jobs)
+                # Inside the transaction no other writer comes between; queue_moved changes no job's schedule.
+                count = self._changes() if self._changes is not None else None
             changed = True
         if changed:
             self.on_change()
 
-    def announce(self, organization: Organization, when: float) -> None:
-        """Tell every kind the organisation's queue as it stands now (after a start or an end)."""
-        waiting = self.waiting(self.active_jobs(organization.id))
+    def announce(self, organization: Organization, when: float, jobs: list[ScheduledJob] | None = None) -> None:
+        """Tell every kind the organisation's queue as it stands now (after a start or an end); `jobs`: its
+        active jobs, when the caller has just read them."""
+        waiting = self.waiting(self.active_jobs(organization.id) if jobs is None else jobs)
         for kind in self.kinds.values():
             kind.queue_moved(organization, waiting, when)
 

@@ -8,6 +8,7 @@ trigram. The whole index is a handful of arrays, so it is written and read back 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 import struct
 import sys
@@ -63,13 +64,9 @@ class Texts:
     def build(strings: Iterable[str]) -> tuple[Texts, array[int]]:
         """The distinct strings, and for each given string the number of its copy."""
         ids: dict[str, int] = {}
-        numbers = array("I", (ids.setdefault(text, len(ids)) for text in strings))
+        numbers = array("I", [ids.setdefault(text, len(ids)) for text in strings])
         encoded = [text.encode(*_ENCODING) for text in ids]
-        offsets = array("Q", [0])
-        total = 0
-        for piece in encoded:
-            total += len(piece)
-            offsets.append(total)
+        offsets = array("Q", [0, *itertools.accumulate(map(len, encoded))])
         return Texts(b"".join(encoded), offsets), numbers
 
     def __len__(self) -> int:

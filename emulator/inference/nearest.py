@@ -89,16 +89,18 @@ class NearestIndex:
     """Built once per model from its (prompt, completion) pairs in training order."""
 
     def __init__(self, examples: Sequence[tuple[str, str]] = ()) -> None:
-        self.separator = common_separator([prompt for prompt, _ in examples])
-        keys = [normalise(prompt, self.separator) for prompt, _ in examples]
+        self.separator = separator = common_separator([prompt for prompt, _ in examples])
+        keys = [normalise(prompt, separator) for prompt, _ in examples]
         last = {key: position for position, key in enumerate(keys)}
-        kept = [position for position, key in enumerate(keys) if last[key] == position]
-        texts, numbers = Texts.build(text for position in kept for text in examples[position])
+        if len(last) < len(keys):  # duplicates: the last of each stays
+            kept = [position for position, key in enumerate(keys) if last[key] == position]
+            examples, keys = [examples[position] for position in kept], [keys[position] for position in kept]
+        texts, numbers = Texts.build([text for example in examples for text in example])
         self.examples = Examples(texts, numbers[0::2], numbers[1::2])
-        self._hashes, self._order = exact_table([key_hash(keys[position]) for position in kept])
+        self._hashes, self._order = exact_table([key_hash(key) for key in keys])
         self._postings: Postings | None = None
         self._building = threading.Lock()
-        self.answers = array("I", (i for i, position in enumerate(kept) if examples[position][1]))
+        self.answers = array("I", [number for number, (_, completion) in enumerate(examples) if completion])
 
     @property
     def postings(self) -> Postings:

@@ -18,7 +18,7 @@ from emulator.core.pricing import format_cost
 from emulator.core.webhooks import Webhooks
 from emulator.legacy.naming import name_prefix, unique_model_name
 from emulator.legacy.results import ResultsSpec, compiled_results
-from emulator.store import FileRecord, FineTuneRecord, ModelRecord, Organization, Store
+from emulator.store import FileRecord, FineTuneChanges, FineTuneRecord, ModelRecord, Organization, Store
 
 KIND = "fine-tune"
 
@@ -224,12 +224,10 @@ class FineTuneLifecycle:
         if job.stage == Stage.PROCESSING:
             self._finish_processing(organization, job, plan, len(waiting), when)
         elif job.stage == Stage.QUEUED:
-            self.store.update_fine_tune(
-                job.id, stage=Stage.RUNNING, status="running", started_at=when, queue_number=None
-            )
-            self._event(job, "Fine-tune started", when)
+            changes: FineTuneChanges = {"stage": Stage.RUNNING, "status": "running", "started_at": when}
+            self._events(job, ["Fine-tune started"], when, {**changes, "queue_number": None})
         else:
-            self._step(organization, job, plan.steps[Stage.step_index(job.stage)], plan, when)
+            self._run(organization, job, plan, when)
 
     def queue_moved(self, organization: Organization, waiting: list[ScheduledJob], when: float) -> None:
         """Every waiting job whose place in the queue fell hears its new number."""
@@ -239,14 +237,18 @@ class FineTuneLifecycle:
             job = self.store.get_fine_tune(organization.id, entry.id)
             assert job is not None
             if job.queue_number is None or position < job.queue_number:
-                self.store.update_fine_tune(job.id, queue_number=position)
-                self._event(job, f"Fine-tune is in the queue. Queue number: {position}", when)
+                message = f"Fine-tune is in the queue. Queue number: {position}"
+                self._events(job, [message], when, {"queue_number": position})
 
     # transitions ------------------------------------------------------------------------------------------
 
-    def _event(self, job: FineTuneRecord, message: str, when: float, level: str = "info") -> None:
-        self.store.add_event(job.id, message, int(when), level)
-        self.store.update_fine_tune(job.id, updated_at=int(when))
+    def _events(
+        self, job: FineTuneRecord, messages: list[str], when: float, changes: FineTuneChanges, level: str = "info"
+    ) -> None:
+        """The job's next events, all at `when`; its row's `changes` go in the same write as its updated_at."""
+        self.store.add_events(job.id, messages, int(when), level)
+        row: FineTuneChanges = {**changes, "updated_at": int(when)}
+        self.store.update_fine_tune(job.id, **row)
 
     def _finish_processing(
         self, organization: Organization, job: FineTuneRecord, plan: Plan, position: int, when: float
@@ -257,25 +259,40 @@ class FineTuneLifecycle:
         hyperparams = dict(job.hyperparams)
         hyperparams["batch_size"] = plan.batch_size
         hyperparams["learning_rate_multiplier"] = plan.learning_rate_multiplier
-        self.store.update_fine_tune(
-            job.id, stage=Stage.QUEUED, queued_at=when, queue_number=position, hyperparams=hyperparams
-        )
-        self._event(job, f"Fine-tune costs {plan.cost}", when)
-        self._event(job, f"Fine-tune enqueued. Queue number: {position}", when)
+        messages = [f"Fine-tune costs {plan.cost}", f"Fine-tune enqueued. Queue number: {position}"]
+        changes: FineTuneChanges = {"stage": Stage.QUEUED, "queued_at": when, "queue_number": position}
+        self._events(job, messages, when, {**changes, "hyperparams": hyperparams})
 
-    def _step(self, organization: Organization, job: FineTuneRecord, step: Step, plan: Plan, when: float) -> None:
-        self.store.update_fine_tune(job.id, stage=job.stage + 1)
+    def _run(self, organization: Organization, job: FineTuneRecord, plan: Plan, when: float) -> None:
+        """The due step, and every later one planned for the same moment (instant speed runs them all now).
+
+        One transition for all of them: nothing else of the organisation's can come between steps of the same
+        moment (the scheduler takes the earliest first, then the oldest job, and only the last step frees a slot).
+        """
+        steps = plan.steps
+        index = Stage.step_index(job.stage)
+        due = steps[index].offset
+        messages: list[str] = []
+        changes: FineTuneChanges = {}
+        while index < len(steps) and steps[index].offset == due:
+            step = steps[index]
+            index += 1
+            if step.kind == "epoch":
+                messages.append(f"Completed epoch {step.number}/{job.hyperparams['n_epochs']}")
+            elif step.kind == "model":
+                name = changes["fine_tuned_model"] = self._register_model(organization, job, when)
+                messages.append(f"Uploaded model: {name}")
+            elif step.kind == "results":
+                result = self._write_results(organization, job, plan, when)
+                changes["result_file_ids"] = [result.id]
+                messages.append(f"Uploaded result file: {result.id}")
+                break
+            else:  # fail
+                break
+        self._events(job, messages, when, {**changes, "stage": Stage.RUNNING + index})
         if step.kind == "fail":
             self.end(organization, job, "failed", failure_message(plan, step.number), when, level="error")
-        elif step.kind == "epoch":
-            self._event(job, f"Completed epoch {step.number}/{job.hyperparams['n_epochs']}", when)
-        elif step.kind == "model":
-            name = self._register_model(organization, job, when)
-            self._event(job, f"Uploaded model: {name}", when)
-        else:
-            result = self._write_results(organization, job, plan, when)
-            self.store.update_fine_tune(job.id, result_file_ids=[result.id])
-            self._event(job, f"Uploaded result file: {result.id}", when)
+        elif step.kind == "results":
             self.end(organization, job, "succeeded", "Fine-tune succeeded", when)
 
     def _register_model(self, organization: Organization, job: FineTuneRecord, when: float) -> str:
@@ -294,7 +311,6 @@ class FineTuneLifecycle:
                 deleted=False,
             )
         )
-        self.store.update_fine_tune(job.id, fine_tuned_model=name)
         return name
 
     def _write_results(self, organization: Organization, job: FineTuneRecord, plan: Plan, when: float) -> FileRecord:
@@ -339,15 +355,15 @@ class FineTuneLifecycle:
 
         A job that ends other than in success leaves no usable model, even if its model was already uploaded.
         """
+        changes: FineTuneChanges = {"status": status, "finished_at": when, "queue_number": None}
         with self.store.transaction():
-            self.store.update_fine_tune(job.id, status=status, finished_at=when, queue_number=None)
-            current = self.store.get_fine_tune(organization.id, job.id)
             if status != "succeeded":
                 self.blobs.delete(results_stash(job.id))  # written ahead by its preparation
-            if status != "succeeded" and current is not None and current.fine_tuned_model:
-                self.store.delete_model(current.fine_tuned_model)
-                self.store.update_fine_tune(job.id, fine_tuned_model=None)
-            self._event(job, message, when, level)
+                current = self.store.get_fine_tune(organization.id, job.id)
+                if current is not None and current.fine_tuned_model:
+                    self.store.delete_model(current.fine_tuned_model)
+                    changes["fine_tuned_model"] = None
+            self._events(job, [message], when, changes, level)
         if self.webhooks is not None:
             self.webhooks.emit(organization.name, f"fine_tuning.job.{status}", job.id, when)
 

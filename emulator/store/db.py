@@ -89,18 +89,26 @@ class Database:
 
     def next_id(self, prefix: str, *, lower: bool = False) -> str:
         """A fresh id: the seed's next draw; the counter is stored so restarts never repeat one."""
-        with self.transaction():
-            counter = int(self.get_meta("id_counter") or 0) + 1
-            self.set_meta("id_counter", str(counter))
+        counter = self._take_counters(1)
         make = ids.make_lower_id if lower else ids.make_id
         return make(prefix, self.seed, counter)
 
     def next_ids(self, prefix: str, count: int) -> list[str]:
         """`count` fresh ids from one counter update (what many next_id calls would give, in one write)."""
-        with self.transaction():
-            first = int(self.get_meta("id_counter") or 0) + 1
-            self.set_meta("id_counter", str(first + count - 1))
+        first = self._take_counters(count)
         return [ids.make_id(prefix, self.seed, counter) for counter in range(first, first + count)]
+
+    def _take_counters(self, count: int) -> int:
+        """The first of `count` fresh values of the stored id counter (two statements in one transaction)."""
+        with self.transaction():
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'id_counter'").fetchone()
+            first = (int(row[0]) if row else 0) + 1
+            last = str(first + count - 1)
+            self._db.execute(
+                "INSERT INTO meta (key, value) VALUES ('id_counter', ?) ON CONFLICT(key) DO UPDATE SET value = ?",
+                (last, last),
+            )
+        return first
 
     def reset(self) -> None:
         """Forget every object (organisations and the seed stay, so ids keep their shape)."""

@@ -74,6 +74,14 @@ class FineTunesTable(Database):
             (fine_tune_id, level, message, created_at),
         )
 
+    def add_events(self, fine_tune_id: str, messages: list[str], created_at: int, level: str = "info") -> None:
+        """Several events of one moment, in order, in one statement."""
+        with self.transaction():
+            self._db.executemany(
+                "INSERT INTO fine_tune_events (fine_tune_id, level, message, created_at) VALUES (?, ?, ?, ?)",
+                [(fine_tune_id, level, message, created_at) for message in messages],
+            )
+
     def list_events(self, fine_tune_id: str, after_seq: int = 0) -> list[EventRecord]:
         rows = self._query(
             "SELECT * FROM fine_tune_events WHERE fine_tune_id = ? AND seq > ? ORDER BY seq",

@@ -60,6 +60,7 @@ class FineTuningJobLifecycle:
         self.blobs = blobs
         self.webhooks = webhooks
         self._pending: list[NewJobEvent] = []  # one transition's events, written together by _flush
+        self._metrics: dict[int, Data] = {}  # one transition's steps' metrics: the results file reuses them
         # Starts a job's preparation off the event loop (v1/preparation.py; set by the app).
         self.prepare: Prepare[FineTuningJobRecord] | None = None
 
@@ -81,6 +82,7 @@ class FineTuningJobLifecycle:
         job = self.store.get_fine_tuning_job(organization.id, scheduled_job.id)
         assert job is not None
         plan = JobPlan.from_json(job.plan)
+        self._metrics.clear()  # only this transition's steps (one cut short by an error left its own)
         if job.stage == Stage.PROCESSING:
             self._finish_validating(job, plan, when)
         elif job.stage == Stage.QUEUED:
@@ -103,6 +105,7 @@ class FineTuningJobLifecycle:
 
     def _flush(self, job: FineTuningJobRecord) -> None:
         events, self._pending = self._pending, []
+        self._metrics.clear()
         if events:
             self.store.add_job_events(job.id, events)
 
@@ -151,7 +154,9 @@ class FineTuningJobLifecycle:
         self, organization: Organization, job: FineTuningJobRecord, plan: JobPlan, step: int, when: float, saves: bool
     ) -> None:
         """One training step's metrics event; at an epoch's end (`saves`), its checkpoint."""
-        data = metrics.step_metrics(self.metrics_key(job), step, plan.total_steps, plan.has_validation)
+        data = self._metrics[step] = metrics.step_metrics(
+            self.metrics_key(job), step, plan.total_steps, plan.has_validation
+        )
         self._event(job, metrics.step_message(data), when, data=data)
         if saves:
             name = self._checkpoint(organization, job, step, data, when)
@@ -223,7 +228,7 @@ class FineTuningJobLifecycle:
     def _write_results(
         self, organization: Organization, job: FineTuningJobRecord, plan: JobPlan, when: float
     ) -> FileRecord:
-        data = metrics.results_file(self.metrics_key(job), plan.total_steps, plan.has_validation)
+        data = metrics.results_file(self.metrics_key(job), plan.total_steps, plan.has_validation, self._metrics)
         record = FileRecord(
             id=self.store.next_id("file-"),
             organization_id=organization.id,

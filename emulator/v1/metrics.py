@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import math
+from collections.abc import Mapping
 from typing import Any
 
 RESULT_COLUMNS = "step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy"
@@ -61,11 +62,17 @@ def checkpoint_metrics(data: dict[str, Any]) -> dict[str, float]:
     return {key: value for key, value in data.items() if key != "total_steps"}
 
 
-def results_file(key: str, total: int, has_validation: bool) -> bytes:
-    """The result file's content: the per-step CSV, base64-encoded as the June 2024 cookbook run received it."""
+def results_file(
+    key: str, total: int, has_validation: bool, known: Mapping[int, dict[str, Any]] | None = None
+) -> bytes:
+    """The result file's content: the per-step CSV, base64-encoded as the June 2024 cookbook run received it.
+
+    `known`: steps' metrics already worked out (by the transition that ran them), by step.
+    """
     rows = [RESULT_COLUMNS]
+    known = known or {}
     for step in range(1, total + 1):
-        data = step_metrics(key, step, total, has_validation)
+        data = known.get(step) or step_metrics(key, step, total, has_validation)
         valid = data.get("valid_loss")
         accuracy = data.get("valid_mean_token_accuracy")
         rows.append(
