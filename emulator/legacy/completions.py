@@ -85,12 +85,10 @@ async def _job_model(app: Core, record: ModelRecord) -> Tuned:
     base = modern_model(record.root)
     if base is None or base.kind == "chat":
         raise chat_model_on_completions()
-    knowledge = app.chat_models.cached(record)
+    knowledge = app.chat_models.cached(app.store, record)
     if knowledge is None:
         knowledge = await run_in_threadpool(app.chat_models.knowledge, app.store, record)
-    if not knowledge.has_prompts:
-        await run_in_threadpool(lambda: knowledge.prompts)
-    return Tuned(knowledge.prompts, knowledge.quality)
+    return Tuned(knowledge.index, knowledge.quality)  # the completion-format view: prompts and completions
 
 
 def _choices(

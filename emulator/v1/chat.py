@@ -68,7 +68,7 @@ async def resolve_chat_model(app: Core, org: Organization, name: str) -> ChatMod
         raise model_not_found(name)
     if base.kind != "chat" or not is_job_model(record):
         raise not_a_chat_model()
-    knowledge = app.chat_models.cached(record)
+    knowledge = app.chat_models.cached(app.store, record)
     if knowledge is None:
         knowledge = await run_in_threadpool(app.chat_models.knowledge, app.store, record)
     return ChatModel(name, snapshot_of(base), knowledge)
