@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 from emulator.core.catalogue import modern_model, snapshot_of
@@ -69,6 +70,9 @@ def chat_view(root: str) -> bool:
 
 def reply_json(reply: dict[str, Any]) -> str:
     """What a chat answer uses of a reply: its text (when it has content) and its tool calls (when a list)."""
+    content = reply.get("content")
+    if isinstance(content, str) and "tool_calls" not in reply:  # most replies: one string encoded, no dict
+        return f'{{"content":{encode_basestring(content)}}}'
     used: dict[str, Any] = {}
     if reply.get("content") is not None:
         used["content"] = content_text(reply["content"])
