@@ -24,9 +24,14 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, os.environ.get("BENCH_TREE", str(ROOT)))  # a child runs against the tree it is given
+if os.environ.get("BENCH_TREE"):  # a child: the code under test from that tree, this bench's helpers from here
+    sys.path.insert(0, os.environ["BENCH_TREE"])
+    import emulator  # noqa: F401
 
-from bench.bench_chat import KEY, MODEL, SYSTEM, messages  # noqa: E402
+    sys.path.remove(os.environ["BENCH_TREE"])
+sys.path.insert(0, str(ROOT))
+
+from bench.bench_chat import KEY, MODEL, SYSTEM, lookup_specs, messages  # noqa: E402
 
 CONVERSATIONS = 100_000
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -57,8 +62,7 @@ def child(data_dir: Path, phase: str) -> dict[str, Any]:
     from starlette.testclient import TestClient
 
     from emulator import Settings, create_app
-    from emulator.inference.chat_answers import ChatSpec, choose
-    from emulator.inference.chat_prompt import conversation_key
+    from emulator.inference.chat_answers import choose
 
     app = create_app(Settings(data_dir=str(data_dir), memory=False, speed="instant", seed=1))
     core = app.state.core
@@ -94,21 +98,10 @@ def child(data_dir: Path, phase: str) -> dict[str, Any]:
         except TypeError:  # the code before the change: cached(record)
             knowledge = core.chat_models.cached(record)
         counted = getattr(core.chat_models, "nbytes", None)
-        queries = {
-            "exact": [messages(i) for i in range(0, CONVERSATIONS, 997)],
-            "similar": [
-                [SYSTEM, {"role": "user", "content": f"Which city is the capital of Country{i}?"}]
-                for i in range(0, CONVERSATIONS, 997)
-            ],
-            "unrelated": [[{"role": "user", "content": f"Tell me a story about dragon {i}"}] for i in range(0, 100, 1)],
-        }
         lookups = {}
-        for kind, conversations in queries.items():
+        for kind, specs in lookup_specs(CONVERSATIONS, 997).items():
             times = []
-            for conversation in conversations:
-                spec = ChatSpec(
-                    seed=1, model=MODEL, key=conversation_key(conversation), temperature=1, max_tokens=16, stop=[]
-                )
+            for spec in specs:
                 started = time.perf_counter()
                 choose(spec, knowledge)
                 times.append(time.perf_counter() - started)

@@ -60,19 +60,8 @@ class TunedModels(KeptIndexes):
         found = self.cached(record)
         if found is not None:
             return found
-        return self.build(store, record.organization_id, record.fine_tune_id, record.parent)
-
-    def build(
-        self,
-        store: Store,
-        organization_id: str,
-        fine_tune_id: str,
-        parent: str,
-        *,
-        own: list[tuple[str, str]] | None = None,
-    ) -> NearestIndex:
-        """A job's index, made once (KeptIndexes.made): read from its file, else made from the store."""
-        return self.made(fine_tune_id, lambda: self.make(store, organization_id, fine_tune_id, parent, own=own))
+        job = record.fine_tune_id
+        return self.made(job, lambda: self.make(store, record.organization_id, job, record.parent))
 
     @staticmethod
     def make(
