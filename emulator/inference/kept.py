@@ -131,13 +131,17 @@ class KeptIndexes:
             return None
 
     def _save(self, name: str, index: NearestIndex) -> None:
+        """Write the index (one that cannot be written still answers: it is made again after a restart)."""
         path = self.path(name)
         if path is None:
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".partial")  # one writer per name at a time (see made)
-        partial.write_bytes(index.to_bytes())
-        os.replace(partial, path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(".partial")  # one writer per name at a time (see made)
+            partial.write_bytes(index.to_bytes())
+            os.replace(partial, path)
+        except OSError:
+            log.warning("could not write the index %s", path, exc_info=True)
 
     def _keep(self, name: str, index: NearestIndex) -> None:
         """Most recently used last; the oldest go while over the count or the bytes (the newest always stays)."""

@@ -79,6 +79,14 @@ def test_chat_models_read_the_file_back_after_a_restart_without_a_rebuild(
     assert answers(again, QUESTIONS)[0] == ("exact", {"content": "A7"})
 
 
+def test_chat_models_answer_when_the_file_cannot_be_written(app: Starlette, tmp_path: Path) -> None:
+    store = app.state.core.store
+    record = model(app, add_tuned_model(app, examples(20), job="ftjob-one"))
+    (tmp_path / "indexes").write_bytes(b"")  # a file where the directory should be
+    knowledge = ChatModels(directory=tmp_path / "indexes").knowledge(store, record)
+    assert answers(knowledge, QUESTIONS)[0] == ("exact", {"content": "A7"})
+
+
 @pytest.mark.parametrize("content", [b"garbage", b"FTEMU-NEAREST-1\n" + bytes(40)])
 def test_chat_models_unreadable_or_old_file_is_rebuilt(
     app: Starlette, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: bytes
