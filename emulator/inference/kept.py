@@ -26,6 +26,12 @@ CACHE_BYTES = 256 * 1024 * 1024  # ~6 indexes of 100,000 examples
 LAZY_SIMILARITY_EXAMPLES = 300
 
 
+def completing(index: NearestIndex) -> bool:
+    """Whether its similarity part may still be being built in the background: a lookup that needs it waits, so
+    answer off the event loop until it is done."""
+    return not index.complete and len(index) > LAZY_SIMILARITY_EXAMPLES
+
+
 class KeptIndexes:
     """Indexes by name (a name's examples never change once it exists): cached, else read, else made."""
 

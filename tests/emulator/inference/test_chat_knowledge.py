@@ -185,3 +185,25 @@ def test_create_completion_job_tuned_002_model_keeps_the_prompts_view(
     body = {"model": name, "prompt": "Capital of France ->", "max_tokens": 1}
     assert in_process(app).post("/completions", json=body).json()["choices"][0]["text"] == " Paris"
     assert sorted(p.name for p in (tmp_path / "indexes").iterdir()) == ["ftjob-caps.prompts.nearest"]
+
+
+def test_create_chat_completion_answers_off_the_event_loop_while_the_similarity_part_is_built(
+    app: Starlette, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from emulator.v1 import chat
+
+    name = add_tuned_model(app, examples(400))
+    monkeypatch.setattr(app.state.core.chat_models, "_in_background", lambda *_: None)  # still being built
+    hops: list[str] = []
+
+    async def counted(work: Callable[..., Any], *args: Any) -> Any:
+        hops.append(getattr(work, "__name__", ""))
+        return work(*args)
+
+    monkeypatch.setattr(chat, "run_in_threadpool", counted)
+    body = {"model": name, "messages": conversation("question number 12"), "seed": 1}
+    http = in_process(app)
+    first = http.post("/chat/completions", json=body).json()["choices"][0]["message"]["content"]
+    assert hops == ["knowledge", "make_choices"]  # a lookup that may wait for the similarity part: not on the loop
+    assert http.post("/chat/completions", json=body).json()["choices"][0]["message"]["content"] == first
+    assert hops == ["knowledge", "make_choices"]  # built by that lookup: answered inline since
