@@ -75,20 +75,29 @@ def lookup() -> None:
         f"nearest-conversation index over {CONVERSATIONS} conversations built in {time.perf_counter() - started:.2f} s"
     )
     gc.collect()
+    for kind, specs in lookup_specs(CONVERSATIONS, 97).items():
+        print_lookup_times(kind, [functools.partial(choose, spec, knowledge) for spec in specs])
+
+
+def lookup_specs(count: int, step: int) -> dict[str, list[ChatSpec]]:
+    """Every `step`-th of `count` conversations: as trained, reworded, and unrelated to any."""
     queries = {
-        "exact": [messages(i) for i in range(0, CONVERSATIONS, 97)],
+        "exact": [messages(i) for i in range(0, count, step)],
         "similar": [
             [SYSTEM, {"role": "user", "content": f"Which city is the capital of Country{i}?"}]
-            for i in range(0, CONVERSATIONS, 97)
+            for i in range(0, count, step)
         ],
-        "unrelated": [[{"role": "user", "content": f"Tell me a story about dragon {i}"}] for i in range(0, 10_000, 97)],
+        "unrelated": [
+            [{"role": "user", "content": f"Tell me a story about dragon {i}"}] for i in range(0, count, step)
+        ],
     }
-    for kind, conversations in queries.items():
-        specs = [
+    return {
+        kind: [
             ChatSpec(seed=1, model=MODEL, key=conversation_key(c), temperature=1, max_tokens=16, stop=[])
             for c in conversations
         ]
-        print_lookup_times(kind, [functools.partial(choose, spec, knowledge) for spec in specs])
+        for kind, conversations in queries.items()
+    }
 
 
 if __name__ == "__main__":

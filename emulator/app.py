@@ -26,6 +26,7 @@ from emulator.http.faults import ControlPlane
 from emulator.http.handlers import ERROR_HANDLERS
 from emulator.http.middleware import Guard
 from emulator.http.routing import Router, Routes, route_table
+from emulator.inference.chat_knowledge import ChatModels
 from emulator.inference.tuned import TunedModels
 from emulator.legacy import completions, fine_tunes
 from emulator.legacy import control as legacy_control
@@ -81,7 +82,8 @@ def build_core(settings: Settings, clock: Clock | None = None) -> Core:
     notifier = Notifier()
     journal = Journal()
     webhooks = open_webhooks(settings, journal, clock)
-    tuned_models = TunedModels(directory=None if settings.memory else settings.data_path / "indexes")
+    indexes = None if settings.memory else settings.data_path / "indexes"
+    tuned_models, chat_models = TunedModels(directory=indexes), ChatModels(directory=indexes)
 
     legacy = FineTuneLifecycle(store, blobs, webhooks)
     legacy.prepare = Preparations(store, blobs, settings.speed_factor, lambda *_: notifier.notify(), tuned_models).start
@@ -100,6 +102,7 @@ def build_core(settings: Settings, clock: Clock | None = None) -> Core:
         scheduler,
         notifier,
         tuned_models=tuned_models,
+        chat_models=chat_models,
         journal=journal,
         webhooks=webhooks,
         sweeping=sweeping,

@@ -23,10 +23,9 @@ from emulator.core import ids
 from emulator.core.tokens import encode
 from emulator.inference import answers, quality
 from emulator.inference.answers import Candidate, generate_from
-from emulator.inference.chat_knowledge import ChatKnowledge, reply_text
+from emulator.inference.chat_knowledge import ChatKnowledge
 from emulator.inference.generation import text_seed, words
 from emulator.inference.json_answers import instance, is_json, json_text
-from emulator.store import ChatExample
 
 MAX_BASE_SENTENCES = 4
 TOKENS_PER_TOOL_CALL = 3
@@ -66,19 +65,18 @@ class ChatChoice:
     completion_tokens: int
 
 
-def choose(spec: ChatSpec, knowledge: ChatKnowledge | None) -> tuple[str, ChatExample | None]:
-    """('exact' | 'nearest', the training conversation) or ('base', None)."""
+def choose(spec: ChatSpec, knowledge: ChatKnowledge | None) -> tuple[str, dict[str, Any] | None]:
+    """('exact' | 'nearest', what the answer uses of the training conversation's reply) or ('base', None)."""
     if knowledge is None:
         return "base", None
     match = knowledge.index.nearest(spec.key)
     if match is None:
         return "base", None
-    example = knowledge.examples[int(knowledge.index.examples[match.index][1])]
     if match.exact:
-        return "exact", example
+        return "exact", knowledge.reply(match.index)
     near_enough = match.score >= answers.SIMILARITY_THRESHOLD
     if near_enough and quality.draw(spec.seed, spec.model, spec.key) < knowledge.quality:
-        return "nearest", example
+        return "nearest", knowledge.reply(match.index)
     return "base", None
 
 
@@ -114,8 +112,8 @@ def _json_answer(spec: ChatSpec, rng: random.Random, trained: str | None) -> str
     return json_text({"answer": "".join(base_answer(rng))})
 
 
-def _text(spec: ChatSpec, rng: random.Random, example: ChatExample | None) -> Iterator[str]:
-    trained = reply_text(example) if example is not None and example.reply.get("content") is not None else None
+def _text(spec: ChatSpec, rng: random.Random, reply: dict[str, Any] | None) -> Iterator[str]:
+    trained = reply.get("content") if reply is not None else None
     if spec.response_format and spec.response_format.get("type") in ("json_object", "json_schema"):
         return iter([_json_answer(spec, rng, trained)])
     if trained is not None:
@@ -130,8 +128,8 @@ def _tool_named(spec: ChatSpec) -> str | None:
     return None
 
 
-def _trained_calls(spec: ChatSpec, example: ChatExample | None) -> list[tuple[str, str]]:
-    calls = example.reply.get("tool_calls") if example is not None else None
+def _trained_calls(spec: ChatSpec, reply: dict[str, Any] | None) -> list[tuple[str, str]]:
+    calls = reply.get("tool_calls") if reply is not None else None
     if not isinstance(calls, list):
         return []
     offered = {tool.get("function", {}).get("name") for tool in spec.tools}
@@ -150,12 +148,12 @@ def _made_call(spec: ChatSpec, rng: random.Random, name: str | None) -> tuple[st
     return str(function.get("name")), json_text(instance(rng, parameters))
 
 
-def _calls(spec: ChatSpec, rng: random.Random, example: ChatExample | None) -> tuple[list[tuple[str, str]], str]:
+def _calls(spec: ChatSpec, rng: random.Random, reply: dict[str, Any] | None) -> tuple[list[tuple[str, str]], str]:
     """The (name, arguments) calls to make and their finish reason; [] for a text answer."""
     if not spec.tools or spec.tool_choice == "none":
         return [], ""
     named = _tool_named(spec)
-    calls = _trained_calls(spec, example)
+    calls = _trained_calls(spec, reply)
     if named is not None:
         calls = [call for call in calls if call[0] == named][:1] or [_made_call(spec, rng, named)]
         return calls, "stop"
@@ -187,15 +185,15 @@ def _tool_choice(
 
 def answer(encoding: tiktoken.Encoding, spec: ChatSpec, knowledge: ChatKnowledge | None, index: int) -> ChatChoice:
     """Choice number `index` of the request."""
-    source, example = choose(spec, knowledge)
+    source, reply = choose(spec, knowledge)
     rng = _rng(spec, index, "text")
     inner = answers.Spec(spec.seed, spec.model, spec.key, None, index, spec.temperature, spec.max_tokens, spec.stop)
-    calls, reason = _calls(spec, rng, example)
+    calls, reason = _calls(spec, rng, reply)
     if calls:
         made, used, cut = _tool_choice(encoding, spec, inner, index, calls)
         empty = Candidate("", [], reason, source, [])
         return ChatChoice(index, inner, empty, made, "length" if cut else reason, used)
-    candidate = generate_from(encoding, inner, source, _text(spec, rng, example), logprobs=spec.logprobs)
+    candidate = generate_from(encoding, inner, source, _text(spec, rng, reply), logprobs=spec.logprobs)
     # A stop sequence inside the last token leaves text that may re-encode longer: usage stays within the budget.
     used = min(len(candidate.tokens), spec.max_tokens)
     return ChatChoice(index, inner, candidate, [], candidate.finish_reason, used)

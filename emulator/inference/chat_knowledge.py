@@ -1,4 +1,4 @@
-"""What a model tuned by a fine-tuning job knows: its chain's conversations, indexed once, cached per model.
+"""What a model tuned by a fine-tuning job knows: its chain's conversations, indexed once, kept on disk, cached.
 
 A model made by a `ftjob-` job knows the conversations the store keeps for that job (`list_chat_examples`),
 after those of the tuned models it was trained from (ancestors first, so its own win on an identical
@@ -6,22 +6,31 @@ conversation). A checkpoint `…:ckpt-step-N` knows each of its own job's conver
 N / (the job's last checkpoint step), drawn once per conversation, so a later checkpoint knows everything an
 earlier one knew; the final model knows all of them, and a model continued from a checkpoint knows what that
 checkpoint knew (ours).
+
+What a model knows is one nearest-prompt index (nearest.py: its texts in one UTF-8 buffer, its numbers in typed
+arrays), kept as the legacy models' are (kept.py): made once, written as `<job id>.chat.nearest` in the data
+directory's `indexes/` (`<job id>.<digest>.chat.nearest` for a set a checkpoint's share decides), read back in
+one go after a restart, cached up to a byte budget. A chat model's index maps each conversation's key to what
+its answer uses of the reply (the reply's text and tool calls, as JSON); a babbage-002 / davinci-002 model's
+(`.prompts`) maps the last user message to the reply's text, the completion-format view /v1/completions uses.
 """
 
 from __future__ import annotations
 
-import functools
-import threading
-from collections import OrderedDict
+import hashlib
+import json
+from dataclasses import dataclass
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
+from typing import Any
 
 from emulator.core.catalogue import modern_model, snapshot_of
-from emulator.inference.chat_prompt import content_text, conversation_key
+from emulator.inference.chat_prompt import compact, content_text, conversation_key
 from emulator.inference.generation import text_seed
+from emulator.inference.kept import KeptIndexes
 from emulator.inference.nearest import NearestIndex
-from emulator.inference.tuned import lineage
+from emulator.inference.tuned import ancestors, lineage
 from emulator.store import ChatExample, ModelRecord, Store
 
-CACHE_SIZE = 32
 JOB_PREFIX = "ftjob-"
 # How often a tuned model answers an unseen conversation from its nearest one, by base snapshot (ours).
 MODERN_QUALITY = {
@@ -49,93 +58,156 @@ def is_job_model(record: ModelRecord) -> bool:
     return record.fine_tune_id.startswith(JOB_PREFIX)
 
 
-class ChatKnowledge:
-    """A tuned model's conversations (known ones only) and the index over their keys (completion = position)."""
-
-    def __init__(self, examples: list[ChatExample], quality: float) -> None:
-        self.examples = examples
-        self.quality = quality
-        keyed = [(conversation_key(example.messages), str(position)) for position, example in enumerate(examples)]
-        self.index = NearestIndex(keyed)
-
-    @property
-    def has_prompts(self) -> bool:
-        """Whether the completion-format view is built (building it is O(conversations))."""
-        return "prompts" in self.__dict__
-
-    @functools.cached_property
-    def prompts(self) -> NearestIndex:
-        """The completion-format view (last user message, reply text) that /v1/completions looks up, built once."""
-        return NearestIndex(
-            [
-                (content_text(example.messages[-1].get("content")) if example.messages else "", reply_text(example))
-                for example in self.examples
-            ]
-        )
+Share = tuple[int, int] | None  # a checkpoint's (step, its job's last checkpoint step); None: every conversation
+Part = tuple[str, Share]  # a job whose conversations a model knows, and its share of them
 
 
-def _learned(store: Store, record: ModelRecord, examples: list[ChatExample]) -> list[ChatExample]:
-    """A checkpoint's share of its own job's conversations; every conversation for any other model."""
-    if record.checkpoint_step is None:
-        return examples
-    steps = [m.checkpoint_step for m in store.list_job_models(record.fine_tune_id) if m.checkpoint_step]
-    last = max([*steps, record.checkpoint_step])
-    share = record.checkpoint_step / last if last else 1.0
-    drawn = (text_seed(record.fine_tune_id, position, "learned") / 2**64 for position in range(len(examples)))
-    return [example for example, draw in zip(examples, drawn, strict=False) if draw < share]
+def chat_view(root: str) -> bool:
+    """Whether a model of this base answers conversations (chat) or prompts (babbage-002, davinci-002)."""
+    base = modern_model(root)
+    return base is None or base.kind == "chat"
 
 
-def known_examples(store: Store, record: ModelRecord) -> list[ChatExample]:
-    """Every conversation the model knows: ancestors first, its own last."""
-    known: list[ChatExample] = []
-    for model in lineage(store, record):
-        if not is_job_model(model):
-            continue
-        examples = store.list_chat_examples(model.fine_tune_id)
-        known += _learned(store, model, examples)
-    return known
-
-
-def build_knowledge(examples: list[ChatExample], quality: float) -> ChatKnowledge:
-    return ChatKnowledge(examples, quality)
+def reply_json(reply: dict[str, Any]) -> str:
+    """What a chat answer uses of a reply: its text (when it has content) and its tool calls (when a list)."""
+    content = reply.get("content")
+    if isinstance(content, str) and "tool_calls" not in reply:  # most replies: one string encoded, no dict
+        return f'{{"content":{encode_basestring(content)}}}'
+    used: dict[str, Any] = {}
+    if reply.get("content") is not None:
+        used["content"] = content_text(reply["content"])
+    if isinstance(reply.get("tool_calls"), list):
+        used["tool_calls"] = reply["tool_calls"]
+    return compact(used)
 
 
 def reply_text(example: ChatExample) -> str:
     return content_text(example.reply.get("content"))
 
 
-class ChatModels:
-    """Knowledge by (model id, job id), built on first use; a model's conversations never change once it exists."""
+def pairs(examples: list[ChatExample], chat: bool) -> list[tuple[str, str]]:
+    """(key, what answers use) per conversation: the chat view, or the completion-format view."""
+    if chat:
+        return [(conversation_key(example.messages), reply_json(example.reply)) for example in examples]
+    return [
+        (content_text(example.messages[-1].get("content")) if example.messages else "", reply_text(example))
+        for example in examples
+    ]
 
-    def __init__(self, capacity: int = CACHE_SIZE) -> None:
-        self.capacity = capacity
-        self._known: OrderedDict[tuple[str, str], ChatKnowledge] = OrderedDict()
-        self._lock = threading.Lock()
 
-    def cached(self, record: ModelRecord) -> ChatKnowledge | None:
+@dataclass(frozen=True)
+class ChatKnowledge:
+    """A tuned model's known conversations as one index, and how often it answers unseen ones from it."""
+
+    index: NearestIndex
+    quality: float
+
+    def reply(self, position: int) -> dict[str, Any]:
+        """What a chat answer uses of the reply of the index's example `position` (see reply_json)."""
+        used: dict[str, Any] = json.loads(self.index.examples[position][1])
+        return used
+
+
+def build_knowledge(examples: list[ChatExample], quality: float, *, chat: bool = True) -> ChatKnowledge:
+    return ChatKnowledge(NearestIndex(pairs(examples, chat)), quality)
+
+
+def _share(store: Store, record: ModelRecord) -> Share:
+    """A checkpoint's step and its job's last checkpoint step, when it knows only part of its job's conversations."""
+    step = record.checkpoint_step
+    if step is None:
+        return None
+    last = max([m.checkpoint_step for m in store.list_job_models(record.fine_tune_id) if m.checkpoint_step] + [step])
+    return (step, last) if last and step < last else None
+
+
+def _learned(examples: list[ChatExample], job_id: str, share: Share) -> list[ChatExample]:
+    """A checkpoint's share of its own job's conversations; every conversation for any other model."""
+    if share is None:
+        return examples
+    fraction = share[0] / share[1]
+    drawn = (text_seed(job_id, position, "learned") / 2**64 for position in range(len(examples)))
+    return [example for example, draw in zip(examples, drawn, strict=False) if draw < fraction]
+
+
+def _parts(store: Store, models: list[ModelRecord]) -> list[Part]:
+    return [(model.fine_tune_id, _share(store, model)) for model in models if is_job_model(model)]
+
+
+def _known(store: Store, parts: list[Part]) -> list[ChatExample]:
+    known: list[ChatExample] = []
+    for job_id, share in parts:
+        known += _learned(store.list_chat_examples(job_id), job_id, share)
+    return known
+
+
+def known_examples(store: Store, record: ModelRecord) -> list[ChatExample]:
+    """Every conversation the model knows: ancestors first, its own last."""
+    return _known(store, _parts(store, lineage(store, record)))
+
+
+def knowledge_name(job_id: str, parts: list[Part], chat: bool) -> str:
+    """The name of a known set: its job's, with a digest of the chain's shares when a checkpoint's share is in it."""
+    view = "chat" if chat else "prompts"
+    if all(share is None for _, share in parts):
+        return f"{job_id}.{view}"  # every conversation of every job in the chain: the job decides the chain
+    signature = "|".join(job if share is None else f"{job}@{share[0]}/{share[1]}" for job, share in parts)
+    return f"{job_id}.{hashlib.blake2b(signature.encode(), digest_size=8).hexdigest()}.{view}"
+
+
+@dataclass(frozen=True)
+class Made:
+    """A job's knowledge made ahead of its model's first use, and the name `ChatModels.adopt` keeps it under."""
+
+    name: str
+    index: NearestIndex
+
+
+class ChatModels(KeptIndexes):
+    """Knowledge by known set (kept.py): a model's conversations never change once they are decided."""
+
+    def __init__(self, capacity: int | None = None, **options: Any) -> None:
+        super().__init__(capacity, thread="ftemu-chat-index", **options)
+        self._names: dict[tuple[str, str], str] = {}  # models whose chain holds no checkpoint: a fixed name
+
+    def name(self, store: Store, record: ModelRecord) -> str:
+        """The model's known set (a few small reads for a chain with a checkpoint, whose share may still grow)."""
         key = (record.id, record.fine_tune_id)
-        with self._lock:
-            found = self._known.get(key)
-            if found is not None:
-                self._known.move_to_end(key)
-            return found
-
-    def knowledge(self, store: Store, record: ModelRecord) -> ChatKnowledge:
-        """The model's knowledge (call from a worker thread when not cached: building is O(conversations))."""
-        found = self.cached(record)
+        found = self._names.get(key)
         if found is not None:
             return found
-        built = build_knowledge(known_examples(store, record), modern_quality(record.root))
-        with self._lock:
-            self._known[(record.id, record.fine_tune_id)] = built
-            while len(self._known) > self.capacity:
-                self._known.popitem(last=False)
-        return built
+        chain = lineage(store, record)
+        name = knowledge_name(record.fine_tune_id, _parts(store, chain), chat_view(record.root))
+        if all(model.checkpoint_step is None for model in chain):
+            self._names[key] = name
+        return name
+
+    def cached(self, store: Store, record: ModelRecord) -> ChatKnowledge | None:
+        index = self.kept(self.name(store, record))
+        return None if index is None else ChatKnowledge(index, modern_quality(record.root))
+
+    def knowledge(self, store: Store, record: ModelRecord) -> ChatKnowledge:
+        """The model's knowledge: cached, else read from its file, else built (call from a worker thread then)."""
+        name = self.name(store, record)
+        index = self.kept(name)
+        if index is None:
+            chat = chat_view(record.root)
+            index = self.made(name, lambda: NearestIndex(pairs(known_examples(store, record), chat)))
+        return ChatKnowledge(index, modern_quality(record.root))
+
+    @staticmethod
+    def make(
+        store: Store, organization_id: str, job_id: str, parent: str, root: str, *, own: list[ChatExample] | None = None
+    ) -> Made:
+        """What a job's final model will know, made now and kept nowhere (its own conversations: `own`, else the
+        store's). A job's preparation makes it off the event loop and, once the job is known to succeed, calls
+        `adopt(made.name, made.index)`: the model's first answer then neither builds nor reads anything."""
+        parts = _parts(store, ancestors(store, organization_id, parent))
+        examples = _known(store, parts) + (store.list_chat_examples(job_id) if own is None else own)
+        chat = chat_view(root)
+        return Made(knowledge_name(job_id, [*parts, (job_id, None)], chat), NearestIndex(pairs(examples, chat)))
 
     def clear(self) -> None:
-        """Forget every model (the store was reset: a name may come back with other conversations)."""
-        with self._lock:
-            self._known.clear()
-
-    def __len__(self) -> int:
-        return len(self._known)
+        """Forget every model (a reset); files stay, named by job ids that are never reused."""
+        self.forget()
+        self._names.clear()

@@ -110,7 +110,10 @@ class Postings:
 
     @staticmethod
     def build(keys: list[str], trigrams: Callable[[str], set[str]]) -> Postings:
-        """Two passes over the keys (frequencies, then postings), holding one trigram set at a time."""
+        """Two passes over the keys (frequencies, then postings), holding one trigram set at a time.
+
+        The second pass lists each example under its trigrams that are not common, and under the common ones it
+        lacks: a conversation's shared system prompt costs no Python step per example."""
         count = len(keys)
         frequency: Counter[str] = Counter()
         for key in keys:
@@ -120,6 +123,7 @@ class Postings:
         weight = {g: (math.log((1 + count) / (1 + df)) + 1) ** 2 for g, df in frequency.items()}
         common = bytes(frequency[g] * 2 > count for g in grams_sorted)
         bits = {g: 0 if rare(df, count) else 1 << signature_bit(number[g]) for g, df in frequency.items()}
+        common_grams = {g for g, df in frequency.items() if df * 2 > count}
         del frequency
         lists = [array("I") for _ in grams_sorted]
         norms, frequent, signatures = array("d"), array("d"), bytearray()
@@ -129,15 +133,14 @@ class Postings:
             norms.append(math.sqrt(total) or 1.0)
             frequent.append(total)  # less its rare trigrams' weights, taken off below
             signatures += reduce(or_, map(bits.__getitem__, grams), 0).to_bytes(SIGNATURE_BYTES, "little")
-            for gram in grams:
+            for gram in grams - common_grams:
+                lists[number[gram]].append(index)
+            for gram in common_grams - grams:  # a common trigram lists the examples without it
                 lists[number[gram]].append(index)
         offsets, entries = array("Q", [0]), array("I")
         ranked_offsets, ranked_entries = array("Q", [0]), array("I")
         for position, members in enumerate(lists):
-            if common[position]:
-                inside = set(members)
-                members = array("I", (index for index in range(count) if index not in inside))
-            elif rare(len(members), count):
+            if not common[position] and rare(len(members), count):
                 ranked_entries.extend(ranked(members, norms))
                 rare_weight = weight[grams_sorted[position]]
                 for index in members:

@@ -26,6 +26,7 @@ from emulator.inference.answers import Candidate, Spec, Tuned, alternatives, gen
 from emulator.inference.answers import token_strings as strings_of
 from emulator.inference.chat_knowledge import is_job_model
 from emulator.inference.generation import text_seed
+from emulator.inference.kept import completing
 from emulator.inference.quality import parse_quality
 from emulator.legacy.completion_params import CompletionRequest, Prompt, parse_completion_request
 from emulator.store import ModelRecord, Organization
@@ -85,12 +86,10 @@ async def _job_model(app: Core, record: ModelRecord) -> Tuned:
     base = modern_model(record.root)
     if base is None or base.kind == "chat":
         raise chat_model_on_completions()
-    knowledge = app.chat_models.cached(record)
+    knowledge = app.chat_models.cached(app.store, record)
     if knowledge is None:
         knowledge = await run_in_threadpool(app.chat_models.knowledge, app.store, record)
-    if not knowledge.has_prompts:
-        await run_in_threadpool(lambda: knowledge.prompts)
-    return Tuned(knowledge.prompts, knowledge.quality)
+    return Tuned(knowledge.index, knowledge.quality)  # the completion-format view: prompts and completions
 
 
 def _choices(
@@ -240,7 +239,7 @@ async def _complete(request: Request, org: Organization, app: Core, path_model: 
     parsed = parse_completion_request(encoding, body, path_model)
     tuned = await resolve_model(app, org, parsed.model)
     work = len(parsed.prompts) * parsed.best_of * parsed.max_tokens
-    if work > INLINE_TOKENS:
+    if work > INLINE_TOKENS or (tuned is not None and completing(tuned.index)):
         choices, generated = await run_in_threadpool(_choices, encoding, app, parsed, tuned)
     else:
         choices, generated = _choices(encoding, app, parsed, tuned)

@@ -21,6 +21,7 @@ from emulator.http.sse import event_stream
 from emulator.inference.chat_answers import ChatChoice, ChatSpec, answer
 from emulator.inference.chat_knowledge import ChatKnowledge, is_job_model
 from emulator.inference.chat_prompt import conversation_key, prompt_tokens
+from emulator.inference.kept import completing
 from emulator.store import Organization
 from emulator.v1.chat_objects import choice_object, completion_object, stream_events, usage_object
 from emulator.v1.chat_params import ChatRequest, parse_chat_request
@@ -68,7 +69,7 @@ async def resolve_chat_model(app: Core, org: Organization, name: str) -> ChatMod
         raise model_not_found(name)
     if base.kind != "chat" or not is_job_model(record):
         raise not_a_chat_model()
-    knowledge = app.chat_models.cached(record)
+    knowledge = app.chat_models.cached(app.store, record)
     if knowledge is None:
         knowledge = await run_in_threadpool(app.chat_models.knowledge, app.store, record)
     return ChatModel(name, snapshot_of(base), knowledge)
@@ -125,7 +126,8 @@ async def create_chat_completion_for(app: Core, org: Organization, body: dict[st
         parallel_tool_calls=request.parallel_tool_calls,
         logprobs=request.logprobs,
     )
-    if request.n * min(spec.max_tokens, INLINE_TOKENS) > INLINE_TOKENS:
+    waits = model.knowledge is not None and completing(model.knowledge.index)
+    if waits or request.n * min(spec.max_tokens, INLINE_TOKENS) > INLINE_TOKENS:
         choices = await run_in_threadpool(make_choices, encoding, spec, model.knowledge, request.n)
     else:
         choices = make_choices(encoding, spec, model.knowledge, request.n)

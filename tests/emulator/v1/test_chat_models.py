@@ -79,12 +79,13 @@ def test_create_chat_completion_checkpoint_answers_as_its_step(app: Starlette, a
 
 def test_chat_models_cache_is_bounded(app: Starlette) -> None:
     first = add_tuned_model(app, marv_examples())
-    second = add_tuned_model(app, marv_examples(), short_id="Se22Se22")
+    second = add_tuned_model(app, marv_examples(), job="ftjob-second", short_id="Se22Se22")
     store, cache = app.state.core.store, ChatModels(capacity=1)
     records = [store.get_model(app.state.core.auth.default.id, name) for name in (first, second)]
     for record in records:
-        assert record is not None and len(cache.knowledge(store, record).examples) == len(FACTS)
-    assert len(cache) == 1 and cache.cached(records[1]) is not None and cache.cached(records[0]) is None
+        assert record is not None and len(cache.knowledge(store, record).index) == len(FACTS)
+    assert records[0] is not None and records[1] is not None
+    assert len(cache) == 1 and cache.cached(store, records[1]) is not None and cache.cached(store, records[0]) is None
 
 
 def test_create_completion_serves_the_002_models(api: httpx.Client) -> None:
