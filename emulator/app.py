@@ -88,7 +88,9 @@ def build_core(settings: Settings, clock: Clock | None = None) -> Core:
     legacy = FineTuneLifecycle(store, blobs, webhooks)
     legacy.prepare = Preparations(store, blobs, settings.speed_factor, lambda *_: notifier.notify(), tuned_models).start
     modern = FineTuningJobLifecycle(store, blobs, webhooks)
-    modern.prepare = JobPreparations(store, blobs, settings.speed_factor, lambda _: notifier.notify()).start
+    modern.prepare = JobPreparations(
+        store, blobs, settings.speed_factor, lambda _: notifier.notify(), chat_models
+    ).start
     kinds: list[JobKind] = [legacy, modern]
     scheduler = Scheduler(
         kinds, settings.training_slots, notifier.notify, store.transaction, changes=lambda: store.changes

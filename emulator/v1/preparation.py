@@ -16,6 +16,7 @@ from emulator.core.blobs import BlobStore
 from emulator.core.catalogue import modern_model
 from emulator.core.outcomes import Outcome
 from emulator.core.preparations import Preparations, batches
+from emulator.inference.chat_knowledge import ChatModels
 from emulator.store import Store
 from emulator.store.job_records import FineTuningJobRecord
 from emulator.v1.create import Prepared, prepare_job
@@ -54,12 +55,14 @@ class JobPreparations(Preparations[FineTuningJobRecord]):
         blobs: BlobStore,
         speed: float | None,
         on_ready: Callable[[FineTuningJobRecord], None],
+        chat_models: ChatModels | None = None,
     ) -> None:
         super().__init__("ftemu-prepare-jobs")
         self.store = store
         self.blobs = blobs
         self.speed = speed
         self.on_ready = on_ready
+        self.chat_models = chat_models
 
     def _prepare(self, job: FineTuningJobRecord) -> None:
         try:
@@ -81,4 +84,19 @@ class JobPreparations(Preparations[FineTuningJobRecord]):
         self.store.delete_chat_examples(job.id)
         for number, batch in enumerate(batches(made.examples, INSERT_BATCH)):
             self.store.insert_chat_examples(job.id, batch, start=number * INSERT_BATCH)
+        if made.plan.failure is None and made.examples:
+            self._make_knowledge(job, made)
         return made
+
+    def _make_knowledge(self, job: FineTuningJobRecord, made: Prepared) -> None:
+        """The final model's knowledge, made and kept before the plan is stored: its first answer then builds
+        nothing (a failure here only leaves that to the first answer)."""
+        if self.chat_models is None:
+            return
+        try:
+            knowledge = self.chat_models.make(
+                self.store, job.organization_id, job.id, job.model, job.base_model, own=made.examples
+            )
+            self.chat_models.adopt(knowledge.name, knowledge.index)
+        except Exception:
+            log.exception("making the knowledge of %s failed (its model's first answer will)", job.id)

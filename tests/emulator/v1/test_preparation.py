@@ -175,3 +175,27 @@ def test_a_small_file_is_prepared_by_its_create(make_app: Callable[..., Starlett
 def test_batches_cut_items_into_lists_of_a_size() -> None:
     assert list(batches(range(7), 3)) == [[0, 1, 2], [3, 4, 5], [6]]
     assert list(batches([], 3)) == []
+
+
+def test_the_preparation_makes_the_models_knowledge_ahead(make_app: Callable[..., Starlette]) -> None:
+    """The tuned model's first answer finds its knowledge kept: made by the preparation, not by the answer."""
+    app = make_app()
+    http = in_process(app)
+    job = create(http, chat_lines(12))
+    assert len(app.state.core.chat_models) == 1  # made before the job could succeed
+    done = run_to_end(http, job["id"])
+    record = app.state.core.store.get_model(
+        app.state.core.store.find_fine_tuning_job(job["id"]).organization_id, done["fine_tuned_model"]
+    )
+    assert record is not None and app.state.core.chat_models.cached(app.state.core.store, record) is not None
+    answer = http.post(
+        "/chat/completions", json={"model": done["fine_tuned_model"], "messages": chat_lines(12)[3]["messages"][:-1]}
+    ).json()
+    assert answer["choices"][0]["message"]["content"] == chat_lines(12)[3]["messages"][-1]["content"]
+
+
+def test_a_job_that_fails_validation_makes_no_knowledge(make_app: Callable[..., Starlette]) -> None:
+    app = make_app()
+    http = in_process(app)
+    create(http, chat_lines(3))  # fewer than 10 examples
+    assert len(app.state.core.chat_models) == 0
