@@ -15,6 +15,7 @@ from emulator.core.errors import APIError, not_found
 from emulator.http.deps import authorized, json_response
 from emulator.http.routing import Router
 from emulator.store import ModelRecord
+from emulator.store.records import model_record_of
 
 router = Router()
 
@@ -70,9 +71,9 @@ def tuned_model_object(record: ModelRecord) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=65_536)
-def tuned_model_json(record: ModelRecord) -> str:
-    """A listed model's JSON, encoded once per record (a model's row never changes; a deleted one is not listed)."""
-    return json.dumps(tuned_model_object(record), separators=(",", ":"))
+def tuned_model_json(row: tuple[Any, ...]) -> str:
+    """A listed model's JSON, from its raw row of MODEL_COLUMNS: encoded once (a deleted one is not listed)."""
+    return json.dumps(tuned_model_object(model_record_of(row)), separators=(",", ":"))
 
 
 def model_not_found(model: str) -> APIError:
@@ -96,8 +97,7 @@ async def list_models(request: Request) -> Response:
     app, org = authorized(request)
     app.catch_up(org)
     # A checkpoint's model answers by name (retrieve, chat) but is listed with its job's checkpoints, not here.
-    records = [record for record in app.store.list_models(org.id) if record.checkpoint_step is None]
-    tuned = [tuned_model_json(record) for record in records]
+    tuned = [tuned_model_json(row) for row in app.store.list_model_rows(org.id)]
     body = '{"object":"list","data":[' + ",".join([BASE_MODELS_JSON, MODERN_MODELS_JSON, *tuned]) + "]}"
     return Response(body, media_type="application/json")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import Any, NamedTuple, TypedDict
 
 
 @dataclass(frozen=True)
@@ -122,6 +122,25 @@ class FineTuneChanges(TypedDict, total=False):
     plan: dict[str, Any]  # a scripted outcome set on an existing job re-plans it (test-control plane)
 
 
+class ListedFineTune(NamedTuple):
+    """What a legacy fine-tune's list item shows (a row of LISTED_FINE_TUNE_COLUMNS, its JSON decoded)."""
+
+    id: str
+    hyperparams: dict[str, Any]
+    organization_id: str
+    model: str
+    training_file_ids: list[str]
+    validation_file_ids: list[str]
+    result_file_ids: list[str]
+    created_at: float
+    updated_at: int
+    status: str
+    fine_tuned_model: str | None
+
+
+# Raw rows (plain tuples) of these columns are what lists key their renderings by: equal rows, equal JSON.
+LISTED_FINE_TUNE_COLUMNS = ", ".join(ListedFineTune._fields)
+FILE_COLUMNS = "id, organization_id, purpose, filename, bytes, created_at, status, status_details, deleted"
 MODEL_COLUMNS = "id, organization_id, created, root, parent, fine_tune_id, permission_id, deleted, checkpoint_step"
 JSON_COLUMNS = ("hyperparams", "training_file_ids", "validation_file_ids", "result_file_ids", "plan")
 FINE_TUNE_COLUMNS = (
@@ -156,3 +175,25 @@ def model_record(row: sqlite3.Row) -> ModelRecord:
     values = dict(row)
     values["deleted"] = bool(values["deleted"])
     return ModelRecord(**values)
+
+
+def listed_fine_tune(row: tuple[Any, ...]) -> ListedFineTune:
+    """A row of LISTED_FINE_TUNE_COLUMNS, decoded."""
+    values = list(row)
+    for position in (1, 4, 5, 6):  # hyperparams and the three lists of file ids
+        values[position] = json.loads(values[position])
+    return ListedFineTune(*values)
+
+
+def file_record_of(row: tuple[Any, ...]) -> FileRecord:
+    """A row of FILE_COLUMNS as a record."""
+    values = list(row)
+    values[8] = bool(values[8])
+    return FileRecord(*values)
+
+
+def model_record_of(row: tuple[Any, ...]) -> ModelRecord:
+    """A row of MODEL_COLUMNS as a record."""
+    values = list(row)
+    values[7] = bool(values[7])
+    return ModelRecord(*values)
