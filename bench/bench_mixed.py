@@ -15,7 +15,8 @@ The runs, in this order:
    own. Once as a closed loop (no pause: the server saturates, and every request waits behind the others in
    flight), once with clients that pause THINK_MS on average (0 to twice that) before each request;
 3. one organisation for everyone, clients pausing as in 2: the stress case, whose unpaged lists grow by ~20
-   jobs, files and models a second all run long (docs/performance.md, "How each cost grows").
+   jobs, files and models a second all run long (docs/performance.md, "How each cost grows"). Run alone with
+   `python -m bench.bench_mixed --one-organisation`.
 """
 
 from __future__ import annotations
@@ -166,7 +167,19 @@ def report(label: str, figures: dict[str, Any], tally: Tally) -> None:
         )
 
 
+def one_organisation() -> None:
+    """Run 3: every client in the default organisation."""
+    port = free()
+    with server(ftemu_serve_command(port, "--speed", "instant"), port, "/v1/models"):
+        one = ["sk-bench-000000000000"] * (FOLLOWERS + 3)
+        label = f"one organisation, pausing {THINK_MS} ms (its lists grow all run)"
+        report(label, *asyncio.run(drive(port, one, THINK_MS)))
+
+
 def main() -> None:
+    if "--one-organisation" in sys.argv[1:]:  # run 3 alone
+        one_organisation()
+        return
     baseline()
     keys = [f"sk-bench-org{number:03d}-0000000000" for number in range(CLIENTS)]
     for think_ms in (0, THINK_MS):
@@ -178,11 +191,7 @@ def main() -> None:
             with server(command, port, "/v1/models", key=keys[0]):
                 label = f"{CLIENTS} organisations, " + (f"pausing {think_ms} ms" if think_ms else "no pause")
                 report(label, *asyncio.run(drive(port, keys, think_ms)))
-    port = free()
-    with server(ftemu_serve_command(port, "--speed", "instant"), port, "/v1/models"):
-        one = ["sk-bench-000000000000"] * (FOLLOWERS + 3)
-        label = f"one organisation, pausing {THINK_MS} ms (its lists grow all run)"
-        report(label, *asyncio.run(drive(port, one, THINK_MS)))
+    one_organisation()
 
 
 if __name__ == "__main__":
