@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from functools import lru_cache
 from itertools import chain
 from typing import Any
@@ -25,7 +25,7 @@ from emulator.legacy.outcomes import outcome_for_new_job
 from emulator.legacy.requests import parse_create_fine_tune, refuse_other_formats
 from emulator.resources.files import file_object
 from emulator.store import EventRecord, FineTuneRecord, NewFineTune, Organization
-from emulator.store.records import ListedFineTune, file_record_of, listed_fine_tune
+from emulator.store.records import file_record_of, listed_fine_tune
 
 router = Router()
 # Training files up to this size are prepared before the create answers (~0.1 s of work at most), those up to
@@ -43,38 +43,39 @@ def event_object(event: EventRecord) -> dict[str, Any]:
     }
 
 
-def _file_ids(job: FineTuneRecord | ListedFineTune) -> list[str]:
+def _file_ids(job: FineTuneRecord) -> list[str]:
     return [*job.training_file_ids, *job.validation_file_ids, *job.result_file_ids]
 
 
 def fine_tune_object(app: Core, job: FineTuneRecord) -> dict[str, Any]:
     """The FineTune object in the real server's key order, with its events (list items leave them out)."""
-    body = _fine_tune_body(job, {r.id: file_object(r) for r in app.store.get_files(_file_ids(job))})
+    body = _fine_tune_body(vars(job), {r.id: file_object(r) for r in app.store.get_files(_file_ids(job))})
     body["events"] = [event_object(event) for event in app.store.list_events(job.id)]
     return body
 
 
-def _fine_tune_body(job: FineTuneRecord | ListedFineTune, by_id: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """The object without its events; `by_id`: its files' objects by id (a file never stored is left out)."""
+def _fine_tune_body(job: Mapping[str, Any], by_id: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The object without its events, from a job's fields by name (a record's or a listed row's); `by_id`: its
+    files' objects by id (a file never stored is left out)."""
     return {
         "object": "fine-tune",
-        "id": job.id,
-        "hyperparams": job.hyperparams,
-        "organization_id": job.organization_id,
-        "model": job.model,
-        "training_files": [by_id[i] for i in job.training_file_ids if i in by_id],
-        "validation_files": [by_id[i] for i in job.validation_file_ids if i in by_id],
-        "result_files": [by_id[i] for i in job.result_file_ids if i in by_id],
-        "created_at": int(job.created_at),
-        "updated_at": job.updated_at,
-        "status": job.status,
-        "fine_tuned_model": job.fine_tuned_model,
+        "id": job["id"],
+        "hyperparams": job["hyperparams"],
+        "organization_id": job["organization_id"],
+        "model": job["model"],
+        "training_files": [by_id[i] for i in job["training_file_ids"] if i in by_id],
+        "validation_files": [by_id[i] for i in job["validation_file_ids"] if i in by_id],
+        "result_files": [by_id[i] for i in job["result_file_ids"] if i in by_id],
+        "created_at": int(job["created_at"]),
+        "updated_at": job["updated_at"],
+        "status": job["status"],
+        "fine_tuned_model": job["fine_tuned_model"],
     }
 
 
 # A list renders each job once per version of what it shows: its row and its files' rows are the key, so a
 # changed status, result file, hyperparameter, model name or file (processed, deleted) is a new entry, never a
-# stale one. About 2 KB an entry at most.
+# stale one. About 2.6 KB a job in the two caches (some 40 MB when full); a bigger list renders what it must.
 @lru_cache(maxsize=16_384)
 def _listed_file_ids(training: str, validation: str, results: str) -> tuple[str, ...]:
     """A listed row's file ids, from its three stored id lists (decoded once per distinct triple)."""

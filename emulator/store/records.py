@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
-from typing import Any, NamedTuple, TypedDict
+from typing import Any, TypedDict
 
 
 @dataclass(frozen=True)
@@ -122,24 +122,13 @@ class FineTuneChanges(TypedDict, total=False):
     plan: dict[str, Any]  # a scripted outcome set on an existing job re-plans it (test-control plane)
 
 
-class ListedFineTune(NamedTuple):
-    """What a legacy fine-tune's list item shows (a row of LISTED_FINE_TUNE_COLUMNS, its JSON decoded)."""
-
-    id: str
-    hyperparams: dict[str, Any]
-    organization_id: str
-    model: str
-    training_file_ids: list[str]
-    validation_file_ids: list[str]
-    result_file_ids: list[str]
-    created_at: float
-    updated_at: int
-    status: str
-    fine_tuned_model: str | None
-
-
-# Raw rows (plain tuples) of these columns are what lists key their renderings by: equal rows, equal JSON.
-LISTED_FINE_TUNE_COLUMNS = ", ".join(ListedFineTune._fields)
+# What a legacy fine-tune's list item shows (FineTuneRecord's names). Lists key each item's rendering by its raw
+# row (a plain tuple) of these columns, and of FILE_COLUMNS and MODEL_COLUMNS: equal rows, equal JSON.
+LISTED_FINE_TUNE_COLUMNS = (
+    "id, hyperparams, organization_id, model, training_file_ids, validation_file_ids, result_file_ids, created_at, "
+    "updated_at, status, fine_tuned_model"
+)
+LISTED_FINE_TUNE_FIELDS = tuple(LISTED_FINE_TUNE_COLUMNS.split(", "))
 FILE_COLUMNS = "id, organization_id, purpose, filename, bytes, created_at, status, status_details, deleted"
 MODEL_COLUMNS = "id, organization_id, created, root, parent, fine_tune_id, permission_id, deleted, checkpoint_step"
 JSON_COLUMNS = ("hyperparams", "training_file_ids", "validation_file_ids", "result_file_ids", "plan")
@@ -177,12 +166,13 @@ def model_record(row: sqlite3.Row) -> ModelRecord:
     return ModelRecord(**values)
 
 
-def listed_fine_tune(row: tuple[Any, ...]) -> ListedFineTune:
-    """A row of LISTED_FINE_TUNE_COLUMNS, decoded."""
-    values = list(row)
-    for position in (1, 4, 5, 6):  # hyperparams and the three lists of file ids
-        values[position] = json.loads(values[position])
-    return ListedFineTune(*values)
+def listed_fine_tune(row: tuple[Any, ...]) -> dict[str, Any]:
+    """A row of LISTED_FINE_TUNE_COLUMNS by field name, its JSON decoded."""
+    values = dict(zip(LISTED_FINE_TUNE_FIELDS, row, strict=True))
+    for column in JSON_COLUMNS:
+        if column in values:
+            values[column] = json.loads(values[column])
+    return values
 
 
 def file_record_of(row: tuple[Any, ...]) -> FileRecord:
