@@ -83,10 +83,10 @@ def _listed_file_ids(training: str, validation: str, results: str) -> tuple[str,
 
 
 @lru_cache(maxsize=16_384)
-def _listed_json(row: tuple[Any, ...], files: tuple[tuple[Any, ...] | None, ...]) -> str:
+def _listed_json(row: tuple[Any, ...], files: tuple[tuple[Any, ...] | None, ...]) -> bytes:
     """A list item's JSON: `row` of LISTED_FINE_TUNE_COLUMNS, `files` the rows of its files (None: not stored)."""
     by_id = {file[0]: file_object(file_record_of(file)) for file in files if file is not None}
-    return pagination.json_text(_fine_tune_body(listed_fine_tune(row), by_id))
+    return pagination.json_text(_fine_tune_body(listed_fine_tune(row), by_id)).encode()
 
 
 def lifecycle(app: Core) -> FineTuneLifecycle:

@@ -162,9 +162,9 @@ def get_owned_file(app: Core, org: Organization, file_id: str) -> FileRecord:
 
 
 @lru_cache(maxsize=32_768)
-def listed_file_json(row: tuple[Any, ...]) -> str:
+def listed_file_json(row: tuple[Any, ...]) -> bytes:
     """A listed file's JSON, from its raw row of FILE_COLUMNS: encoded once per version of the row."""
-    return pagination.json_text(file_object(file_record_of(row)))
+    return pagination.json_text(file_object(file_record_of(row))).encode()
 
 
 @router.get("/files")
