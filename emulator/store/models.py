@@ -53,9 +53,11 @@ class ModelsTable(Database):
     def model_name_taken(self, model_id: str) -> bool:
         return bool(self._query("SELECT 1 FROM models WHERE id = ?", (model_id,)))
 
-    def model_ids_starting(self, prefix: str) -> set[str]:
-        """Every model id (deleted ones too) that starts with `prefix`: one range read of the primary key."""
-        rows = self._query("SELECT id FROM models WHERE id >= ? AND id < ?", (prefix, prefix + "\U0010ffff"))
+    def model_ids_starting(self, prefix: str, *, first: str = "") -> set[str]:
+        """Every model id (deleted ones too) that starts with `prefix`, from `first` on (in id order): one range
+        read of the primary key."""
+        bounds = (max(prefix, first), prefix + "\U0010ffff")
+        rows = self._query("SELECT id FROM models WHERE id >= ? AND id < ?", bounds)
         return {row["id"] for row in rows}
 
     def delete_model(self, model_id: str) -> None:
