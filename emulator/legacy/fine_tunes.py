@@ -157,7 +157,7 @@ async def list_fine_tunes(request: Request) -> Response:
     app.catch_up(org)
     with app.store.reading():  # the jobs and their files as of one moment
         rows = app.store.list_fine_tune_rows(org.id)
-        ids = [_listed_file_ids(row[4], row[5], row[6]) for row in rows]
+        ids = [_listed_file_ids(row[4], row[5], row[6]) for row in rows]  # its training, validation, result ids
         files = {file[0]: file for file in app.store.get_file_rows(list(dict.fromkeys(chain.from_iterable(ids))))}
     return pagination.json_list([_listed_json(row, tuple(map(files.get, i))) for row, i in zip(rows, ids, strict=True)])
 

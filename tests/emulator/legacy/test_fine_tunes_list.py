@@ -58,5 +58,10 @@ def test_list_fine_tunes_follows_deleted_files_and_models(client: httpx.Client) 
     assert assert_listed_as_retrieved(client)[0]["validation_files"][0]["status"] == "deleted"
     assert client.delete(f"/files/{done['result_files'][0]['id']}").status_code == 200
     assert assert_listed_as_retrieved(client)[0]["result_files"][0]["status"] == "deleted"
+    listed_models = [model["id"] for model in client.get("/models").json()["data"]]
+    assert done["fine_tuned_model"] in listed_models
     assert client.delete(f"/models/{done['fine_tuned_model']}").status_code == 200
     assert assert_listed_as_retrieved(client)[0]["fine_tuned_model"] == done["fine_tuned_model"]
+    assert [model["id"] for model in client.get("/models").json()["data"]] == [
+        name for name in listed_models if name != done["fine_tuned_model"]
+    ]
