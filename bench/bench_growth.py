@@ -1,8 +1,9 @@
 """Issue 13: how each cost grows with the store (in-process, the app over ASGI): 1x, 10x, 100x.
 
-Rows: listing files, jobs and models, an event list, a job's create-to-succeeded and its index, and start-up
-(opening a store that holds the 100x data). Each figure is the median of several calls; the growth columns are
-the ratios to the 1x figure (10x and 100x more data). Printed as the markdown table docs/performance.md shows.
+Rows: listing files, jobs (bare, and succeeded with their files) and models, an event list, a job's
+create-to-succeeded and its index, and start-up (opening a store that holds the 100x data). Each figure is the
+median of several calls; the growth columns are the ratios to the 1x figure (10x and 100x more data). Printed as
+the markdown table docs/performance.md shows.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from bench.common import AUTH
 from bench.data import training_jsonl
 from emulator import Settings, create_app
 from emulator.core.container import Core
-from emulator.store import FileRecord, ModelRecord, NewFineTune
+from emulator.store import FileRecord, ModelRecord, NewFineTune, Store
 
 SIZES = (10, 100, 1000)
 
@@ -54,11 +55,31 @@ def fill(core: Core, kind: str, count: int) -> str:
                     f"ft-{number}", org.id, "ada", "ada", None, {"n_epochs": 1}, [], [], 0.0, 0, "succeeded", plan
                 )
             )
+        elif kind == "finished jobs":  # as a succeeded job lists: its training and results files, its model
+            finished(store, org.id, f"ft-{number}")
         elif kind == "events":
             store.add_event(job_id, f"event {number}", 0)
         elif kind == "models":
             store.insert_model(ModelRecord(f"ada:ft-o-{number}", org.id, 0, "ada", "ada", job_id, f"p{number}", False))
     return job_id
+
+
+def finished(store: Store, org_id: str, job_id: str) -> None:
+    """A succeeded legacy job with a results file and a model (all jobs share one training file)."""
+    if store.get_file(org_id, "file-training") is None:
+        store.insert_file(FileRecord("file-training", org_id, "fine-tune", "t.jsonl", 900, 0, "processed", None, False))
+    hyperparams = {"n_epochs": 4, "batch_size": 1, "prompt_loss_weight": 0.01, "learning_rate_multiplier": 0.1}
+    results = FileRecord(
+        f"file-{job_id}", org_id, "fine-tune-results", "compiled_results.csv", 500, 0, "processed", None, False
+    )
+    store.insert_file(results)
+    store.insert_fine_tune(
+        NewFineTune(
+            job_id, org_id, "curie", "curie", None, hyperparams, ["file-training"], [], 0.0, 0, "succeeded", {"x": 1}
+        )
+    )
+    store.update_fine_tune(job_id, result_file_ids=[results.id], fine_tuned_model=f"curie:ft-{job_id}")
+    store.insert_model(ModelRecord(f"curie:ft-{job_id}", org_id, 0, "curie", "curie", job_id, f"p-{job_id}", False))
 
 
 def request_row(kind: str, path: Callable[[str], str]) -> list[float]:
@@ -120,6 +141,11 @@ def main() -> None:
     rows: list[tuple[str, str, list[float]]] = [
         ("GET /v1/files", f"files ({counts})", request_row("files", lambda _: "/files")),
         ("GET /v1/fine-tunes", f"jobs ({counts})", request_row("jobs", lambda _: "/fine-tunes")),
+        (
+            "GET /v1/fine-tunes, succeeded jobs",
+            f"jobs with a results file and a model ({counts})",
+            request_row("finished jobs", lambda _: "/fine-tunes"),
+        ),
         (
             "GET /v1/fine-tunes/{id}/events",
             f"events ({counts})",

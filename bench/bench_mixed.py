@@ -17,7 +17,8 @@ The runs, in this order:
 3. one organisation for everyone, clients pausing as in 2: the stress case, whose unpaged lists grow by ~20
    jobs, files and models a second all run long (docs/performance.md, "How each cost grows").
 
-`--closed-loop-only` runs only 2's closed loop (what a change to the server's cost per request moves most).
+`--closed-loop-only` runs only 2's closed loop (what a change to the server's cost per request moves most);
+`--one-organisation` runs only 3.
 """
 
 from __future__ import annotations
@@ -185,12 +186,26 @@ def report(label: str, figures: dict[str, Any], tally: Tally) -> None:
         )
 
 
+def one_organisation() -> None:
+    """Run 3: every client in the default organisation."""
+    port = free()
+    with server(ftemu_serve_command(port, "--speed", "instant"), port, "/v1/models"):
+        one = ["sk-bench-000000000000"] * (FOLLOWERS + 3)
+        label = f"one organisation, pausing {THINK_MS} ms (its lists grow all run)"
+        report(label, *asyncio.run(drive(port, one, THINK_MS)))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Mixed traffic against ftemu serve (issue 13).")
     parser.add_argument(
         "--closed-loop-only", action="store_true", help="only run 2's closed loop (no baseline, no pausing runs)"
     )
-    closed_loop_only = parser.parse_args().closed_loop_only
+    parser.add_argument("--one-organisation", action="store_true", help="only run 3 (one organisation for all)")
+    options = parser.parse_args()
+    if options.one_organisation:
+        one_organisation()
+        return
+    closed_loop_only = options.closed_loop_only
     if not closed_loop_only:
         baseline()
     keys = [f"sk-bench-org{number:03d}-0000000000" for number in range(CLIENTS)]
@@ -205,11 +220,7 @@ def main() -> None:
                 report(label, *asyncio.run(drive(port, keys, think_ms, served)))
     if closed_loop_only:
         return
-    port = free()
-    with server(ftemu_serve_command(port, "--speed", "instant"), port, "/v1/models"):
-        one = ["sk-bench-000000000000"] * (FOLLOWERS + 3)
-        label = f"one organisation, pausing {THINK_MS} ms (its lists grow all run)"
-        report(label, *asyncio.run(drive(port, one, THINK_MS)))
+    one_organisation()
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from emulator.core.plan import TERMINAL, ScheduledJob, Stage, Step
 from emulator.core.preparations import Prepare
 from emulator.core.pricing import format_cost
 from emulator.core.webhooks import Webhooks
-from emulator.legacy.naming import name_prefix, unique_model_name
+from emulator.legacy.naming import model_name, name_prefix, unique_model_name
 from emulator.legacy.results import ResultsSpec, compiled_results
 from emulator.store import FileRecord, FineTuneChanges, FineTuneRecord, ModelRecord, Organization, Store
 
@@ -297,7 +297,9 @@ class FineTuneLifecycle:
 
     def _register_model(self, organization: Organization, job: FineTuneRecord, when: float) -> str:
         # The names this one could collide with, read once: many jobs ending in the same second probed one a query.
-        taken = self.store.model_ids_starting(name_prefix(job.base_model, organization.name, job.suffix))
+        # Its stamp's second or a later one (stamps sort as they run): not every name the organisation ever made.
+        first = model_name(job.base_model, organization.name, job.suffix, int(when))
+        taken = self.store.model_ids_starting(name_prefix(job.base_model, organization.name, job.suffix), first=first)
         name, created = unique_model_name(job.base_model, organization.name, job.suffix, int(when), taken.__contains__)
         self.store.insert_model(
             ModelRecord(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -11,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
-from starlette.responses import StreamingResponse
+from starlette.responses import Response, StreamingResponse
 
 from emulator.core.blobs import CHUNK, BlobStore, chunks_of
 from emulator.core.container import Core
@@ -22,6 +23,7 @@ from emulator.http import pagination
 from emulator.http.deps import authorized
 from emulator.http.routing import Router
 from emulator.store import FileRecord, Organization
+from emulator.store.records import file_record_of
 
 router = Router()
 # The current API's purposes (modern-fine-tuning.md A9); only fine-tune files are checked at upload.
@@ -159,21 +161,28 @@ def get_owned_file(app: Core, org: Organization, file_id: str) -> FileRecord:
     return record
 
 
+@lru_cache(maxsize=32_768)
+def listed_file_json(row: tuple[Any, ...]) -> bytes:
+    """A listed file's JSON, from its raw row of FILE_COLUMNS: encoded once per version of the row."""
+    return pagination.json_text(file_object(file_record_of(row))).encode()
+
+
 @router.get("/files")
-async def list_files(request: Request) -> dict[str, Any]:
+async def list_files(request: Request) -> Response:
+    """A page in SQL (cursor, order, purpose); each file rendered from its raw row, once per version."""
     app, org = authorized(request)
     app.catch_up(org)
     app.store.process_uploaded_files(org.id)
     query = pagination.page_query(request.query_params, default_limit=FILES_PAGE_LIMIT, max_limit=FILES_PAGE_LIMIT)
-    purpose = request.query_params.get("purpose")
-
-    def keep(record: FileRecord) -> bool:
-        return not record.deleted and (purpose is None or record.purpose == purpose)
-
-    records = app.store.list_files(org.id, include_deleted=True)
-    return pagination.cursor_page(
-        records, query, id_of=lambda record: record.id, render=file_object, keep=keep, with_ids=True
+    rows = app.store.page_file_rows(
+        org.id, after=query.after, limit=query.limit + 1, order=query.order, purpose=request.query_params.get("purpose")
     )
+    if rows is None:
+        raise pagination.unknown_cursor(query.after)
+    shown = rows[: query.limit]
+    first, last = (shown[0][0], shown[-1][0]) if shown else (None, None)
+    items = [listed_file_json(row) for row in shown]
+    return pagination.json_list(items, first_id=first, last_id=last, has_more=len(rows) > query.limit)
 
 
 @router.get("/files/{file_id:path}/content")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
@@ -13,8 +14,10 @@ from emulator.core import ids
 from emulator.core.catalogue import BASE_MODELS, MODERN_MODELS, PERMISSION_CREATED, BaseModel, ModernModel
 from emulator.core.errors import APIError, not_found
 from emulator.http.deps import authorized, json_response
+from emulator.http.pagination import json_list
 from emulator.http.routing import Router
 from emulator.store import ModelRecord
+from emulator.store.records import model_record_of
 
 router = Router()
 
@@ -70,25 +73,24 @@ def tuned_model_object(record: ModelRecord) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=65_536)
-def tuned_model_json(record: ModelRecord) -> str:
-    """A listed model's JSON, encoded once per record (a model's row never changes; a deleted one is not listed)."""
-    return json.dumps(tuned_model_object(record), separators=(",", ":"))
+def tuned_model_json(row: tuple[Any, ...]) -> bytes:
+    """A listed model's JSON, from its raw row of MODEL_COLUMNS: encoded once (a deleted one is not listed)."""
+    return json.dumps(tuned_model_object(model_record_of(row)), separators=(",", ":")).encode()
 
 
 def model_not_found(model: str) -> APIError:
     return not_found(f"The model '{model}' does not exist", param="model", code="model_not_found")
 
 
+def _joined(objects: Iterable[dict[str, Any]]) -> bytes:
+    """The objects' JSON, comma-separated as a list shows them."""
+    return b",".join(json.dumps(item, separators=(",", ":")).encode() for item in objects)
+
+
 # The base models never change: their JSON is encoded once, and each list response only encodes tuned models.
-BASE_MODELS_JSON = ",".join(json.dumps(base_model_object(m), separators=(",", ":")) for m in BASE_MODELS.values())
-
-
-def modern_base_models_json() -> str:
-    """Today's base models (chat and completion, aliases and snapshots) in catalogue order, after the legacy four."""
-    return ",".join(json.dumps(modern_base_model_object(m), separators=(",", ":")) for m in MODERN_MODELS.values())
-
-
-MODERN_MODELS_JSON = modern_base_models_json()
+# Today's (chat and completion, aliases and snapshots) follow the legacy four, in catalogue order.
+BASE_MODELS_JSON = _joined(base_model_object(m) for m in BASE_MODELS.values())
+MODERN_MODELS_JSON = _joined(modern_base_model_object(m) for m in MODERN_MODELS.values())
 
 
 @router.get("/models")
@@ -96,10 +98,8 @@ async def list_models(request: Request) -> Response:
     app, org = authorized(request)
     app.catch_up(org)
     # A checkpoint's model answers by name (retrieve, chat) but is listed with its job's checkpoints, not here.
-    records = [record for record in app.store.list_models(org.id) if record.checkpoint_step is None]
-    tuned = [tuned_model_json(record) for record in records]
-    body = '{"object":"list","data":[' + ",".join([BASE_MODELS_JSON, MODERN_MODELS_JSON, *tuned]) + "]}"
-    return Response(body, media_type="application/json")
+    tuned = [tuned_model_json(row) for row in app.store.list_model_rows(org.id)]
+    return json_list([BASE_MODELS_JSON, MODERN_MODELS_JSON, *tuned])
 
 
 @router.get("/models/{model:path}")

@@ -56,9 +56,23 @@ class Database:
                 raise
             self._db.commit()
 
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """The reads inside see one moment: no write, from any thread, lands between them."""
+        with self._lock:
+            yield
+
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
             return self._db.execute(sql, params).fetchall()
+
+    def _tuples(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows as plain tuples, no sqlite3.Row each: what a list compares and renders (records.py's row types)."""
+        with self._lock:
+            cursor = self._db.cursor()
+            cursor.row_factory = None
+            rows: list[tuple[Any, ...]] = cursor.execute(sql, params).fetchall()
+            return rows
 
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         with self.transaction():

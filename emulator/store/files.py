@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any, Literal
 
 from emulator.store.db import Database
-from emulator.store.records import FileRecord, file_record
+from emulator.store.records import FILE_COLUMNS, FileRecord, file_record
+
+# Under SQLite's limit of bound parameters.
+IDS_PER_QUERY = 900
 
 
 class FilesTable(Database):
@@ -42,6 +46,35 @@ class FilesTable(Database):
             row["id"]: file_record(row) for row in self._query(f"SELECT * FROM files WHERE id IN ({marks})", wanted)
         }
         return [found[file_id] for file_id in wanted if file_id in found]
+
+    def get_file_rows(self, file_ids: list[str]) -> list[tuple[Any, ...]]:
+        """Raw rows of FILE_COLUMNS of these files (deleted ones too), in no particular order."""
+        rows = []
+        for start in range(0, len(file_ids), IDS_PER_QUERY):
+            wanted = file_ids[start : start + IDS_PER_QUERY]
+            marks = ",".join("?" * len(wanted))
+            rows += self._tuples(f"SELECT {FILE_COLUMNS} FROM files WHERE id IN ({marks})", wanted)
+        return rows
+
+    def page_file_rows(
+        self, organization_id: str, *, after: str | None, limit: int, order: Literal["asc", "desc"], purpose: str | None
+    ) -> list[tuple[Any, ...]] | None:
+        """Up to `limit` live files as raw rows of FILE_COLUMNS, in upload order or newest first.
+
+        `after`: only files after that one in the asked order (it may be deleted since); None when the
+        organisation never had it.
+        """
+        sql, values = f"SELECT {FILE_COLUMNS} FROM files WHERE organization_id = ? AND deleted = 0", [organization_id]
+        if purpose is not None:
+            sql += " AND purpose = ?"
+            values.append(purpose)
+        if after is not None:
+            found = self._tuples("SELECT seq FROM files WHERE id = ? AND organization_id = ?", [after, organization_id])
+            if not found:
+                return None
+            sql += " AND seq > ?" if order == "asc" else " AND seq < ?"
+            values.append(found[0][0])
+        return self._tuples(sql + f" ORDER BY seq {order.upper()} LIMIT ?", [*values, limit])
 
     def list_files(self, organization_id: str, *, include_deleted: bool = False) -> list[FileRecord]:
         """The organisation's files in upload order (deleted ones too when asked: a page cursor may name one)."""

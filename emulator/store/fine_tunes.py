@@ -5,12 +5,13 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Iterable
-from typing import Unpack
+from typing import Any, Unpack
 
 from emulator.store.db import Database
 from emulator.store.records import (
     FINE_TUNE_COLUMNS,
     JSON_COLUMNS,
+    LISTED_FINE_TUNE_COLUMNS,
     EventRecord,
     FineTuneChanges,
     FineTuneRecord,
@@ -41,6 +42,13 @@ class FineTunesTable(Database):
             sql += " AND status IN ('pending', 'running')"
         rows = self._query(sql + " ORDER BY seq", (organization_id,))
         return [fine_tune_record(row) for row in rows]
+
+    def list_fine_tune_rows(self, organization_id: str) -> list[tuple[Any, ...]]:
+        """The organisation's jobs as raw rows of LISTED_FINE_TUNE_COLUMNS (no plan), oldest first."""
+        return self._tuples(
+            f"SELECT {LISTED_FINE_TUNE_COLUMNS} FROM fine_tunes WHERE organization_id = ? ORDER BY seq",
+            (organization_id,),
+        )
 
     def has_active_fine_tunes(self, organization_id: str) -> bool:
         rows = self._query(

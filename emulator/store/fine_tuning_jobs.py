@@ -51,6 +51,23 @@ class FineTuningJobsTable(Database):
             sql += f" AND status IN {ACTIVE}"
         return [job_record(row) for row in self._query(sql + " ORDER BY seq", (organization_id,))]
 
+    def list_fine_tuning_job_metadata(self, organization_id: str) -> list[tuple[Any, ...]]:
+        """Newest first: each job's id and its metadata as stored (JSON text or None): what a list pages by."""
+        return self._tuples(
+            "SELECT id, metadata FROM fine_tuning_jobs WHERE organization_id = ? ORDER BY seq DESC", (organization_id,)
+        )
+
+    def get_fine_tuning_jobs(self, organization_id: str, job_ids: list[str]) -> list[FineTuningJobRecord]:
+        """These jobs of the organisation, in the order given (at most a page: under SQLite's parameter limit)."""
+        if not job_ids:
+            return []
+        marks = ",".join("?" * len(job_ids))
+        rows = self._query(
+            f"SELECT * FROM fine_tuning_jobs WHERE organization_id = ? AND id IN ({marks})", [organization_id, *job_ids]
+        )
+        found = {row["id"]: job_record(row) for row in rows}
+        return [found[job_id] for job_id in job_ids if job_id in found]
+
     def fine_tuning_job_seq(self, organization_id: str, job_id: str) -> int | None:
         rows = self._query(
             "SELECT seq FROM fine_tuning_jobs WHERE id = ? AND organization_id = ?", (job_id, organization_id)

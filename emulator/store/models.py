@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from emulator.store.db import Database
 from emulator.store.records import MODEL_COLUMNS, ModelRecord, model_record
 
@@ -40,19 +42,22 @@ class ModelsTable(Database):
         )
         return model_record(rows[0]) if rows else None
 
-    def list_models(self, organization_id: str) -> list[ModelRecord]:
-        rows = self._query(
-            f"SELECT {MODEL_COLUMNS} FROM models WHERE organization_id = ? AND deleted = 0 ORDER BY seq",
+    def list_model_rows(self, organization_id: str) -> list[tuple[Any, ...]]:
+        """The organisation's listed models (live, no checkpoint's) as raw rows of MODEL_COLUMNS, oldest first."""
+        return self._tuples(
+            f"SELECT {MODEL_COLUMNS} FROM models WHERE organization_id = ? AND deleted = 0"
+            " AND checkpoint_step IS NULL ORDER BY seq",
             (organization_id,),
         )
-        return [model_record(row) for row in rows]
 
     def model_name_taken(self, model_id: str) -> bool:
         return bool(self._query("SELECT 1 FROM models WHERE id = ?", (model_id,)))
 
-    def model_ids_starting(self, prefix: str) -> set[str]:
-        """Every model id (deleted ones too) that starts with `prefix`: one range read of the primary key."""
-        rows = self._query("SELECT id FROM models WHERE id >= ? AND id < ?", (prefix, prefix + "\U0010ffff"))
+    def model_ids_starting(self, prefix: str, *, first: str = "") -> set[str]:
+        """Every model id (deleted ones too) that starts with `prefix`, from `first` on (in id order): one range
+        read of the primary key."""
+        bounds = (max(prefix, first), prefix + "\U0010ffff")
+        rows = self._query("SELECT id FROM models WHERE id >= ? AND id < ?", bounds)
         return {row["id"] for row in rows}
 
     def delete_model(self, model_id: str) -> None:

@@ -122,6 +122,14 @@ class FineTuneChanges(TypedDict, total=False):
     plan: dict[str, Any]  # a scripted outcome set on an existing job re-plans it (test-control plane)
 
 
+# What a legacy fine-tune's list item shows (FineTuneRecord's names). Lists key each item's rendering by its raw
+# row (a plain tuple) of these columns, and of FILE_COLUMNS and MODEL_COLUMNS: equal rows, equal JSON.
+LISTED_FINE_TUNE_COLUMNS = (
+    "id, hyperparams, organization_id, model, training_file_ids, validation_file_ids, result_file_ids, created_at, "
+    "updated_at, status, fine_tuned_model"
+)
+LISTED_FINE_TUNE_FIELDS = tuple(LISTED_FINE_TUNE_COLUMNS.split(", "))
+FILE_COLUMNS = "id, organization_id, purpose, filename, bytes, created_at, status, status_details, deleted"
 MODEL_COLUMNS = "id, organization_id, created, root, parent, fine_tune_id, permission_id, deleted, checkpoint_step"
 JSON_COLUMNS = ("hyperparams", "training_file_ids", "validation_file_ids", "result_file_ids", "plan")
 FINE_TUNE_COLUMNS = (
@@ -156,3 +164,26 @@ def model_record(row: sqlite3.Row) -> ModelRecord:
     values = dict(row)
     values["deleted"] = bool(values["deleted"])
     return ModelRecord(**values)
+
+
+def listed_fine_tune(row: tuple[Any, ...]) -> dict[str, Any]:
+    """A row of LISTED_FINE_TUNE_COLUMNS by field name, its JSON decoded."""
+    values = dict(zip(LISTED_FINE_TUNE_FIELDS, row, strict=True))
+    for column in JSON_COLUMNS:
+        if column in values:
+            values[column] = json.loads(values[column])
+    return values
+
+
+def file_record_of(row: tuple[Any, ...]) -> FileRecord:
+    """A row of FILE_COLUMNS as a record."""
+    values = list(row)
+    values[8] = bool(values[8])
+    return FileRecord(*values)
+
+
+def model_record_of(row: tuple[Any, ...]) -> ModelRecord:
+    """A row of MODEL_COLUMNS as a record."""
+    values = list(row)
+    values[7] = bool(values[7])
+    return ModelRecord(*values)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 from starlette.requests import Request
@@ -109,27 +110,31 @@ def _metadata_filter(request: Request) -> dict[str, str] | None:
     return wanted or None
 
 
-def _matches(job: FineTuningJobRecord, wanted: dict[str, str] | None) -> bool:
+def _matches(metadata: str | None, wanted: dict[str, str] | None) -> bool:
+    """Whether a job's stored metadata (JSON text) passes the filter; decoded only when there is one."""
     if wanted is None:
         return True
+    found = json.loads(metadata) if metadata else None
     if not wanted:
-        return not job.metadata
-    return all((job.metadata or {}).get(key) == value for key, value in wanted.items())
+        return not found
+    return all((found or {}).get(key) == value for key, value in wanted.items())
 
 
 @router.get("/fine_tuning/jobs")
 async def list_fine_tuning_jobs(request: Request) -> dict[str, Any]:
-    """Newest first; `after` a job id: the jobs created before it."""
+    """Newest first; `after` a job id: the jobs created before it. Only the page's jobs are read whole."""
     app, org = authorized(request)
     app.catch_up(org)
     limit = limit_param(request, 20)
     wanted = _metadata_filter(request)
-    jobs = [job for job in reversed(app.store.list_fine_tuning_jobs(org.id)) if _matches(job, wanted)]
-    after = request.query_params.get("after")
-    if after is not None:
-        ids = [job.id for job in jobs]
-        jobs = jobs[ids.index(after) + 1 :] if after in ids else jobs
-    return page_body([job_object(job) for job in jobs[:limit]], len(jobs) > limit)
+    with app.store.reading():  # the ids and the page's jobs as of one moment
+        listed = app.store.list_fine_tuning_job_metadata(org.id)
+        ids = [job_id for job_id, metadata in listed if _matches(metadata, wanted)]
+        after = request.query_params.get("after")
+        if after is not None and after in ids:
+            ids = ids[ids.index(after) + 1 :]
+        page = app.store.get_fine_tuning_jobs(org.id, ids[:limit])
+    return page_body([job_object(job) for job in page], len(ids) > limit)
 
 
 @router.get("/fine_tuning/jobs/{job_id}")

@@ -137,6 +137,23 @@ def test_list_fine_tuning_jobs_newest_first_with_after_and_metadata(client: http
     assert [job["id"] for job in filtered["data"]] == [ids[1]]
 
 
+def test_list_fine_tuning_jobs_metadata_null_and_cursors(client: httpx.Client) -> None:
+    """`metadata=null`: jobs without metadata; a cursor the filtered list does not hold is ignored."""
+    file_id = upload(client, jsonl(chat_lines()))["id"]
+    plain, tagged, empty = (
+        create(client, training_file=file_id, **extra).json()["id"]
+        for extra in ({}, {"metadata": {"n": "1"}}, {"metadata": {}})
+    )
+    untagged = {"metadata": "null"}
+    assert [job["id"] for job in client.get("/fine_tuning/jobs", params=untagged).json()["data"]] == [empty, plain]
+    for cursor in (tagged, "ftjob-nope"):
+        listed = client.get("/fine_tuning/jobs", params={**untagged, "after": cursor}).json()["data"]
+        assert [job["id"] for job in listed] == [empty, plain]
+    page = client.get("/fine_tuning/jobs", params={**untagged, "after": empty, "limit": 1}).json()
+    assert [job["id"] for job in page["data"]] == [plain] and page["has_more"] is False
+    assert page["data"][0] == client.get(f"/fine_tuning/jobs/{plain}").json()
+
+
 def test_retrieve_unknown_fine_tuning_job_is_404(client: httpx.Client) -> None:
     response = client.get("/fine_tuning/jobs/ftjob-nope")
     assert_error(response, 404, "No such fine-tuning job: ftjob-nope", param="fine_tuning_job_id")
