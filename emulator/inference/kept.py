@@ -17,6 +17,7 @@ from concurrent.futures import Future
 from pathlib import Path
 
 from emulator.core.background import Background
+from emulator.inference.completing import complete
 from emulator.inference.nearest import NearestIndex
 
 log = logging.getLogger("ftemu")
@@ -109,7 +110,7 @@ class KeptIndexes:
     def _complete(self, name: str, index: NearestIndex) -> None:
         """Build the similarity part and write the whole index again; the cache counts its new size."""
         try:
-            index.postings  # noqa: B018 - building it is the point
+            complete(index)  # a big one's by a worker process: a thread here would hold the GIL for seconds
             self._save(name, index)
         except Exception:
             log.exception("could not complete the index %s", name)

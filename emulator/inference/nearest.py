@@ -111,6 +111,14 @@ class NearestIndex:
                     self._postings = Postings.build([self.key(prompt) for prompt, _ in self.examples], trigrams)
         return self._postings
 
+    def take_postings(self, other: NearestIndex) -> None:
+        """The similarity part another copy of this index built (a worker process), unless one is here already."""
+        if other._postings is None or len(other) != len(self):
+            raise ValueError("that index has no similarity part for this one")
+        with self._building:
+            if self._postings is None:
+                self._postings = other._postings
+
     @property
     def complete(self) -> bool:
         """Whether the similarity part is built (and so written by `to_bytes`)."""

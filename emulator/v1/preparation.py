@@ -16,6 +16,7 @@ from emulator.core.blobs import BlobStore
 from emulator.core.catalogue import modern_model
 from emulator.core.outcomes import Outcome
 from emulator.core.preparations import Preparations, batches
+from emulator.core.tokens import encoding_named
 from emulator.inference.chat_knowledge import ChatModels
 from emulator.store import Store
 from emulator.store.job_records import FineTuningJobRecord
@@ -81,6 +82,7 @@ class JobPreparations(Preparations[FineTuningJobRecord]):
         if base is None:
             return unreadable(job, self.speed)
         made = prepare_job(self.blobs, self.speed, base, job.method, job.training_file, job.validation_file)
+        encoding_named(base.encoding)  # loaded here if another process counted: the model's first answer needs it
         self.store.delete_chat_examples(job.id)
         for number, batch in enumerate(batches(made.examples, INSERT_BATCH)):
             self.store.insert_chat_examples(job.id, batch, start=number * INSERT_BATCH)

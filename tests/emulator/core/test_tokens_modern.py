@@ -131,3 +131,19 @@ def test_encoding_for_model_follows_the_catalogue() -> None:
     assert encoding_for_model("davinci-002").name == "cl100k_base"
     assert encoding_for_model("curie").name == "r50k_base"
     assert encoding_for_model("curie:ft-personal-2023-05-23-08-11-48").name == "r50k_base"
+
+
+def test_parsed_ranks_are_kept_and_read_back(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(tm.tempfile, "gettempdir", lambda: str(tmp_path))
+    first = tm.load_ranks("cl100k_base", tm.CL100K_BASE_SHA256)
+    [kept] = (tmp_path / "ftemu-cache").glob("cl100k_base-*.marshal")
+
+    def parse_again(contents: bytes, name: str) -> dict[bytes, int]:
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(tm, "_parse_ranks", parse_again)
+    assert tm.load_ranks("cl100k_base", tm.CL100K_BASE_SHA256) == first
+    kept.write_bytes(b"\x00damaged")
+    monkeypatch.undo()
+    monkeypatch.setattr(tm.tempfile, "gettempdir", lambda: str(tmp_path))
+    assert tm.load_ranks("cl100k_base", tm.CL100K_BASE_SHA256) == first  # parsed again, and kept afresh
