@@ -66,13 +66,16 @@ def main() -> None:
         with server(command, port, "/v1/models"):
             time.sleep(3)  # a restarted server loads its tokenizers in the background first
             after_restart, text_again = first_chat(base, job["fine_tuned_model"], conversation[:-1])
+    worst = max(range(idle, len(prober.latencies)), key=prober.latencies.__getitem__)
+    worst_at = prober.started[worst] - prober.started[idle]
     quiet = sorted(prober.latencies[:idle])
     latencies = sorted(prober.latencies[idle:])
     print(f"{EXAMPLES} conversations ({len(data) / 1e6:.1f} MB), job {job['status']}")
     print(f"create answered in {answered * 1000:.0f} ms; succeeded {done:.2f} s after the create")
     print(
         f"other requests meanwhile: {len(latencies)} probes, {prober.failures} failed, median "
-        f"{statistics.median(latencies) * 1000:.1f} ms, max {latencies[-1] * 1000:.1f} ms (target <= 100 ms); "
+        f"{statistics.median(latencies) * 1000:.1f} ms, max {latencies[-1] * 1000:.1f} ms ~{worst_at:.2f} s into the job "
+        "(target <= 100 ms); "
         f"before the create: median {statistics.median(quiet) * 1000:.1f} ms, max {quiet[-1] * 1000:.1f} ms"
     )
     print(

@@ -9,6 +9,7 @@ process costs ~0.15 s to start). Where a process cannot be started or dies, the 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import pickle
 import sys
@@ -56,8 +57,9 @@ def _serve_one() -> None:
         counts.extend(count_texts(encoding, pickle.load(sys.stdin.buffer)))
     if sys.byteorder != "little":
         counts.byteswap()
-    sys.stdout.buffer.write(counts.tobytes())
-    sys.stdout.buffer.flush()
+    with contextlib.suppress(BrokenPipeError):  # the server stopped meanwhile: nobody wants the answer
+        sys.stdout.buffer.write(counts.tobytes())
+        sys.stdout.buffer.flush()
 
 
 class CountedElsewhere:

@@ -8,10 +8,12 @@ started again by its kind when the scheduler first looks at its organisation.
 
 from __future__ import annotations
 
+import gc
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from itertools import islice
 from typing import Generic, Protocol, TypeVar
 
@@ -44,6 +46,39 @@ def batches(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
     iterator = iter(items)
     while batch := list(islice(iterator, size)):
         yield batch
+
+
+class CyclicCollector:
+    """Pauses Python's cyclic garbage collector while any preparation runs.
+
+    Reading a 100,000-line file makes millions of container objects; each full collection walks all of them
+    while holding the GIL, so the event loop stood still for 35 ms, then 63, 92 ... 311 ms as the heap grew. The
+    preparation's objects are freed by their reference counts when it ends, so nothing is left for the collector
+    that waiting would lose; it runs again once no preparation does.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running = 0
+        self._was_enabled = False
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        with self._lock:
+            if self._running == 0:
+                self._was_enabled = gc.isenabled()
+                gc.disable()
+            self._running += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._running -= 1
+                if self._running == 0 and self._was_enabled:
+                    gc.enable()
+
+
+CYCLIC_GC = CyclicCollector()
 
 
 class Preparations(ABC, Generic[Job]):
@@ -83,7 +118,8 @@ class Preparations(ABC, Generic[Job]):
 
     def _prepare_once(self, job: Job) -> None:
         try:
-            self._prepare(job)
+            with CYCLIC_GC.paused():
+                self._prepare(job)
         finally:
             with self._lock:
                 self._done.add(job.id)

@@ -10,6 +10,7 @@ any whose worker fails.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 
@@ -44,8 +45,9 @@ def _serve_one() -> None:
     """The worker process: an index's bytes on stdin, the same index with its similarity part on stdout."""
     index = NearestIndex.from_bytes(sys.stdin.buffer.read())
     index.postings  # noqa: B018 - building it is the point
-    sys.stdout.buffer.write(index.to_bytes())
-    sys.stdout.buffer.flush()
+    with contextlib.suppress(BrokenPipeError):  # the server stopped meanwhile: nobody wants the answer
+        sys.stdout.buffer.write(index.to_bytes())
+        sys.stdout.buffer.flush()
 
 
 if __name__ == "__main__":
