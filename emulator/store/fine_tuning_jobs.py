@@ -44,6 +44,10 @@ class FineTuningJobsTable(Database):
         rows = self._query("SELECT * FROM fine_tuning_jobs WHERE id = ?", (job_id,))
         return job_record(rows[0]) if rows else None
 
+    def fine_tuning_base_models(self) -> list[str]:
+        """Every snapshot a stored job tunes (what a restarted server loads the tokenizers of ahead)."""
+        return [str(row[0]) for row in self._query("SELECT DISTINCT base_model FROM fine_tuning_jobs")]
+
     def list_fine_tuning_jobs(self, organization_id: str, *, active_only: bool = False) -> list[FineTuningJobRecord]:
         """Oldest first."""
         sql = "SELECT * FROM fine_tuning_jobs WHERE organization_id = ?"

@@ -13,10 +13,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from emulator import server
+from emulator.app import create_app
 from emulator.core.catalogue import BASE_MODELS, MODERN_MODELS
 from emulator.settings import Settings, add_arguments, load_settings, parse_settings
 from emulator.testing import free_port
-from tests.conftest import AUTH, capitals, upload
+from tests.conftest import AUTH, capitals, fast_settings, in_process, upload
+from tests.emulator.v1.support import chat_lines, jsonl
 
 
 def start(*flags: str, command: list[str] | None = None) -> tuple[subprocess.Popen[str], str]:
@@ -122,3 +125,20 @@ def test_settings_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_settings_reject_bad_values(changes: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         Settings(**changes)  # type: ignore[arg-type]
+
+
+def test_warm_up_loads_the_tokenizers_of_the_stored_jobs(monkeypatch: pytest.MonkeyPatch) -> None:
+    app = create_app(fast_settings())
+    store = app.state.core.store
+    loaded: list[str] = []
+    monkeypatch.setattr(server, "encoding_for_model", loaded.append)
+    server._warm_up(store)
+    assert loaded == ["davinci"]  # no modern job: no modern tokenizer
+    http = in_process(app)
+    file_id = upload(http, jsonl(chat_lines()))["id"]
+    for model in ("gpt-4o-mini-2024-07-18", "gpt-3.5-turbo-0125", "gpt-4o-mini-2024-07-18"):
+        assert http.post("/fine_tuning/jobs", json={"model": model, "training_file": file_id}).status_code == 200
+    loaded.clear()
+    server._warm_up(store)
+    assert loaded[0] == "davinci" and sorted(loaded[1:]) == ["gpt-3.5-turbo-0125", "gpt-4o-mini-2024-07-18"]
+    app.state.core.close()
