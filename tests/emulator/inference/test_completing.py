@@ -28,25 +28,21 @@ def test_completed_by_a_process_equals_completed_here(monkeypatch: pytest.Monkey
     assert [elsewhere.nearest(q).index for q in queries] == [here.nearest(q).index for q in queries]  # type: ignore[union-attr]
 
 
+@pytest.mark.parametrize(
+    ("executable", "logged"),
+    [
+        ("/bin/false", "ended without its answer"),  # starts, answers nothing
+        ("/nonexistent/python", "could not complete an index in a worker process"),  # cannot start
+    ],
+)
 def test_a_failed_process_leaves_the_building_here(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, executable: str, logged: str
 ) -> None:
     monkeypatch.setattr(completing, "PROCESS_EXAMPLES", 1)
-    monkeypatch.setattr(sys, "executable", "/bin/false")
+    monkeypatch.setattr(sys, "executable", executable)
     index = NearestIndex(examples())
     completing.complete(index)
-    assert index.complete
-    assert "ended without its answer" in caplog.text
-
-
-def test_a_process_that_cannot_start_leaves_the_building_here(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    monkeypatch.setattr(completing, "PROCESS_EXAMPLES", 1)
-    monkeypatch.setattr(sys, "executable", "/nonexistent/python")
-    index = NearestIndex(examples())
-    completing.complete(index)
-    assert index.complete and "could not complete an index in a worker process" in caplog.text
+    assert index.complete and logged in caplog.text
 
 
 def test_small_indexes_are_completed_here(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,29 +12,18 @@ from starlette.applications import Starlette
 
 from emulator.core import counting
 from emulator.legacy import fine_tunes, preparation
-from emulator.legacy.lifecycle import Plan, pack_counts, results_stash, unpack_counts
+from emulator.legacy.lifecycle import pack_counts, results_stash, unpack_counts
 from emulator.legacy.preparation import Preparations
 from emulator.legacy.training_file import Example, parse_line, read_examples
-from emulator.store import FineTuneRecord
 from tests.conftest import capitals, in_process, upload
 from tests.emulator.legacy.lifecycle import advance, get_job, messages, run_to_end
+from tests.preparations import held_preparations
 
 
 @pytest.fixture
 def gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
     """Every create answers without waiting, and preparations wait until the gate opens."""
-    opened = threading.Event()
-    original = Preparations.prepare
-
-    def held(self: Preparations, job: FineTuneRecord) -> Plan:
-        assert opened.wait(30)
-        return original(self, job)
-
-    monkeypatch.setattr(fine_tunes, "AWAIT_PREPARATION_BYTES", 0)
-    monkeypatch.setattr(fine_tunes, "PREPARE_HERE_BYTES", 0)
-    monkeypatch.setattr(Preparations, "prepare", held)
-    yield opened
-    opened.set()
+    yield from held_preparations(monkeypatch, Preparations, fine_tunes)
 
 
 def preparation_of(app: Starlette, job_id: str) -> Future[None]:

@@ -14,14 +14,14 @@ import pytest
 from starlette.applications import Starlette
 
 from emulator.core.preparations import batches
-from emulator.store.job_records import FineTuningJobRecord
 from emulator.v1 import jobs, preparation
-from emulator.v1.create import Prepared
 from emulator.v1.preparation import JobPreparations
-from tests.conftest import in_process, upload
+from tests.conftest import in_process
 from tests.emulator.control.test_outcomes import DIVERGED, outcome
+from tests.emulator.control.test_outcomes_v1 import create, get
 from tests.emulator.legacy.lifecycle import advance
-from tests.emulator.v1.support import all_events, chat_lines, jsonl
+from tests.emulator.v1.support import all_events, chat_lines
+from tests.preparations import held_preparations
 
 MODEL = "gpt-4o-mini-2024-07-18"
 
@@ -29,31 +29,7 @@ MODEL = "gpt-4o-mini-2024-07-18"
 @pytest.fixture
 def gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
     """Every create answers without waiting, and preparations wait until the gate opens."""
-    opened = threading.Event()
-    original = JobPreparations.prepare
-
-    def held(self: JobPreparations, job: FineTuningJobRecord) -> Prepared:
-        assert opened.wait(30)
-        return original(self, job)
-
-    monkeypatch.setattr(jobs, "AWAIT_PREPARATION_BYTES", 0)
-    monkeypatch.setattr(jobs, "PREPARE_HERE_BYTES", 0)
-    monkeypatch.setattr(JobPreparations, "prepare", held)
-    yield opened
-    opened.set()
-
-
-def create(http: httpx.Client, records: list[dict[str, Any]], **body: Any) -> dict[str, Any]:
-    file_id = upload(http, jsonl(records))["id"]
-    response = http.post("/fine_tuning/jobs", json={"model": MODEL, "training_file": file_id, **body})
-    assert response.status_code == 200, response.text
-    job: dict[str, Any] = response.json()
-    return job
-
-
-def get(http: httpx.Client, job_id: str) -> dict[str, Any]:
-    job: dict[str, Any] = http.get(f"/fine_tuning/jobs/{job_id}").json()
-    return job
+    yield from held_preparations(monkeypatch, JobPreparations, jobs)
 
 
 def preparation_of(app: Starlette, job_id: str) -> Future[None]:
