@@ -12,7 +12,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 
 from emulator.core.background import Background
-from emulator.core.blobs import BlobStore
+from emulator.core.blobs import BlobStore, DiskBlobStore, MemoryBlobStore
 from emulator.core.clock import Clock, SystemClock, VirtualClock, valid_moment
 from emulator.core.container import Core
 from emulator.core.control_file import load_control_file
@@ -58,7 +58,7 @@ def _open_clock(settings: Settings, store: Store, clock: Clock | None) -> Clock:
     return VirtualClock(moment if valid_moment(moment) else settings.clock_start_seconds)
 
 
-def _sweep(store: Store, blobs: BlobStore, opened: float) -> None:
+def _sweep(store: Store, blobs: DiskBlobStore, opened: float) -> None:
     """Crash leftovers (interrupted uploads, blobs without a live file) written before the store was opened go,
     on a worker thread: start-up does nothing proportional to the store."""
     removed, freed = blobs.sweep(store.live_file_ids, opened)
@@ -69,13 +69,14 @@ def _sweep(store: Store, blobs: BlobStore, opened: float) -> None:
 
 def build_core(settings: Settings, clock: Clock | None = None) -> Core:
     sweeping: Future[None] | None = None
+    blobs: BlobStore
     if settings.memory:
-        store, blobs = Store(None, seed=settings.seed), BlobStore(None)
+        store, blobs = Store(None, seed=settings.seed), MemoryBlobStore()
     else:
         settings.data_path.mkdir(parents=True, exist_ok=True)
         store = Store(settings.data_path / "ftemu.sqlite3", seed=settings.seed)
-        blobs = BlobStore(settings.data_path / "files")
-        sweeping = Background("ftemu-sweep").submit(_sweep, store, blobs, time.time())
+        on_disk = blobs = DiskBlobStore(settings.data_path / "files")
+        sweeping = Background("ftemu-sweep").submit(_sweep, store, on_disk, time.time())
     clock = _open_clock(settings, store, clock)
     keys = load_keys(Path(settings.keys)) if settings.keys else None
     auth = Authenticator(store, settings.organization, keys, int(clock.now()))

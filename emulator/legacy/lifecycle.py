@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import os
 import sys
 from array import array
 from dataclasses import dataclass, replace
@@ -319,9 +318,7 @@ class FineTuneLifecycle:
         """The results file: the one its preparation wrote ahead (a rename), else written now."""
         file_id = self.store.next_id("file-")
         try:
-            os.replace(self.blobs.path(results_stash(job.id)), self.blobs.path(file_id))
-            os.utime(self.blobs.path(file_id))  # now a file's blob: newer than any start-up sweep's cut-off
-            size = self.blobs.path(file_id).stat().st_size
+            size = self.blobs.move(results_stash(job.id), file_id)
         except FileNotFoundError:
             plan = Plan.from_json(job.plan)
             if not plan.example_tokens:  # plans stored since migration 005 keep their counts beside the job

@@ -195,7 +195,8 @@ async def download_file(request: Request, file_id: str) -> StreamingResponse:
         handle = app.blobs.open(record.id)
     except FileNotFoundError:
         raise not_found(f"No such File object: {file_id}", param="id") from None
-    size = os.fstat(handle.fileno()).st_size
+    size = handle.seek(0, os.SEEK_END)
+    handle.seek(0)
     return StreamingResponse(
         chunks_of(handle),
         media_type="application/octet-stream",

@@ -123,18 +123,21 @@ def test_read_examples_bulk_parse_equals_the_line_by_line_parse() -> None:
         assert list(read_examples(chunks)) == expected
 
 
-def test_results_file_written_ahead_equals_the_one_written_at_the_step(make_app: Callable[..., Starlette]) -> None:
+@pytest.mark.parametrize("memory", [True, False])
+def test_results_file_written_ahead_equals_the_one_written_at_the_step(
+    make_app: Callable[..., Starlette], tmp_path: Path, memory: bool
+) -> None:
     contents = []
     for keep_stash in (True, False):
-        app = make_app()
+        app = make_app(memory=memory, data_dir=str(tmp_path / str(keep_stash)))
         http = in_process(app)
         job = http.post("/fine-tunes", json={"training_file": upload(http, capitals(40))["id"]}).json()
-        stash = app.state.core.blobs.path(results_stash(job["id"]))
-        assert stash.exists()  # its preparation wrote it
+        blobs, stash = app.state.core.blobs, results_stash(job["id"])
+        assert blobs.exists(stash)  # its preparation wrote it
         if not keep_stash:
-            stash.unlink()
+            blobs.delete(stash)
         done = run_to_end(http, job["id"])
-        assert not stash.exists()
+        assert not blobs.exists(stash)
         contents.append(http.get(f"/files/{done['result_files'][0]['id']}/content").content)
     assert contents[0] == contents[1] and contents[0].startswith(b"step,elapsed_tokens")
 
@@ -144,7 +147,7 @@ def test_cancelled_job_leaves_no_results_written_ahead(make_app: Callable[..., S
     http = in_process(app)
     job = http.post("/fine-tunes", json={"training_file": upload(http, capitals(10))["id"]}).json()
     http.post(f"/fine-tunes/{job['id']}/cancel")
-    assert not app.state.core.blobs.path(results_stash(job["id"])).exists()
+    assert not app.state.core.blobs.exists(results_stash(job["id"]))
 
 
 def test_create_fine_tune_small_file_prepared_by_its_create(make_app: Callable[..., Starlette]) -> None:

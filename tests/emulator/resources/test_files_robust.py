@@ -16,7 +16,7 @@ import pytest
 from starlette.applications import Starlette
 
 from emulator import Settings, create_app
-from emulator.core.blobs import BlobStore
+from emulator.core.blobs import DiskBlobStore
 from emulator.core.quota import StorageFull, StorageLedger
 from emulator.resources.files import content_disposition
 from emulator.testing import LiveServer
@@ -163,7 +163,7 @@ def test_download_with_a_control_character_filename(client: httpx.Client) -> Non
 
 def test_sweep_leaves_blobs_newer_than_the_store_and_live_ones(tmp_path: Path) -> None:
     """A blob written after the store opened (an upload in progress) stays even without a row yet."""
-    blobs = BlobStore(tmp_path)
+    blobs = DiskBlobStore(tmp_path)
     for name in ("file-live", "file-orphan", ".upload-old"):
         (tmp_path / name).write_bytes(b"x")
         os.utime(tmp_path / name, (time.time() - 60, time.time() - 60))
