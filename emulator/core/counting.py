@@ -17,7 +17,7 @@ from array import array
 from collections.abc import Iterator, Sequence
 from typing import Protocol
 
-from emulator.core.elsewhere import Elsewhere
+from emulator.core.elsewhere import Elsewhere, exit_with_parent
 from emulator.core.tokens import encoding_named
 
 log = logging.getLogger("ftemu")
@@ -51,6 +51,7 @@ class Counted:
 def _serve_one() -> None:
     """The worker process (`python -m emulator.core.counting`): a pickled (encoding, number of slices) on stdin,
     then each slice of texts pickled; their counts on stdout as little-endian uint32."""
+    exit_with_parent()
     encoding, chunks = pickle.load(sys.stdin.buffer)
     counts = array("I")
     for _ in range(chunks):

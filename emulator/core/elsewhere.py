@@ -16,8 +16,25 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterable
 from pathlib import Path
+
+PARENT_CHECK_SECONDS = 0.5
+PARENT_VARIABLE = "FTEMU_WORKER_PARENT"
+
+
+def exit_with_parent() -> None:
+    """In a worker: end as soon as the process that started it has (a stopped server wants no answer, and a
+    100,000-example index would otherwise keep a core busy for seconds after it)."""
+    parent = int(os.environ.get(PARENT_VARIABLE) or os.getppid())  # given: it may have ended before this ran
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="ftemu-parent-watch", daemon=True).start()
 
 
 class Elsewhere:
@@ -32,7 +49,7 @@ class Elsewhere:
             [sys.executable, "-m", module],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            env={**os.environ, "PYTHONPATH": os.pathsep.join(paths)},
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(paths), PARENT_VARIABLE: str(os.getpid())},
         )
         self._sender = threading.Thread(target=self._send, args=(chunks,), name=f"ftemu-send-{module}", daemon=True)
         self._sender.start()

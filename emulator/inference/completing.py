@@ -14,7 +14,7 @@ import contextlib
 import logging
 import sys
 
-from emulator.core.elsewhere import Elsewhere
+from emulator.core.elsewhere import Elsewhere, exit_with_parent
 from emulator.inference.nearest import NearestIndex
 
 log = logging.getLogger("ftemu")
@@ -43,6 +43,7 @@ def _completed_elsewhere(index: NearestIndex) -> bool:
 
 def _serve_one() -> None:
     """The worker process: an index's bytes on stdin, the same index with its similarity part on stdout."""
+    exit_with_parent()
     index = NearestIndex.from_bytes(sys.stdin.buffer.read())
     index.postings  # noqa: B018 - building it is the point
     with contextlib.suppress(BrokenPipeError):  # the server stopped meanwhile: nobody wants the answer
