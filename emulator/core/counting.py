@@ -41,8 +41,8 @@ class Counting(Protocol):
 class Counted:
     """Counts made in the caller's thread, at once."""
 
-    def __init__(self, encoding: str, texts: Sequence[str]) -> None:
-        self._counts = count_texts(encoding, texts)
+    def __init__(self, counts: list[int]) -> None:
+        self._counts = counts
 
     def result(self) -> list[int]:
         return self._counts
@@ -95,12 +95,12 @@ class CountedElsewhere:
 def start_counting(encoding: str, texts: Sequence[str]) -> Counting:
     """The texts' token counts: in a worker process when they are big enough to be worth one, else here."""
     if sum(map(len, texts)) < PROCESS_CHARACTERS:
-        return Counted(encoding, texts)
+        return Counted(count_texts(encoding, texts))
     try:
         return CountedElsewhere(encoding, texts)
     except (OSError, ValueError) as exc:  # no process to be had here (a sandbox, no executable)
         log.warning("could not start a token-counting process (%s); counting in this one", exc)
-        return Counted(encoding, texts)
+        return Counted(count_texts(encoding, texts))
 
 
 if __name__ == "__main__":

@@ -221,8 +221,8 @@ def load_ranks(name: str, expected_sha256: str) -> dict[bytes, int]:
     """
     try:
         packed = _tiktoken_path(name).read_bytes()
-    except OSError:
-        packed = b""
+    except OSError:  # reported, worded, by the reading below
+        return _parse_ranks(_read_tiktoken_file(name, expected_sha256), name)
     digest = f"{expected_sha256[:16]}-{hashlib.sha256(packed).hexdigest()[:16]}"  # what was checked, and from what
     cache = Path(tempfile.gettempdir()) / "ftemu-cache" / f"{name}-{digest}.marshal"
     try:
@@ -232,8 +232,7 @@ def load_ranks(name: str, expected_sha256: str) -> dict[bytes, int]:
     except (OSError, EOFError, ValueError, TypeError):
         pass
     ranks = _parse_ranks(_read_tiktoken_file(name, expected_sha256), name)
-    if packed:
-        _write_cache(cache, marshal.dumps(ranks))
+    _write_cache(cache, marshal.dumps(ranks))
     return ranks
 
 

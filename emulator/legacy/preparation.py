@@ -17,7 +17,7 @@ from typing import Any
 
 from emulator.core import preparations as core_preparations
 from emulator.core.blobs import BlobStore
-from emulator.core.counting import Counting, start_counting
+from emulator.core.counting import Counted, Counting, start_counting
 from emulator.core.outcomes import Outcome
 from emulator.core.preparations import batches
 from emulator.core.tokens import encoding_for_model, encoding_named
@@ -40,21 +40,6 @@ def _short_text_tokens(encoding: str, text: str) -> int:
     return len(encoding_named(encoding).encode_ordinary(text))
 
 
-class _CachedCounts:
-    """A small file's counts, made at once: texts up to CACHED_TEXT_CHARACTERS are counted once per process."""
-
-    def __init__(self, encoding: str, texts: list[str]) -> None:
-        encode = encoding_named(encoding).encode_ordinary
-
-        def count(text: str) -> int:
-            return _short_text_tokens(encoding, text) if len(text) <= CACHED_TEXT_CHARACTERS else len(encode(text))
-
-        self._counts = [count(text) for text in texts]
-
-    def result(self) -> list[int]:
-        return self._counts
-
-
 def start_token_counts(base_model: str, examples: list[Example]) -> Counting:
     """Prompt and completion tokens of each example, counted in order (prompt, completion, prompt, ...).
 
@@ -62,11 +47,16 @@ def start_token_counts(base_model: str, examples: list[Example]) -> Counting:
     file's here, with the texts of up to CACHED_TEXT_CHARACTERS kept for reuse (the last 65,536 such texts: a
     big file's would only churn that cache).
     """
-    encoding = encoding_for_model(base_model).name
+    encoding = encoding_for_model(base_model)
     texts = [text for example in examples for text in (example.prompt, example.completion)]
     if len(examples) > CACHED_FILE_EXAMPLES:
-        return start_counting(encoding, texts)
-    return _CachedCounts(encoding, texts)
+        return start_counting(encoding.name, texts)
+    encode, name = encoding.encode_ordinary, encoding.name
+
+    def count(text: str) -> int:
+        return _short_text_tokens(name, text) if len(text) <= CACHED_TEXT_CHARACTERS else len(encode(text))
+
+    return Counted([count(text) for text in texts])
 
 
 def example_tokens(text_counts: list[int]) -> list[int]:

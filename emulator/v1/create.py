@@ -28,11 +28,16 @@ def _error(problem: Problem, param: str) -> dict[str, Any]:
     return {"code": problem.code, "message": problem.message, "param": problem.param or param}
 
 
+def unreadable_file(file_id: str, param: str) -> dict[str, Any]:
+    """The job error of a file gone before a restarted server prepared the job (ours: the real API never said)."""
+    return _error(Problem("invalid_training_file", f"{INVALID_FILE} File {file_id} could not be read."), param)
+
+
 def _check_file(blobs: BlobStore, file_id: str, param: str, method: str) -> list[Line] | dict[str, Any]:
     try:
         lines = read_lines(blobs.read_chunks(file_id))
-    except OSError:  # gone before a restarted server prepared the job (ours: the real API never said)
-        return _error(Problem("invalid_training_file", f"{INVALID_FILE} File {file_id} could not be read."), param)
+    except OSError:
+        return unreadable_file(file_id, param)
     if isinstance(lines, Problem):
         return _error(lines, param)
     problem = check_lines(file_id, param, lines, method, minimum=10 if param == "training_file" else 1)

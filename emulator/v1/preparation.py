@@ -20,10 +20,9 @@ from emulator.core.tokens import encoding_named
 from emulator.inference.chat_knowledge import ChatModels
 from emulator.store import Store
 from emulator.store.job_records import FineTuningJobRecord
-from emulator.v1.create import Prepared, prepare_job
+from emulator.v1.create import Prepared, prepare_job, unreadable_file
 from emulator.v1.outcomes import apply_outcome
 from emulator.v1.plan import make_plan
-from emulator.v1.training_file import INVALID_FILE
 
 log = logging.getLogger("ftemu")
 INSERT_BATCH = 500
@@ -31,18 +30,13 @@ INSERT_BATCH = 500
 
 def unreadable(job: FineTuningJobRecord, speed: float | None) -> Prepared:
     """A job whose preparation could not be made fails when its validation ends (ours: never seen for real)."""
-    failure = {
-        "code": "invalid_training_file",
-        "message": f"{INVALID_FILE} File {job.training_file} could not be read.",
-        "param": "training_file",
-    }
     plan = make_plan(
         method=job.method,
         example_tokens=[],
         token_limit=65_536,
         has_validation=job.validation_file is not None,
         speed=speed,
-        failure=failure,
+        failure=unreadable_file(job.training_file, "training_file"),
     )
     return Prepared(plan, [])
 
