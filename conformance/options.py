@@ -52,4 +52,4 @@ class TargetOptions:
             return f"the server at {self.remote_url}"
         if self.kind == "server":
             return "ftemu over a socket (emulator.testing.LiveServer on a free port)"
-        return "ftemu in-process (starlette TestClient over emulator.create_app)"
+        return "ftemu in-process (httpx2 over emulator.create_app, no socket)"
