@@ -137,29 +137,52 @@ class FineTuningJobLifecycle:
     def _run(self, organization: Organization, job: FineTuningJobRecord, plan: JobPlan, when: float) -> None:
         """The due step, and every later one planned for the same moment (instant speed runs them all now)."""
         offsets = plan.offsets()
-        checkpoints = set(plan.checkpoint_steps())
-        index = Stage.step_index(job.stage)
+        start = index = Stage.step_index(job.stage)
         due = offsets[index]
         while index < len(offsets) and offsets[index] == due:
-            if plan.fails_at(index):
+            index += 1
+        saved = [
+            step
+            for step in plan.checkpoint_steps()
+            if start < step <= index and step <= plan.total_steps and not plan.fails_at(step - 1)
+        ]
+        # A checkpoint that later ones of this same transition replace is named in its event, never stored (the
+        # store would keep it for a moment, then drop it: the same answers for every read, at a tenth the cost).
+        passing = set(saved[:-KEPT_CHECKPOINTS])
+        named: set[str] = set()
+        for position in range(start, index):
+            if plan.fails_at(position):
                 self._fail(job, (Outcome.from_json(plan.outcome) or Outcome()).error(), when)
-            elif index < plan.total_steps:
-                self._step(organization, job, plan, index + 1, when, index + 1 in checkpoints)
+            elif position < plan.total_steps:
+                step = position + 1
+                self._step(organization, job, plan, step, when, step in saved, step in passing, named)
             else:
                 self._succeed(organization, job, plan, when)
-            index += 1
+        if saved:
+            for dropped in self.store.list_checkpoints(job.id)[KEPT_CHECKPOINTS:]:
+                self.store.delete_checkpoint(dropped.id)
+                self.store.delete_model(dropped.fine_tuned_model_checkpoint)
         self.store.update_fine_tuning_job(job.id, stage=Stage.RUNNING + index)
 
     def _step(
-        self, organization: Organization, job: FineTuningJobRecord, plan: JobPlan, step: int, when: float, saves: bool
+        self,
+        organization: Organization,
+        job: FineTuningJobRecord,
+        plan: JobPlan,
+        step: int,
+        when: float,
+        saves: bool,
+        passing: bool,
+        named: set[str],
     ) -> None:
-        """One training step's metrics event; at an epoch's end (`saves`), its checkpoint."""
+        """One training step's metrics event; at an epoch's end (`saves`), its checkpoint (only named when
+        `passing`: a later one of the same transition replaces it)."""
         data = self._metrics[step] = metrics.step_metrics(
             self.metrics_key(job), step, plan.total_steps, plan.has_validation
         )
         self._event(job, metrics.step_message(data), when, data=data)
         if saves:
-            name = self._checkpoint(organization, job, step, data, when)
+            name = self._checkpoint(organization, job, step, data, when, passing, named)
             if step != plan.total_steps:
                 self._event(job, f"Checkpoint created at step {step} with Snapshot ID: {name}", when)
 
@@ -170,21 +193,30 @@ class FineTuningJobLifecycle:
         return self.store.next_id("")
 
     def _checkpoint(
-        self, organization: Organization, job: FineTuningJobRecord, step: int, data: Data, when: float
+        self,
+        organization: Organization,
+        job: FineTuningJobRecord,
+        step: int,
+        data: Data,
+        when: float,
+        passing: bool,
+        named: set[str],
     ) -> str:
+        """A checkpoint's name (unique among stored models and those `named` in this transition); stored with its
+        model unless `passing`. The caller keeps only the newest KEPT_CHECKPOINTS."""
+        store = self.store
         name = naming.unique_name(
             lambda short: naming.checkpoint_name(job.base_model, organization.name, job.suffix, short, step),
             int(when),
             self._draw,
-            self.store.model_name_taken,
+            lambda name: name in named or store.model_name_taken(name),
         )
-        self._register(organization, job, name, when, step)
-        self.store.insert_checkpoint(
-            self.store.next_id("ftckpt_"), job.id, int(when), name, step, metrics.checkpoint_metrics(data)
-        )
-        for dropped in self.store.list_checkpoints(job.id)[KEPT_CHECKPOINTS:]:
-            self.store.delete_checkpoint(dropped.id)
-            self.store.delete_model(dropped.fine_tuned_model_checkpoint)
+        named.add(name)
+        if not passing:
+            self._register(organization, job, name, when, step)
+            store.insert_checkpoint(
+                store.next_id("ftckpt_"), job.id, int(when), name, step, metrics.checkpoint_metrics(data)
+            )
         return name
 
     def _register(

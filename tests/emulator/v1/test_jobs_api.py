@@ -3,6 +3,7 @@ every training format, list paging and filters, cancel/pause/resume in the wrong
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -246,3 +247,29 @@ def test_legacy_fine_tune_refuses_a_chat_file_with_the_upload_text(client: httpx
     response = client.post("/fine-tunes", json={"training_file": file_id, "model": "curie"})
     message = "Expected file to have JSONL format with prompt/completion keys. Missing `prompt` key on line 1."
     assert_error(response, 400, message, param="training_file")
+
+
+def checkpoint_story(app: Starlette, step_seconds: float) -> tuple[list[str], list[int], list[int]]:
+    """A job run to its end, `step_seconds` of the clock at a time: (every checkpoint its events name, the steps
+    of those kept, the steps of those whose models answer)."""
+    http = in_process(app)
+    job_id = create(http, training_file=upload(http, jsonl(chat_lines()))["id"]).json()["id"]
+    while http.get(f"/fine_tuning/jobs/{job_id}").json()["status"] != "succeeded":
+        advance(http, step_seconds)
+    texts = [event["message"] for event in reversed(all_events(http, job_id, limit=100))]
+    named = [text.rsplit(" ", 1)[-1] for text in texts if text.startswith("Checkpoint created at step")]
+    kept = [c["step_number"] for c in http.get(f"/fine_tuning/jobs/{job_id}/checkpoints").json()["data"]]
+    answering = [int(name.rsplit("-", 1)[-1]) for name in named if http.get(f"/models/{name}").status_code == 200]
+    return named, kept, answering
+
+
+@pytest.mark.parametrize("speed", ["instant", "60"])
+def test_only_the_newest_checkpoints_are_kept_however_many_steps_a_transition_runs(
+    make_app: Callable[..., Starlette], speed: str
+) -> None:
+    # At instant speed one transition runs all 96 steps; at 60x a 0.05-second clock step runs one or two.
+    named, kept, answering = checkpoint_story(make_app(speed=speed), 0.05 if speed == "60" else 100_000)
+    assert [int(name.rsplit("-", 1)[-1]) for name in named] == [12, 24, 36, 48, 60, 72, 84]  # the 96th: the model
+    assert len(set(named)) == len(named) and all(name.startswith(f"ft:{MODEL}:personal::") for name in named)
+    assert kept == [96, 84, 72]
+    assert answering == [72, 84]  # the replaced ones answer 404, as after a real job
