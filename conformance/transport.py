@@ -14,6 +14,7 @@ import asyncio
 import threading
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx2
@@ -178,29 +179,42 @@ def _scope(request: httpx2.Request) -> dict[str, Any]:
     }
 
 
-class _SyncBody(httpx2.SyncByteStream):
-    """An event stream for a sync client: each chunk runs the loop until the app has sent it."""
+Run = Callable[[Callable[[], Any]], Any]
 
-    def __init__(self, exchange: _Exchange) -> None:
+
+def _here(call: Callable[[], Any]) -> Any:
+    return call()
+
+
+class _SyncBody(httpx2.SyncByteStream):
+    """An event stream for a sync client: each chunk runs the loop until the app has sent it (in the thread
+    `run` calls in: this one, or the transport's own when this thread is running an event loop)."""
+
+    def __init__(self, exchange: _Exchange, run: Run) -> None:
         self.exchange = exchange
+        self.run = run
 
     def __iter__(self) -> Iterator[bytes]:
-        return self.exchange.chunks_now()
+        chunks = self.exchange.chunks_now()
+        while (chunk := self.run(lambda: next(chunks, None))) is not None:
+            yield chunk
 
     def close(self) -> None:
-        self.exchange.loop.run_until_complete(self.exchange.close())
+        self.run(lambda: self.exchange.loop.run_until_complete(self.exchange.close()))
 
 
 class SyncASGITransport(httpx2.BaseTransport):
     """The same, for a sync client: the app runs on an event loop of the calling thread (one per thread), which
     moves only while the client waits for the response or pulls its next chunk, as a socket's back-pressure would
-    have it. (Not for a thread that is already running an event loop: use the async client there.)"""
+    have it. A thread that is already running an event loop (a sync call inside an async test) cannot run
+    another: its requests are run in the transport's own thread instead, one at a time."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
         self._local = threading.local()
         self._loops: list[asyncio.AbstractEventLoop] = []
         self._lock = threading.Lock()
+        self._thread: ThreadPoolExecutor | None = None
 
     def _loop(self) -> asyncio.AbstractEventLoop:
         loop: asyncio.AbstractEventLoop | None = getattr(self._local, "loop", None)
@@ -210,14 +224,29 @@ class SyncASGITransport(httpx2.BaseTransport):
                 self._loops.append(loop)
         return loop
 
+    def _elsewhere(self, call: Callable[[], Any]) -> Any:
+        """`call()` in the transport's own thread (made the first time it is needed)."""
+        with self._lock:
+            if self._thread is None:
+                self._thread = ThreadPoolExecutor(1, thread_name_prefix="ftemu-in-process")
+            thread = self._thread
+        return thread.submit(call).result()
+
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return self._handle(request, _here)
+        return self._elsewhere(lambda: self._handle(request, self._elsewhere))  # type: ignore[no-any-return]
+
+    def _handle(self, request: httpx2.Request, run: Run) -> httpx2.Response:
         # Driven from here, not through a coroutine of ours: the loop runs only until the app has sent what we
         # wait for (an ordinary route: one pass of the loop), which makes the call cost little more than the app.
         loop = self._loop()
         exchange = _Exchange(self.app, request, request.read(), loop)
         status, headers = exchange.head(exchange.next_now())
         if _streamed(headers):
-            return httpx2.Response(status, headers=headers, stream=_SyncBody(exchange))
+            return httpx2.Response(status, headers=headers, stream=_SyncBody(exchange, run))
         content = b"".join(exchange.chunks_now())
         if not exchange.task.done():  # background work after the response: let it finish, as before
             loop.run_until_complete(exchange.close())
@@ -226,6 +255,9 @@ class SyncASGITransport(httpx2.BaseTransport):
     def close(self) -> None:
         with self._lock:
             loops, self._loops = self._loops, []
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.shutdown(wait=True)
         for loop in loops:
             if not loop.is_running():
                 loop.close()

@@ -7,6 +7,8 @@ from pathlib import Path
 from tests.user_pytest import run_user_pytest
 
 USER_TESTS = """
+import asyncio
+
 import openai
 import pytest
 
@@ -35,6 +37,20 @@ def test_three_503s_raise(ftemu, ftemu_openai):
     with pytest.raises(openai.InternalServerError):
         ftemu_openai.models.list()
     assert len(ftemu.journal()) == 3
+
+
+@BOTH
+def test_helpers_inside_async_code(ftemu, ftemu_async_openai):
+    # The helpers are sync: called from a coroutine, in a thread whose event loop is running.
+    async def body():
+        ftemu.faults.add(method="GET", path="/v1/models", status=503, headers={"retry-after-ms": "1"})
+        assert len((await ftemu_async_openai.models.list()).data) > 4
+        before = ftemu.advance(0)["now"]
+        assert ftemu.advance(30)["now"] == before + 30
+        assert [e["status"] for e in ftemu.journal(path="/v1/models")] == [503, 200]
+        await ftemu_async_openai.close()
+
+    asyncio.run(body())
 """
 
 
@@ -42,4 +58,4 @@ def test_fixtures_run_in_process_and_over_a_socket_under_xdist(tmp_path: Path) -
     (tmp_path / "test_user.py").write_text(USER_TESTS)
     result = run_user_pytest(tmp_path, "-n", "2")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "12 passed" in result.stdout
+    assert "14 passed" in result.stdout
