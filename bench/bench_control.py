@@ -23,7 +23,7 @@ from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bench.bench_sdk import KEY, SERVE_FLAGS, SETTINGS
-from bench.common import free, server, wrk
+from bench.common import cpu_seconds, free, server_process, wrk
 from emulator import Settings, create_app
 from emulator.core.clock import monotonic
 from emulator.core.container import Core
@@ -31,6 +31,7 @@ from emulator.http.faults import ControlPlane
 from emulator.http.headers import request_id, with_openai_headers
 
 ROUNDS = 21
+PAIRS, ROUNDS_PER_PAIR = 6, 5  # over HTTP
 
 
 def sdk_headers() -> list[tuple[bytes, bytes]]:
@@ -144,39 +145,54 @@ def overhead_rounds() -> tuple[float, float]:
 
 
 @contextmanager
-def serving(*flags: str) -> Iterator[str]:
+def serving(*flags: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """`ftemu serve` (its own main, uvicorn[standard]) in a process; `--without-control-plane` for the baseline."""
     port = free()
     command = [sys.executable, "-m", "bench.bench_control", "serve", *flags, "--memory", "--port", str(port)]
-    with server([*command, *SERVE_FLAGS], port, "/v1/models"):
-        yield f"http://127.0.0.1:{port}"
+    with server_process([*command, *SERVE_FLAGS], port, "/v1/models") as (process, _):
+        yield f"http://127.0.0.1:{port}", process
 
 
-def http_overhead() -> float:
-    """Requests/s of GET /v1/models under wrk, `ftemu serve` with and without the control plane, alternating."""
+def http_overhead() -> tuple[float, float]:
+    """GET /v1/models under wrk, `ftemu serve` with and without the control plane, alternating rounds: (time per
+    request, the server's CPU per request), each with / without - 1, medians of the paired rounds.
+
+    One pair of server processes can be 10-20 % apart for reasons of their own (hash seeds, memory layout, where
+    the host put them), so the rounds are spread over PAIRS fresh pairs; on 2 cores wrk and the server share the
+    machine, and the server's own CPU time per request is the steadier figure."""
     rates: dict[str, list[float]] = {"with": [], "without": []}
-    with serving() as with_url, serving("--without-control-plane") as without_url:
-        urls = {"with": with_url, "without": without_url}
-        for url in urls.values():
-            wrk(f"{url}/v1/models", seconds=1, threads=1, connections=8)
-        for _ in range(5):
-            for side, url in urls.items():
-                rates[side].append(wrk(f"{url}/v1/models", seconds=3, threads=1, connections=8))
+    cpu: dict[str, list[float]] = {"with": [], "without": []}
+    for _ in range(PAIRS):
+        with serving() as with_side, serving("--without-control-plane") as without_side:
+            sides = {"with": with_side, "without": without_side}
+            for url, _ in sides.values():
+                wrk(f"{url}/v1/models", seconds=1, threads=1, connections=8)
+            for _ in range(ROUNDS_PER_PAIR):
+                for side, (url, process) in sides.items():
+                    before = cpu_seconds(process) or 0.0
+                    rate = wrk(f"{url}/v1/models", seconds=1, threads=1, connections=8)
+                    rates[side].append(rate)
+                    cpu[side].append(((cpu_seconds(process) or 0.0) - before) / rate)
     median = {side: statistics.median(values) for side, values in rates.items()}
+    per_request = {side: statistics.median(values) * 1e6 for side, values in cpu.items()}
     print(
-        f"GET /v1/models over HTTP (wrk, 1 thread, 8 connections, median of 5 alternating 3 s rounds): "
-        f"{median['without']:.0f} req/s without the control plane, {median['with']:.0f} req/s with it"
+        f"GET /v1/models over HTTP (wrk, 1 thread, 8 connections, {PAIRS} pairs of fresh servers, "
+        f"{ROUNDS_PER_PAIR} alternating 1 s rounds each): {median['without']:.0f} req/s without the control plane, "
+        f"{median['with']:.0f} req/s with it; the server's CPU per request {per_request['without']:.1f} us "
+        f"without, {per_request['with']:.1f} us with it"
     )
-    return median["without"] / median["with"] - 1
+    slower = statistics.median(w / o for w, o in zip(rates["without"], rates["with"], strict=True)) - 1
+    busier = statistics.median(w / o for w, o in zip(cpu["with"], cpu["without"], strict=True)) - 1
+    return slower, busier
 
 
 def main() -> None:
     own, whole = overhead_rounds()  # first, in a process that has done nothing else yet
-    slower = http_overhead()
+    slower, busier = http_overhead()
     print(
         f"control plane with no fault set: {own * 100:.1f} % of a GET /v1/models (its own cost around a trivial "
-        f"app), {whole * 100:+.1f} % (whole ASGI app with it vs without; median of paired batches), "
-        f"{slower * 100:+.1f} % time per request over HTTP (wrk) (target < 5 %)"
+        f"app), {whole * 100:+.1f} % (whole ASGI app with it vs without; median of paired batches); over HTTP "
+        f"{slower * 100:+.1f} % time per request (wrk), {busier * 100:+.1f} % server CPU per request (target < 5 %)"
     )
     print(subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
 

@@ -74,7 +74,7 @@ FILTERS = ("method", "path", "status", "organization", "direction", "fault", "ou
 
 
 Record = tuple[Any, ...]
-"""A journal slot: `(seq, build, *facts)`; `build(record)` makes its Entry when the journal is read."""
+"""A journal slot: `(seq, kind, *facts)`; `builders[kind](record)` makes its Entry when the journal is read."""
 
 
 def _ready(record: Record) -> Entry:
@@ -85,26 +85,28 @@ def _ready(record: Record) -> Entry:
 class Journal:
     """The last MAX_ENTRIES entries, oldest first; thread-safe (webhook deliveries write from their thread).
 
-    The request path keeps a request's raw facts in one flat tuple of plain values (`append((next_seq(),
-    build, *facts))`: one allocation, nothing the garbage collector must keep tracking) and the Entry is made
-    only when someone reads the journal.
+    The request path keeps a request's raw facts in one flat tuple (`append((next_seq(), kind, *facts))`: one
+    allocation) of plain values only, strings, numbers, bytes and None, the kind a name in `builders`: the garbage
+    collector stops tracking such a tuple at its first pass, so a full journal adds nothing to the heap its full
+    collections walk. The Entry is made only when someone reads the journal.
     """
 
     def __init__(self) -> None:
         self._entries: deque[Record] = deque(maxlen=MAX_ENTRIES)
         self.next_seq: Callable[[], int] = itertools.count(1).__next__
         self.append: Callable[[Record], None] = self._entries.append
+        self.builders: dict[str, Callable[[Record], Entry]] = {"entry": _ready}
 
     def record(self, entry: Entry) -> Entry:
         entry.seq = self.next_seq()
-        self.append((entry.seq, _ready, entry))
+        self.append((entry.seq, "entry", entry))
         return entry
 
     def entries(self, **wanted: str | None) -> list[Entry]:
         """Entries whose fields equal every given filter (as text; `path` may end in `*` for a prefix)."""
         found = []
         for record in list(self._entries):
-            entry = record[1](record)
+            entry = self.builders[record[1]](record)
             entry.seq = record[0]
             found.append(entry)
         for name, value in wanted.items():

@@ -24,6 +24,7 @@ from emulator.store import Organization
 FAULT_HEADER = b"x-ftemu-fault"
 CONTROL_PREFIX = "/_emulator"
 DROPPED = ("reset", "truncated", "stream_cut")
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})  # the others' bodies are not journaled (the API reads none)
 
 
 @dataclass(slots=True)
@@ -77,7 +78,7 @@ class ControlPlane:
         self._faults = core.faults
         self._append = core.journal.append
         self._next_seq = core.journal.next_seq
-        self._build = self._entry
+        core.journal.builders.update(request=self._entry, plain=self._plain_entry)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -91,24 +92,30 @@ class ControlPlane:
             await self._control(scope, receive, with_openai_headers(scope, send, started, request))
             return
         fault = None
-        content_type = authorization = b""
-        for name, value in scope["headers"]:  # one pass: the fault header and what the journal wants
-            if name == b"authorization":
-                authorization = value
-            elif name == b"content-type":
-                content_type = value
-            elif name == FAULT_HEADER:
-                try:
-                    fault = header_fault(value)
-                except APIError as error:
-                    headed = with_openai_headers(scope, send, started, request)
-                    await _send_json(headed, error.status, error.body(), error.headers or {})
-                    return
+        fault_header = content_type = b""
+        if scope["method"] in BODY_METHODS:  # one pass: the fault header and the body's type
+            for name, value in scope["headers"]:
+                if name == b"content-type":
+                    content_type = value
+                elif name == FAULT_HEADER:
+                    fault_header = value
+        else:  # no body to journal: only the fault header is looked for
+            for name, value in scope["headers"]:
+                if name == FAULT_HEADER:
+                    fault_header = value
+                    break
+        if fault_header:
+            try:
+                fault = header_fault(fault_header)
+            except APIError as error:
+                headed = with_openai_headers(scope, send, started, request)
+                await _send_json(headed, error.status, error.body(), error.headers or {})
+                return
         if fault is None and self._faults.faults:
             fault = self._faults.take(scope["method"], path)
         if fault is not None or content_type:
             headed = with_openai_headers(scope, send, started, request)
-            await self._journaled(scope, receive, headed, fault, content_type.decode("latin-1"), authorization)
+            await self._journaled(scope, receive, headed, fault, content_type.decode("latin-1"))
             return
         # The common case (no fault, no body): the journal keeps the status the response starts with.
         status = None
@@ -123,7 +130,23 @@ class ControlPlane:
         try:
             await self.app(scope, receive, send_and_see)
         finally:
-            self._record(scope, authorization, status, started)
+            # The short record (the journal's hot path, inlined): what the request was, who sent it, how it ended.
+            state = scope.get("state")
+            organization = state.get("organization") if state else None
+            self._append(
+                (
+                    self._next_seq(),
+                    "plain",
+                    self.core.clock.now(),  # not cached: a reset may put a new clock in
+                    scope["method"],
+                    path,
+                    scope["query_string"],
+                    _authorization(scope) if organization is None else organization.name,
+                    status,
+                    started,
+                    monotonic(),
+                )
+            )
 
     async def _control(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = self.core.settings.control_key
@@ -136,7 +159,7 @@ class ControlPlane:
         await self.app(scope, receive, send)
 
     async def _journaled(
-        self, scope: Scope, receive: Receive, send: Send, fault: Fault | None, content_type: str, authorization: bytes
+        self, scope: Scope, receive: Receive, send: Send, fault: Fault | None, content_type: str
     ) -> None:
         """A request with a fault or a body: the journal also keeps what it sent and how it ended."""
         started = monotonic()
@@ -166,7 +189,7 @@ class ControlPlane:
                 outcome = await self._faulty(scope, receiving, send_and_see, fault, seen)
         finally:
             fault_id = None if fault is None else fault.id
-            self._record(scope, authorization, seen.status, started, seen, fault_id, outcome)
+            self._record(scope, seen.status, started, seen, fault_id, outcome)
         if outcome in DROPPED:
             # Under uvicorn the socket is aborted; in-process the app simply ends with its response unfinished
             # (or never started), which an in-process transport reports as the same network error.
@@ -206,25 +229,25 @@ class ControlPlane:
     def _record(
         self,
         scope: Scope,
-        authorization: bytes,
         status: int | None,
         started: float,
         seen: _Seen = _NOTHING_SEEN,
         fault: str | None = None,
         outcome: str = "complete",
     ) -> None:
-        """One flat tuple of plain values (not the scope: a journal of whole scopes slows every GC pass)."""
+        """One flat tuple of plain values (not the scope: a journal of whole scopes slows every GC pass). A request
+        whose route saw no organisation keeps its key, for the entry to name one when the journal is read."""
         state = scope.get("state")
         organization = state.get("organization") if state else None
         self._append(
             (
                 self._next_seq(),
-                self._build,
+                "request",
                 self.core.clock.now(),  # not cached: a reset may put a new clock in
                 scope["method"],
                 scope["path"],
                 scope["query_string"],
-                authorization if organization is None else organization.name,
+                _authorization(scope) if organization is None else organization.name,
                 seen.content_type,
                 seen.body,
                 seen.size,
@@ -235,6 +258,27 @@ class ControlPlane:
                 outcome,
             )
         )
+
+    def _plain_entry(self, record: Record) -> Entry:
+        """The journal entry of a request without a body or a fault (the short record)."""
+        _, _, created_at, method, path, query, who, status, started, ended = record
+        return Entry(
+            seq=0,
+            created_at=created_at,
+            method=method,
+            path=path,
+            query=query.decode("latin-1"),
+            organization=self._organization_name(who),
+            status=status,
+            latency_ms=(ended - started) * 1000,
+        )
+
+    def _organization_name(self, who: bytes | str | None) -> str | None:
+        """The organisation the route saw, or the one the request's key names (None for a bad key)."""
+        if isinstance(who, str):
+            return who
+        found = self._organization_of_key(who)  # the route never saw an organisation: ask the key
+        return found.name if found is not None else None
 
     def _entry(self, record: Record) -> Entry:
         """The journal entry of one request (made when the journal is read)."""
@@ -255,9 +299,6 @@ class ControlPlane:
             fault,
             outcome,
         ) = record
-        if isinstance(who, bytes | None):  # the route never saw an organisation: ask the key
-            found = self._organization_of_key(who)
-            who = found.name if found is not None else None
         if outcome == "stream_cut":
             outcome = f"stream_cut after {chunks} chunks"
         return Entry(
@@ -266,7 +307,7 @@ class ControlPlane:
             method=method,
             path=path,
             query=query.decode("latin-1"),
-            organization=who,
+            organization=self._organization_name(who),
             body=body_summary(content_type, body, size),
             status=status,
             latency_ms=latency,

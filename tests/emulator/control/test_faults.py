@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+import httpx2
 import openai
 import pytest
 
 from conformance.handle import Ftemu
 from conformance.transport import SyncASGITransport
+from emulator import Settings, create_app
+from tests.conftest import AUTH
 
 BOTH = pytest.mark.parametrize("ftemu_link", ["in-process", "socket"])
 ROOT = Path(__file__).resolve().parents[3]
@@ -225,6 +229,26 @@ def test_journal_times_requests_on_the_clock_a_reset_put_in(ftemu: Ftemu) -> Non
     now = ftemu.advance(60)["now"]
     ftemu.http.get("/models")
     assert [entry["created_at"] for entry in ftemu.journal(path="/v1/models")] == [now]
+
+
+def test_journal_records_leave_the_garbage_collectors_heap() -> None:
+    # A full journal is 10,000 records: as tuples of plain values the collector stops tracking them at its
+    # first pass, so they add nothing to the heap every full collection walks.
+    app = create_app(Settings(memory=True, clock="manual", seed=7))
+    http = httpx2.Client(transport=SyncASGITransport(app), base_url="http://ftemu/v1", headers=AUTH)
+    http.get("/models")
+    http.post("/files", files={"file": ("t.jsonl", b'{"prompt": "a", "completion": " b"}\n')}, data={"purpose": "x"})
+    http.get("/models", headers={"x-ftemu-fault": "503"})
+    http.get("/models", headers={"Authorization": "Bearer"})
+    gc.collect()
+    records = list(app.state.core.journal._entries)
+    assert len(records) == 4 and not any(gc.is_tracked(record) for record in records)
+    assert [(e.status, e.organization) for e in app.state.core.journal.entries()] == [
+        (200, "personal"),
+        (400, "personal"),
+        (503, "personal"),
+        (401, None),
+    ]
 
 
 def test_rate_is_deterministic_under_the_seed(ftemu: Ftemu) -> None:
