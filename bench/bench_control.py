@@ -167,8 +167,9 @@ def http_overhead() -> tuple[float, float]:
             sides = {"with": with_side, "without": without_side}
             for url, _ in sides.values():
                 wrk(f"{url}/v1/models", seconds=1, threads=1, connections=8)
-            for _ in range(ROUNDS_PER_PAIR):
-                for side, (url, process) in sides.items():
+            for round_ in range(ROUNDS_PER_PAIR):
+                order = list(sides.items()) if round_ % 2 == 0 else list(reversed(sides.items()))  # ABBA
+                for side, (url, process) in order:
                     before = cpu_seconds(process) or 0.0
                     rate = wrk(f"{url}/v1/models", seconds=1, threads=1, connections=8)
                     rates[side].append(rate)
