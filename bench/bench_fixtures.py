@@ -18,7 +18,7 @@ import io
 import statistics
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 from bench.bench_sdk import LINES, TUNED
@@ -72,7 +72,9 @@ def add(times: Times, link: str, setups: list[float], bodies: list[float]) -> No
     times[link].setdefault("body", []).append(statistics.mean(bodies))
 
 
-def run_sync(pool: Pool) -> Times:
+def timed_tests(pool: Pool) -> Generator[tuple[Ftemu, bool], float, Times]:
+    """Each test's (handle, over the socket), for the driver to run and send back when its body started; returns
+    the times once every batch has run."""
     times: Times = {}
     instance = pool.get()
     for link, counted in batches():
@@ -80,30 +82,33 @@ def run_sync(pool: Pool) -> Times:
         for _ in range(TESTS):
             handle = Ftemu(instance)
             started = time.perf_counter()
-            body_started = sync_test(handle, link == "socket")
+            body_started = yield handle, link == "socket"
             handle.close()
             setups.append(body_started - started)
             bodies.append(time.perf_counter() - body_started)
         if counted:
             add(times, link, setups, bodies)
     return times
+
+
+def run_sync(pool: Pool) -> Times:
+    tests = timed_tests(pool)
+    test = next(tests)
+    try:
+        while True:
+            test = tests.send(sync_test(*test))
+    except StopIteration as done:
+        return done.value
 
 
 async def run_async(pool: Pool) -> Times:
-    times: Times = {}
-    instance = pool.get()
-    for link, counted in batches():
-        setups, bodies = [], []
-        for _ in range(TESTS):
-            handle = Ftemu(instance)
-            started = time.perf_counter()
-            body_started = await async_test(handle, link == "socket")
-            handle.close()
-            setups.append(body_started - started)
-            bodies.append(time.perf_counter() - body_started)
-        if counted:
-            add(times, link, setups, bodies)
-    return times
+    tests = timed_tests(pool)
+    test = next(tests)
+    try:
+        while True:
+            test = tests.send(await async_test(*test))
+    except StopIteration as done:
+        return done.value
 
 
 def report(title: str, times: Times) -> None:

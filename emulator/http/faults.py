@@ -130,23 +130,7 @@ class ControlPlane:
         try:
             await self.app(scope, receive, send_and_see)
         finally:
-            # The short record (the journal's hot path, inlined): what the request was, who sent it, how it ended.
-            state = scope.get("state")
-            organization = state.get("organization") if state else None
-            self._append(
-                (
-                    self._next_seq(),
-                    "plain",
-                    self.core.clock.now(),  # not cached: a reset may put a new clock in
-                    scope["method"],
-                    path,
-                    scope["query_string"],
-                    _authorization(scope) if organization is None else organization.name,
-                    status,
-                    started,
-                    monotonic(),
-                )
-            )
+            self._append((*self._head(scope, "plain"), status, started, monotonic()))
 
     async def _control(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = self.core.settings.control_key
@@ -226,6 +210,22 @@ class ControlPlane:
         except APIError:
             return None
 
+    def _head(self, scope: Scope, kind: str) -> Record:
+        """What every journal record starts with: `(seq, kind, created_at, method, path, query, who)`, plain values
+        only (not the scope: a journal of whole scopes slows every GC pass). `who` is the organisation's name, or
+        the request's key when its route saw none (the entry names one when the journal is read)."""
+        state = scope.get("state")
+        organization = state.get("organization") if state else None
+        return (
+            self._next_seq(),
+            kind,
+            self.core.clock.now(),  # not cached: a reset may put a new clock in
+            scope["method"],
+            scope["path"],
+            scope["query_string"],
+            _authorization(scope) if organization is None else organization.name,
+        )
+
     def _record(
         self,
         scope: Scope,
@@ -235,43 +235,15 @@ class ControlPlane:
         fault: str | None = None,
         outcome: str = "complete",
     ) -> None:
-        """One flat tuple of plain values (not the scope: a journal of whole scopes slows every GC pass). A request
-        whose route saw no organisation keeps its key, for the entry to name one when the journal is read."""
-        state = scope.get("state")
-        organization = state.get("organization") if state else None
-        self._append(
-            (
-                self._next_seq(),
-                "request",
-                self.core.clock.now(),  # not cached: a reset may put a new clock in
-                scope["method"],
-                scope["path"],
-                scope["query_string"],
-                _authorization(scope) if organization is None else organization.name,
-                seen.content_type,
-                seen.body,
-                seen.size,
-                status,
-                seen.chunks,
-                (monotonic() - started) * 1000,
-                fault,
-                outcome,
-            )
-        )
+        """A request with a body or a fault: what it sent, and how it ended."""
+        latency = (monotonic() - started) * 1000
+        facts = (seen.content_type, seen.body, seen.size, status, seen.chunks, latency, fault, outcome)
+        self._append((*self._head(scope, "request"), *facts))
 
     def _plain_entry(self, record: Record) -> Entry:
         """The journal entry of a request without a body or a fault (the short record)."""
-        _, _, created_at, method, path, query, who, status, started, ended = record
-        return Entry(
-            seq=0,
-            created_at=created_at,
-            method=method,
-            path=path,
-            query=query.decode("latin-1"),
-            organization=self._organization_name(who),
-            status=status,
-            latency_ms=(ended - started) * 1000,
-        )
+        *head, status, started, ended = record
+        return self._entry((*head, "", b"", 0, status, 0, (ended - started) * 1000, None, "complete"))
 
     def _organization_name(self, who: bytes | str | None) -> str | None:
         """The organisation the route saw, or the one the request's key names (None for a bad key)."""
