@@ -2,16 +2,19 @@
 
 Measured side by side in one run, in alternating batches so a noisy neighbour hits every side alike, medians:
 GET /v1/models through the ASGI app with and without the control plane's middleware (carrying the headers the
-current `openai` SDK sends), the middleware's own cost around a trivial app, and over HTTP (`ftemu serve` with and
-without it, under wrk). The SDK in-process against over a socket is bench/bench_sdk.py.
+current `openai` SDK sends), the middleware's own cost around a trivial app, and over HTTP (`ftemu serve` holding
+the app with and without it, wrk alternating the two request by request). The SDK in-process against over a
+socket is bench/bench_sdk.py.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,7 +26,7 @@ from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bench.bench_sdk import KEY, SERVE_FLAGS, SETTINGS
-from bench.common import cpu_seconds, free, server_process, wrk
+from bench.common import cpu_seconds, ensure_wrk, free, server_process
 from emulator import Settings, create_app
 from emulator.core.clock import monotonic
 from emulator.core.container import Core
@@ -31,7 +34,7 @@ from emulator.http.faults import ControlPlane
 from emulator.http.headers import request_id, with_openai_headers
 
 ROUNDS = 21
-PAIRS, ROUNDS_PER_PAIR = 6, 5  # over HTTP
+PROCESSES, ROUNDS_PER_PROCESS = 3, 5  # over HTTP
 
 
 def sdk_headers() -> list[tuple[bytes, bytes]]:
@@ -144,68 +147,127 @@ def overhead_rounds() -> tuple[float, float]:
     return own / median["bare"], whole - 1
 
 
+ALTERNATE = """
+local n = 0
+request = function()
+  n = n + 1
+  if n % 2 == 0 then return wrk.format("GET", "/with/v1/models") end
+  return wrk.format("GET", "/without/v1/models")
+end
+"""
+
+
+class BothApps:
+    """One server process holding both apps: `/with/...` reaches the emulator's app, `/without/...` the same app
+    without the control plane (each sees the path without its prefix; both pay the same dispatch), each call
+    timed in CPU time of the serving thread. `GET /stats` answers (and restarts) the totals.
+
+    wrk alternates the two paths request by request, so both see the same machine from moment to moment: on this
+    2-core machine shared with other tenants a 1 s round of either can run 25 % faster or slower than the next,
+    and two processes can sit 10-20 % apart for reasons of their own; either swamped a 5 % target."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.apps = {"/with": create_app(settings), "/without": without_control_plane(settings)}
+        self.state = self.apps["/with"].state  # the server's warm-up reads the store here
+        self.spent = {prefix: [0.0, 0] for prefix in self.apps}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        path: str = scope["path"]
+        if path == "/stats":
+            await self._stats(send)
+            return
+        prefix = "/without" if path.startswith("/without/") else "/with"
+        inner = {**scope, "path": path[len(prefix) :], "raw_path": scope["raw_path"][len(prefix) :]}
+        started = time.thread_time()
+        await self.apps[prefix](inner, receive, send)
+        spent = self.spent[prefix]
+        spent[0] += time.thread_time() - started
+        spent[1] += 1
+
+    async def _stats(self, send: Send) -> None:
+        body = json.dumps(self.spent).encode()
+        self.spent = {prefix: [0.0, 0] for prefix in self.apps}
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"%d" % len(body))]})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        with_it, without_it = self.apps.values()
+        async with with_it.router.lifespan_context(with_it), without_it.router.lifespan_context(without_it):
+            await receive()  # lifespan.startup
+            await send({"type": "lifespan.startup.complete"})
+            await receive()  # lifespan.shutdown
+        await send({"type": "lifespan.shutdown.complete"})
+
+
 @contextmanager
-def serving(*flags: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """`ftemu serve` (its own main, uvicorn[standard]) in a process; `--without-control-plane` for the baseline."""
+def serving() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`ftemu serve` (its own main, uvicorn[standard]) in a process, serving BothApps."""
     port = free()
-    command = [sys.executable, "-m", "bench.bench_control", "serve", *flags, "--memory", "--port", str(port)]
-    with server_process([*command, *SERVE_FLAGS], port, "/v1/models") as (process, _):
+    command = [sys.executable, "-m", "bench.bench_control", "serve", "--memory", "--port", str(port)]
+    with server_process([*command, *SERVE_FLAGS], port, "/with/v1/models") as (process, _):
         yield f"http://127.0.0.1:{port}", process
 
 
-def http_overhead() -> tuple[float, float]:
-    """GET /v1/models under wrk, `ftemu serve` with and without the control plane, alternating rounds: (time per
-    request, the server's CPU per request), each with / without - 1, medians of the paired rounds.
-
-    One pair of server processes can be 10-20 % apart for reasons of their own (hash seeds, memory layout, where
-    the host put them), so the rounds are spread over PAIRS fresh pairs; on 2 cores wrk and the server share the
-    machine, and the server's own CPU time per request is the steadier figure."""
-    rates: dict[str, list[float]] = {"with": [], "without": []}
-    cpu: dict[str, list[float]] = {"with": [], "without": []}
-    for _ in range(PAIRS):
-        with serving() as with_side, serving("--without-control-plane") as without_side:
-            sides = {"with": with_side, "without": without_side}
-            for url, _ in sides.values():
-                wrk(f"{url}/v1/models", seconds=1, threads=1, connections=8)
-            for round_ in range(ROUNDS_PER_PAIR):
-                order = list(sides.items()) if round_ % 2 == 0 else list(reversed(sides.items()))  # ABBA
-                for side, (url, process) in order:
+def http_overhead() -> float | None:
+    """GET /v1/models over HTTP, with and without the control plane in one server process, wrk alternating the
+    two request by request: the apps' CPU time per request apart, against the server's whole CPU per request
+    (uvicorn's parsing and writing included). Returns the control plane's share (None without wrk)."""
+    binary = ensure_wrk()
+    if binary is None:
+        print("GET /v1/models over HTTP: skipped (no wrk)")
+        return None
+    shares, apps, whole = [], {"/with": [], "/without": []}, []
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write(ALTERNATE)
+        script.flush()
+        for _ in range(PROCESSES):
+            with serving() as (url, process):
+                command = [binary, "-t1", "-c8", "-s", script.name, "-H", f"Authorization: Bearer {KEY}"]
+                subprocess.run([*command, "-d2s", url], capture_output=True, check=True)  # warm-up
+                for _ in range(ROUNDS_PER_PROCESS):
+                    httpx2.get(f"{url}/stats")
                     before = cpu_seconds(process) or 0.0
-                    rate = wrk(f"{url}/v1/models", seconds=1, threads=1, connections=8)
-                    rates[side].append(rate)
-                    cpu[side].append(((cpu_seconds(process) or 0.0) - before) / rate)
-    median = {side: statistics.median(values) for side, values in rates.items()}
-    per_request = {side: statistics.median(values) * 1e6 for side, values in cpu.items()}
+                    subprocess.run([*command, "-d3s", url], capture_output=True, check=True)
+                    cpu = (cpu_seconds(process) or 0.0) - before
+                    spent = httpx2.get(f"{url}/stats").json()
+                    each = {prefix: seconds / count for prefix, (seconds, count) in spent.items()}
+                    for prefix, seconds in each.items():
+                        apps[prefix].append(seconds)
+                    per_request = cpu / sum(count for _, count in spent.values())
+                    extra = each["/with"] - each["/without"]
+                    whole.append(per_request - extra / 2)  # a request without the control plane
+                    shares.append(extra / whole[-1])
     print(
-        f"GET /v1/models over HTTP (wrk, 1 thread, 8 connections, {PAIRS} pairs of fresh servers, "
-        f"{ROUNDS_PER_PAIR} alternating 1 s rounds each): {median['without']:.0f} req/s without the control plane, "
-        f"{median['with']:.0f} req/s with it; the server's CPU per request {per_request['without']:.1f} us "
-        f"without, {per_request['with']:.1f} us with it"
+        f"GET /v1/models over HTTP (wrk alternating the two apps of one server process request by request, "
+        f"{PROCESSES} processes of {ROUNDS_PER_PROCESS} 3 s rounds, medians): the app "
+        f"{statistics.median(apps['/without']) * 1e6:.1f} us without the control plane, "
+        f"{statistics.median(apps['/with']) * 1e6:.1f} us with it, of {statistics.median(whole) * 1e6:.1f} us of "
+        f"the server's CPU a request (uvicorn's part included)"
     )
-    slower = statistics.median(w / o for w, o in zip(rates["without"], rates["with"], strict=True)) - 1
-    busier = statistics.median(w / o for w, o in zip(cpu["with"], cpu["without"], strict=True)) - 1
-    return slower, busier
+    return statistics.median(shares)
 
 
 def main() -> None:
     own, whole = overhead_rounds()  # first, in a process that has done nothing else yet
-    slower, busier = http_overhead()
+    over_http = http_overhead()
+    http = "" if over_http is None else f"; over HTTP {over_http * 100:+.1f} % of the server's CPU a request"
     print(
         f"control plane with no fault set: {own * 100:.1f} % of a GET /v1/models (its own cost around a trivial "
-        f"app), {whole * 100:+.1f} % (whole ASGI app with it vs without; median of paired batches); over HTTP "
-        f"{slower * 100:+.1f} % time per request (wrk), {busier * 100:+.1f} % server CPU per request (target < 5 %)"
+        f"app), {whole * 100:+.1f} % (whole ASGI app with it vs without; median of paired batches){http} "
+        f"(target < 5 %)"
     )
     print(subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
 
 
 def serve(argv: list[str]) -> int:
-    """`python -m bench.bench_control serve [--without-control-plane] FLAGS`: `ftemu serve FLAGS` (the baseline)."""
+    """`python -m bench.bench_control serve FLAGS`: `ftemu serve FLAGS`, serving BothApps."""
     import client.cli_serve
     import emulator.server
 
-    if "--without-control-plane" in argv:
-        argv = [arg for arg in argv if arg != "--without-control-plane"]
-        emulator.server.create_app = without_control_plane  # type: ignore[assignment,attr-defined]
+    emulator.server.create_app = BothApps  # type: ignore[assignment,attr-defined]
     return client.cli_serve.main(argv)
 
 
