@@ -211,6 +211,13 @@ def serving() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
         yield f"http://127.0.0.1:{port}", process
 
 
+def run_wrk(command: list[str]) -> None:
+    """Run wrk; a non-2xx answer (a refused key, a route gone) fails the bench instead of skewing it."""
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    if "Non-2xx" in output:
+        raise RuntimeError(f"wrk saw errors:\n{output}")
+
+
 def http_overhead() -> float | None:
     """GET /v1/models over HTTP, with and without the control plane in one server process, wrk alternating the
     two request by request: the apps' CPU time per request apart, against the server's whole CPU per request
@@ -226,11 +233,11 @@ def http_overhead() -> float | None:
         for _ in range(PROCESSES):
             with serving() as (url, process):
                 command = [binary, "-t1", "-c8", "-s", script.name, "-H", f"Authorization: Bearer {KEY}"]
-                subprocess.run([*command, "-d2s", url], capture_output=True, check=True)  # warm-up
+                run_wrk([*command, "-d2s", url])  # warm-up
                 for _ in range(ROUNDS_PER_PROCESS):
                     httpx2.get(f"{url}/stats")
                     before = cpu_seconds(process) or 0.0
-                    subprocess.run([*command, "-d3s", url], capture_output=True, check=True)
+                    run_wrk([*command, "-d3s", url])
                     cpu = (cpu_seconds(process) or 0.0) - before
                     spent = httpx2.get(f"{url}/stats").json()
                     each = {prefix: seconds / count for prefix, (seconds, count) in spent.items()}

@@ -19,16 +19,14 @@ import statistics
 import subprocess
 import time
 from collections.abc import Callable, Generator, Iterator
-from typing import Any
 
-from bench.bench_sdk import LINES, TUNED
+from bench.bench_sdk import HI, LINES, TUNED
 from conformance.handle import Ftemu
 from conformance.options import TargetOptions
 from conformance.targets import Pool
 
 LINKS = ("in-process", "socket")
 BATCHES, TESTS = 9, 10  # alternating batches of TESTS tests on each link, after one warm-up batch each
-HI: list[Any] = [{"role": "user", "content": "hi"}]
 Times = dict[str, dict[str, list[float]]]  # link -> part ("set-up", "body") -> each batch's mean seconds per test
 
 
